@@ -1,0 +1,219 @@
+/*
+ * cond.c - evaluate rule conditions
+ *
+ * SECURITY: reads envelope values and header fields of untrusted mail;
+ * only compares them.  Values quoted in the explanation are passed
+ * through str_printable() so a trace cannot be forged by a header.
+ * ERRORS: none; a regex that fails at match time counts as no match.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cond.h"
+#include "envelope.h"
+#include "header.h"
+#include "xmalloc.h"
+
+static const char *const field_names[] = {
+	"sender", "recipient", "subject", "header", "size", "time"
+};
+
+/* cond_field_name - the config key of a condition */
+const char *
+cond_field_name(enum cond_field f)
+{
+	return field_names[f];
+}
+
+/* str_printable - printable, bounded copy for traces */
+void
+str_printable(char *dst, size_t dstlen, const char *src)
+{
+	size_t	i, n = 0;
+
+	if (dstlen == 0)
+		return;
+	for (i = 0; src[i] != '\0' && n + 1 < dstlen; i++) {
+		if (n + 4 >= dstlen && src[i + 1] != '\0') {
+			while (n + 4 > dstlen)
+				n--;
+			memcpy(dst + n, "...", 3);
+			n += 3;
+			break;
+		}
+		dst[n++] = ((unsigned char)src[i] < 0x20 ||
+		    src[i] == 0x7f) ? '?' : src[i];
+	}
+	dst[n] = '\0';
+}
+
+/* eval_text - match one text value against the pattern list */
+static int
+eval_text(const struct cond *c, const char *label, const char *value,
+    char *why, size_t whylen)
+{
+	const char	*which;
+	char		 pv[120], pw[120];
+
+	str_printable(pv, sizeof(pv), value);
+	if (match_list_match(&c->ml, value, &which)) {
+		str_printable(pw, sizeof(pw), which);
+		snprintf(why, whylen, "%s \"%s\" matches \"%s\"", label, pv,
+		    pw);
+		return 1;
+	}
+	snprintf(why, whylen, "%s \"%s\" matches none of %zu pattern%s",
+	    label, pv, match_list_count(&c->ml),
+	    match_list_count(&c->ml) == 1 ? "" : "s");
+	return 0;
+}
+
+/* eval_rcpt - any or all recipients against the pattern list */
+static int
+eval_rcpt(const struct cond *c, const struct envelope *env, char *why,
+    size_t whylen)
+{
+	size_t		 i, hits = 0;
+	const char	*which = NULL, *first = NULL;
+	char		 pv[120], pw[120];
+
+	if (env->nrcpt == 0) {
+		snprintf(why, whylen, "recipient: the message has none");
+		return 0;
+	}
+	for (i = 0; i < env->nrcpt; i++) {
+		if (match_list_match(&c->ml, env->rcpt[i], &which)) {
+			if (hits++ == 0)
+				first = env->rcpt[i];
+		} else if (c->rcpt_all) {
+			str_printable(pv, sizeof(pv), env->rcpt[i]);
+			snprintf(why, whylen, "recipient \"%s\" matches none "
+			    "of %zu pattern%s (recipient_match = all)", pv,
+			    match_list_count(&c->ml),
+			    match_list_count(&c->ml) == 1 ? "" : "s");
+			return 0;
+		}
+	}
+	if (hits == 0) {
+		snprintf(why, whylen, "none of %zu recipient%s matches",
+		    env->nrcpt, env->nrcpt == 1 ? "" : "s");
+		return 0;
+	}
+	str_printable(pv, sizeof(pv), first);
+	str_printable(pw, sizeof(pw), which ? which : "");
+	if (c->rcpt_all)
+		snprintf(why, whylen, "all %zu recipients match", env->nrcpt);
+	else
+		snprintf(why, whylen, "recipient \"%s\" matches", pv);
+	return 1;
+}
+
+/* eval_header - any field of that name whose unfolded value matches */
+static int
+eval_header(const struct cond *c, const struct header_list *hdr,
+    const char *name, char *why, size_t whylen)
+{
+	const struct header	*h;
+	char			*v, label[160], pn[100];
+	int			 i, n, r = 0;
+
+	str_printable(pn, sizeof(pn), name);
+	if ((n = header_count(hdr, name)) == 0) {
+		snprintf(why, whylen, "no %s header", pn);
+		return 0;
+	}
+	snprintf(label, sizeof(label), "%s", pn);
+	for (i = 1; i <= n && r == 0; i++) {
+		h = header_get(hdr, name, i);
+		v = header_value_unfold(h->value);
+		r = eval_text(c, label, v, why, whylen);
+		free(v);
+	}
+	return r;
+}
+
+/* cond_eval - evaluate one condition */
+int
+cond_eval(const struct cond *c, const struct cond_input *in, char *why,
+    size_t whylen)
+{
+	char	tbuf[32];
+
+	switch (c->field) {
+	case CF_SENDER:
+		return eval_text(c, "sender", in->env->sender, why, whylen);
+	case CF_RCPT:
+		return eval_rcpt(c, in->env, why, whylen);
+	case CF_SUBJECT:
+		return eval_header(c, in->hdr, "Subject", why, whylen);
+	case CF_HEADER:
+		return eval_header(c, in->hdr, c->header, why, whylen);
+	case CF_SIZE:
+		if (in->size >= c->size_min && in->size <= c->size_max) {
+			snprintf(why, whylen, "size %llu is within %llu-%llu",
+			    in->size, c->size_min, c->size_max);
+			return 1;
+		}
+		snprintf(why, whylen, "size %llu is outside %llu-%llu",
+		    in->size, c->size_min, c->size_max);
+		return 0;
+	case CF_TIME:
+		strftime(tbuf, sizeof(tbuf), "%a %Y-%m-%d %H:%M", in->tm);
+		if (cron_match(&c->cron, in->tm)) {
+			snprintf(why, whylen, "time %s is inside \"%s\"", tbuf,
+			    c->cron_spec);
+			return 1;
+		}
+		snprintf(why, whylen, "time %s is outside \"%s\"", tbuf,
+		    c->cron_spec);
+		return 0;
+	}
+	return 0;
+}
+
+/* cond_set_eval - all conditions must hold */
+int
+cond_set_eval(const struct cond_set *s, const struct cond_input *in,
+    char *why, size_t whylen)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		if (!cond_eval(&s->c[i], in, why, whylen))
+			return 0;
+	if (s->n == 0)
+		snprintf(why, whylen, "no conditions");
+	else if (s->n > 1)
+		snprintf(why, whylen, "all %zu conditions hold", s->n);
+	return 1;
+}
+
+/* cond_set_add - append a zeroed condition */
+struct cond *
+cond_set_add(struct cond_set *s, enum cond_field f)
+{
+	struct cond	*c;
+
+	s->c = xreallocarray(s->c, s->n + 1, sizeof(*s->c));
+	c = &s->c[s->n++];
+	memset(c, 0, sizeof(*c));
+	c->field = f;
+	return c;
+}
+
+/* cond_set_free - release every condition */
+void
+cond_set_free(struct cond_set *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->c[i].header);
+		free(s->c[i].cron_spec);
+		match_list_free(&s->c[i].ml);
+	}
+	free(s->c);
+	s->c = NULL;
+	s->n = 0;
+}

@@ -1,0 +1,161 @@
+/*
+ * config.c - read config files with libconfig
+ *
+ * The only file that includes libconfig.h.  It reads one file into the
+ * neutral tree of config_tree.h, keeping file and line of every setting
+ * for messages.  Everything else about the config lives elsewhere:
+ * the schema in config_schema.c, the snapshot in config_build.c.
+ * SECURITY: config files are trusted but may be wrong; any error is
+ * reported, never fatal.
+ * ERRORS: returned as "file:line: what" in the error list.
+ */
+#include <libconfig.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_tree.h"
+#include "xmalloc.h"
+
+static const char *const type_names[] = {
+	"a group", "a list", "an array", "an integer", "a number",
+	"a boolean", "a string"
+};
+
+/* cnode_type_name - for "expected X, got Y" messages */
+const char *
+cnode_type_name(enum cnode_type t)
+{
+	return type_names[t];
+}
+
+/* cnode_new - a node without children */
+struct cnode *
+cnode_new(enum cnode_type type, const char *name, const char *file, int line)
+{
+	struct cnode	*n;
+
+	n = xcalloc(1, sizeof(*n));
+	n->type = type;
+	n->name = name ? xstrdup(name) : NULL;
+	n->file = xstrdup(file ? file : "");
+	n->line = line;
+	return n;
+}
+
+/* cnode_add - append a child */
+void
+cnode_add(struct cnode *parent, struct cnode *kid)
+{
+	parent->kid = xreallocarray(parent->kid, parent->nkid + 1,
+	    sizeof(*parent->kid));
+	parent->kid[parent->nkid++] = kid;
+}
+
+/* cnode_get - the child called name, or NULL */
+const struct cnode *
+cnode_get(const struct cnode *g, const char *name)
+{
+	size_t	i;
+
+	if (g == NULL)
+		return NULL;
+	for (i = 0; i < g->nkid; i++)
+		if (g->kid[i]->name != NULL &&
+		    strcmp(g->kid[i]->name, name) == 0)
+			return g->kid[i];
+	return NULL;
+}
+
+/* cnode_free - free a node and everything under it */
+void
+cnode_free(struct cnode **np)
+{
+	struct cnode	*n = *np;
+	size_t		 i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->nkid; i++)
+		cnode_free(&n->kid[i]);
+	free(n->kid);
+	free(n->name);
+	free(n->s);
+	free(n->file);
+	free(n);
+	*np = NULL;
+}
+
+/* convert - one libconfig setting to a node */
+static struct cnode *
+convert(config_setting_t *s, const char *file)
+{
+	struct cnode	*n;
+	enum cnode_type	 t;
+	int		 i, len;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP:		t = CN_GROUP; break;
+	case CONFIG_TYPE_LIST:		t = CN_LIST; break;
+	case CONFIG_TYPE_ARRAY:		t = CN_ARRAY; break;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:		t = CN_INT; break;
+	case CONFIG_TYPE_FLOAT:		t = CN_FLOAT; break;
+	case CONFIG_TYPE_BOOL:		t = CN_BOOL; break;
+	default:			t = CN_STRING; break;
+	}
+	n = cnode_new(t, config_setting_name(s), file,
+	    config_setting_source_line(s));
+	switch (t) {
+	case CN_INT:
+		n->i = config_setting_get_int64(s);
+		break;
+	case CN_BOOL:
+		n->i = config_setting_get_bool(s);
+		break;
+	case CN_FLOAT:
+		n->f = config_setting_get_float(s);
+		break;
+	case CN_STRING:
+		n->s = xstrdup(config_setting_get_string(s));
+		break;
+	default:
+		len = config_setting_length(s);
+		for (i = 0; i < len; i++)
+			cnode_add(n, convert(config_setting_get_elem(s,
+			    (unsigned)i), file));
+		break;
+	}
+	return n;
+}
+
+/* cfgfile_read - parse one file into a tree */
+struct cnode *
+cfgfile_read(const char *path, struct config_errors *errs)
+{
+	config_t	 cf;
+	struct cnode	*root;
+	FILE		*fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		config_errors_add(errs, "%s: cannot open: %m", path);
+		return NULL;
+	}
+	config_init(&cf);
+	/* Neither "1" nor "1.0" should be silently turned into the other. */
+	config_set_auto_convert(&cf, 0);
+	if (config_read(&cf, fp) != CONFIG_TRUE) {
+		config_errors_add(errs, "%s:%d: %s", path,
+		    config_error_line(&cf), config_error_text(&cf));
+		config_destroy(&cf);
+		fclose(fp);
+		return NULL;
+	}
+	fclose(fp);
+	root = convert(config_root_setting(&cf), path);
+	root->line = 1;
+	config_destroy(&cf);
+	return root;
+}

@@ -1,0 +1,125 @@
+/*
+ * config.h - the configuration snapshot
+ *
+ * config_load() reads sluice.conf and then every *.conf file of its
+ * include_dir in name order, checks everything against one declarative
+ * schema (config_schema.c), and builds an immutable, refcounted snapshot:
+ * regexes compiled, cron windows parsed, commands split, programs and
+ * users looked up.  It reports every error it finds as "file:line: what",
+ * not just the first.  A reload builds a new snapshot and swaps the
+ * pointer; messages in flight keep the one they started with.
+ */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cond.h"
+#include "spawn.h"
+#include "verdict.h"
+
+struct filter_state;
+
+/* a reply an MTA gets: "550 5.7.1 text[: reason]" */
+struct reply_cfg {
+	int	 code;
+	char	*status;	/* enhanced status code */
+	char	*text;
+	int	 with_reason;	/* append ": <reason>" when there is one */
+};
+
+struct filter {
+	char			*name;
+	char			*file;
+	int			 line;
+	char			**argv;		/* words; argv[0] absolute */
+	int			 timeout_ms;
+	int			 grace_ms;
+	int			 instances;	/* 0 = no limit */
+	int			 instance_wait_ms;
+	enum verdict		 on_error;	/* V_TEMPFAIL or V_CONTINUE */
+	int			 error_threshold; /* 0 = never switch off */
+	int			 cooldown_ms;
+	enum verdict		 when_off;	/* V_CONTINUE (skip), V_TEMPFAIL */
+	signed char		 exitmap[256];	/* exit code -> verdict, -1 */
+	size_t			 output_max;
+	size_t			 message_max;	/* replacement message cap */
+	struct spawn_limits	 limits;
+	struct reply_cfg	 reject;
+	struct reply_cfg	 tempfail;
+	struct filter_state	*state;
+};
+
+struct rule {
+	char		*name;
+	char		*file;
+	int		 line;
+	struct filter	*filter;
+	struct cond_set	 when;
+	struct cond_set	 unless;
+};
+
+struct header_add {
+	char	*name;
+	char	*value;		/* without the leading space */
+};
+
+struct addr_rule {
+	char			*name;
+	char			*file;
+	int			 line;
+	struct match_list	 sender;	/* empty = any */
+	struct match_list	 rcpt;		/* empty = any */
+	char			**add_rcpt;	/* NULL-terminated */
+	char			**redirect;	/* NULL-terminated */
+	struct header_add	*add_header;
+	size_t			 nadd_header;
+};
+
+struct config {
+	int			 refs;
+	char			*path;
+	char			*spool_dir;
+	char			*user;
+	uid_t			 uid;
+	gid_t			 gid;
+	char			*include_dir;
+	char			*filter_dir;
+	int			 log_debug;
+	char			*syslog_facility;
+	size_t			 message_max;
+	struct reply_cfg	 reject;
+	struct reply_cfg	 tempfail;
+	struct filter		*filters;
+	size_t			 nfilters;
+	struct rule		*rules;
+	size_t			 nrules;
+	struct addr_rule	*arules;
+	size_t			 narules;
+};
+
+/* every message of one load, in the order found */
+struct config_errors {
+	char	**msg;
+	size_t	  n;
+};
+
+/*
+ * config_load - load path and its include_dir.  overrides are
+ * "key=value" strings for top-level keys (sluiced -o), applied before
+ * the fragments are read.  Returns a snapshot with refs = 1, or NULL with
+ * errs filled in.
+ */
+struct config	*config_load(const char *path, char *const *overrides,
+		    struct config_errors *errs);
+void		 config_ref(struct config *);
+void		 config_unref(struct config **);
+struct filter	*config_find_filter(const struct config *, const char *);
+void		 config_errors_add(struct config_errors *, const char *,
+		    ...) __attribute__((format(printf, 2, 3)));
+void		 config_errors_free(struct config_errors *);
+/* config_schema_print - every schema key, one per line (for checks) */
+void		 config_schema_print(void);
+
+#endif

@@ -1,0 +1,789 @@
+/*
+ * config_build.c - load the config files and build a snapshot
+ *
+ * Reads the main file, applies -o overrides, merges the include_dir
+ * fragments (lists are appended in name order; a scalar key may be set
+ * in one file only), checks the schema, then builds the snapshot:
+ * commands split and their programs found, regexes and cron windows
+ * compiled, rule filters resolved, the user looked up.  Every problem is
+ * reported with file and line, and all of them are reported.
+ * SECURITY: config files are trusted but may be wrong.  A filter program
+ * must be an executable regular file; relative names resolve against
+ * filter_dir only, never against PATH or the working directory.
+ * ERRORS: returned through config_errors; nothing here is fatal.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_tree.h"
+#include "envelope.h"
+#include "filter_state.h"
+#include "header.h"
+#include "log.h"
+#include "subst.h"
+#include "xmalloc.h"
+
+/* Default exit codes; a filter's "exit" group replaces the whole table. */
+static const struct {
+	int		code;
+	enum verdict	v;
+} default_exits[] = {
+	{ 0, V_CONTINUE }, { 1, V_REJECT }, { 2, V_DISCARD },
+	{ 3, V_QUARANTINE }, { 4, V_ACCEPT }, { 75, V_TEMPFAIL }
+};
+
+/* config_errors_add - append one formatted message */
+void
+config_errors_add(struct config_errors *e, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		fatal("vasprintf");
+	va_end(ap);
+	e->msg = xreallocarray(e->msg, e->n + 1, sizeof(*e->msg));
+	e->msg[e->n++] = s;
+}
+
+/* config_errors_free - drop every message */
+void
+config_errors_free(struct config_errors *e)
+{
+	size_t	i;
+
+	for (i = 0; i < e->n; i++)
+		free(e->msg[i]);
+	free(e->msg);
+	e->msg = NULL;
+	e->n = 0;
+}
+
+/* apply_override - "key=value" for a top-level scalar key */
+static void
+apply_override(struct cnode *root, const char *ov, struct config_errors *e)
+{
+	const struct schema_key	*k;
+	const char		*eq;
+	char			*key, *end;
+	struct cnode		*n;
+	size_t			 i;
+
+	if ((eq = strchr(ov, '=')) == NULL || eq == ov) {
+		config_errors_add(e, "-o %s: expected key=value", ov);
+		return;
+	}
+	key = xstrndup(ov, (size_t)(eq - ov));
+	k = schema_find(key);
+	if (k == NULL || strchr(key, '.') != NULL || k->type == S_GROUP ||
+	    k->type == S_LIST || k->type == S_STRINGS || k->type == S_INTS) {
+		config_errors_add(e, "-o %s: \"%s\" is not a top-level "
+		    "setting that -o can change", ov, key);
+		free(key);
+		return;
+	}
+	n = cnode_new(CN_STRING, key, "-o", 0);
+	eq++;
+	switch (k->type) {
+	case S_INT:
+	case S_SECONDS:
+		n->type = strchr(eq, '.') ? CN_FLOAT : CN_INT;
+		errno = 0;
+		if (n->type == CN_INT)
+			n->i = strtoll(eq, &end, 10);
+		else
+			n->f = strtod(eq, &end);
+		if (*eq == '\0' || *end != '\0' || errno != 0)
+			config_errors_add(e, "-o %s: not a number", ov);
+		break;
+	case S_BOOL:
+		n->type = CN_BOOL;
+		if (strcmp(eq, "true") == 0 || strcmp(eq, "yes") == 0)
+			n->i = 1;
+		else if (strcmp(eq, "false") != 0 && strcmp(eq, "no") != 0)
+			config_errors_add(e, "-o %s: expected true or false",
+			    ov);
+		break;
+	default:
+		n->s = xstrdup(eq);
+		break;
+	}
+	for (i = 0; i < root->nkid; i++)
+		if (strcmp(root->kid[i]->name, key) == 0) {
+			cnode_free(&root->kid[i]);
+			root->kid[i] = n;
+			free(key);
+			return;
+		}
+	cnode_add(root, n);
+	free(key);
+}
+
+/* merge - move the settings of a fragment into the main tree */
+static void
+merge(struct cnode *root, struct cnode *frag, struct config_errors *e)
+{
+	struct cnode	*old;
+	size_t		 i, j;
+
+	for (i = 0; i < frag->nkid; i++) {
+		struct cnode *k = frag->kid[i];
+
+		old = (struct cnode *)cnode_get(root, k->name);
+		if (strcmp(k->name, "include_dir") == 0) {
+			config_errors_add(e, "%s:%d: include_dir can only be "
+			    "set in the main file", k->file, k->line);
+			continue;
+		}
+		if (old == NULL) {
+			cnode_add(root, k);
+			frag->kid[i] = NULL;
+		} else if (old->type == CN_LIST && k->type == CN_LIST) {
+			for (j = 0; j < k->nkid; j++)
+				cnode_add(old, k->kid[j]);
+			k->nkid = 0;
+		} else
+			config_errors_add(e, "%s:%d: \"%s\" is already set at "
+			    "%s:%d", k->file, k->line, k->name, old->file,
+			    old->line);
+	}
+	for (i = 0; i < frag->nkid; i++)
+		cnode_free(&frag->kid[i]);
+	frag->nkid = 0;
+}
+
+/* conf_filter - scandir filter: *.conf regular names */
+static int
+conf_filter(const struct dirent *d)
+{
+	size_t	len = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && len > 5 &&
+	    strcmp(d->d_name + len - 5, ".conf") == 0;
+}
+
+/* read_fragments - every *.conf of include_dir, in name order */
+static void
+read_fragments(struct cnode *root, const char *mainpath,
+    struct config_errors *e)
+{
+	const struct cnode	 *n = cnode_get(root, "include_dir");
+	const char		 *dir = cfg_str(root, "include_dir");
+	char			 *base, *full, *path, mainreal[PATH_MAX],
+				  real[PATH_MAX];
+	struct dirent		**ents;
+	struct cnode		 *frag;
+	int			  i, cnt;
+
+	base = xstrdup(mainpath);
+	if (dir[0] == '/')
+		full = xstrdup(dir);
+	else {
+		char *slash = strrchr(base, '/');
+
+		if (slash != NULL)
+			*slash = '\0';
+		xasprintf(&full, "%s/%s", slash ? base : ".", dir);
+	}
+	free(base);
+	if ((cnt = scandir(full, &ents, conf_filter, alphasort)) < 0) {
+		/* the default directory may be absent; a chosen one not */
+		if (errno != ENOENT || n != NULL)
+			config_errors_add(e, "%s:%d: include_dir \"%s\": %s",
+			    n ? n->file : mainpath, n ? n->line : 1, full,
+			    strerror(errno));
+		free(full);
+		return;
+	}
+	if (realpath(mainpath, mainreal) == NULL)
+		mainreal[0] = '\0';
+	for (i = 0; i < cnt; i++) {
+		xasprintf(&path, "%s/%s", full, ents[i]->d_name);
+		free(ents[i]);
+		if (realpath(path, real) != NULL &&
+		    strcmp(real, mainreal) == 0) {
+			free(path);
+			continue;
+		}
+		if ((frag = cfgfile_read(path, e)) != NULL) {
+			merge(root, frag, e);
+			cnode_free(&frag);
+		}
+		free(path);
+	}
+	free(ents);
+	free(full);
+}
+
+/* build_reply - a reply group, falling back to a default reply */
+static void
+build_reply(struct reply_cfg *r, const struct cnode *g, const char *path,
+    const struct reply_cfg *dflt)
+{
+	const struct cnode	*n;
+	char			 p[128];
+	const char		*s;
+
+	n = g ? cnode_get(g, strrchr(path, '.') ? strrchr(path, '.') + 1 :
+	    path) : NULL;
+	snprintf(p, sizeof(p), "%s.code", path);
+	r->code = (n && cnode_get(n, "code")) || !dflt ?
+	    (int)cfg_int(n, p) : dflt->code;
+	snprintf(p, sizeof(p), "%s.status", path);
+	s = (n && cnode_get(n, "status")) || !dflt ? cfg_str(n, p) :
+	    dflt->status;
+	r->status = xstrdup(s ? s : "");
+	snprintf(p, sizeof(p), "%s.text", path);
+	s = (n && cnode_get(n, "text")) || !dflt ? cfg_str(n, p) : dflt->text;
+	r->text = xstrdup(s ? s : "");
+	snprintf(p, sizeof(p), "%s.with_reason", path);
+	r->with_reason = (n && cnode_get(n, "with_reason")) || !dflt ?
+	    cfg_bool(n, p) : dflt->with_reason;
+}
+
+/* check_reply - status must agree with the code's class */
+static void
+check_reply(const struct reply_cfg *r, const char *where,
+    struct config_errors *e)
+{
+	unsigned	a, b, c;
+	char		tail;
+
+	if (sscanf(r->status, "%u.%u.%u%c", &a, &b, &c, &tail) != 3 ||
+	    a != (unsigned)r->code / 100 || b > 999 || c > 999)
+		config_errors_add(e, "%s: status \"%s\" is not an enhanced "
+		    "status code of class %d (like %d.7.1)", where, r->status,
+		    r->code / 100, r->code / 100);
+	if (strpbrk(r->text, "\r\n") != NULL)
+		config_errors_add(e, "%s: reply text must be one line", where);
+}
+
+/* resolve_program - argv[0] to an absolute executable path */
+static char *
+resolve_program(const char *prog, const char *filter_dir, const char *where,
+    struct config_errors *e)
+{
+	struct stat	 st;
+	char		*path;
+
+	if (prog[0] == '/')
+		path = xstrdup(prog);
+	else if (strchr(prog, '%') != NULL) {
+		config_errors_add(e, "%s: the program name cannot contain a "
+		    "substitution", where);
+		return NULL;
+	} else
+		xasprintf(&path, "%s/%s", filter_dir, prog);
+	if (stat(path, &st) != 0) {
+		config_errors_add(e, "%s: program %s: %s", where, path,
+		    strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		config_errors_add(e, "%s: program %s is not a regular file",
+		    where, path);
+	} else if (access(path, X_OK) != 0) {
+		config_errors_add(e, "%s: program %s is not executable", where,
+		    path);
+	} else
+		return path;
+	free(path);
+	return NULL;
+}
+
+/* build_command - command words, checked */
+static char **
+build_command(const struct cnode *g, const char *filter_dir,
+    struct config_errors *e)
+{
+	const struct cnode	 *n = cnode_get(g, "command");
+	char			**argv, why[256], where[300], *p;
+	size_t			  i;
+
+	snprintf(where, sizeof(where), "%s:%d", n->file, n->line);
+	if (n->type == CN_STRING) {
+		if ((argv = subst_split(n->s, why, sizeof(why))) == NULL) {
+			config_errors_add(e, "%s: command: %s", where, why);
+			return NULL;
+		}
+	} else {
+		argv = xcalloc(n->nkid + 1, sizeof(*argv));
+		for (i = 0; i < n->nkid; i++) {
+			argv[i] = xstrdup(n->kid[i]->s ? n->kid[i]->s : "");
+			if (subst_check_word(argv[i], why, sizeof(why)) != 0)
+				config_errors_add(e, "%s: command word %zu: %s",
+				    where, i + 1, why);
+		}
+	}
+	if ((p = resolve_program(argv[0], filter_dir, where, e)) == NULL) {
+		xfree_strv(&argv);
+		return NULL;
+	}
+	free(argv[0]);
+	argv[0] = p;
+	return argv;
+}
+
+/* build_exitmap - the exit code table of one filter */
+static void
+build_exitmap(struct filter *f, const struct cnode *g,
+    struct config_errors *e)
+{
+	const struct cnode	*x = cnode_get(g, "exit"), *n;
+	size_t			 i, j;
+	int			 v, code;
+
+	memset(f->exitmap, -1, sizeof(f->exitmap));
+	if (x == NULL) {
+		for (i = 0; i < sizeof(default_exits) /
+		    sizeof(default_exits[0]); i++)
+			f->exitmap[default_exits[i].code] =
+			    (signed char)default_exits[i].v;
+		return;
+	}
+	for (i = 0; i < x->nkid; i++) {
+		n = x->kid[i];
+		v = verdict_parse(n->name);
+		for (j = 0; j < (n->type == CN_INT ? 1 : n->nkid); j++) {
+			code = (int)(n->type == CN_INT ? n->i : n->kid[j]->i);
+			if (f->exitmap[code] != -1 && f->exitmap[code] != v)
+				config_errors_add(e, "%s:%d: exit code %d is "
+				    "mapped to both %s and %s", n->file,
+				    n->line, code,
+				    verdict_name(f->exitmap[code]),
+				    verdict_name(v));
+			f->exitmap[code] = (signed char)v;
+		}
+	}
+}
+
+/* build_filter - one element of filters */
+static void
+build_filter(struct config *c, struct filter *f, const struct cnode *g,
+    struct config_errors *e)
+{
+	const char	*s;
+	size_t		 i;
+	char		 where[300];
+
+	f->name = xstrdup(cfg_str(g, "filters.name"));
+	f->file = xstrdup(g->file);
+	f->line = g->line;
+	snprintf(where, sizeof(where), "%s:%d: filter \"%s\"", g->file,
+	    g->line, f->name);
+	for (i = 0; c->filters + i != f; i++)
+		if (strcmp(c->filters[i].name, f->name) == 0)
+			config_errors_add(e, "%s: a filter of that name is "
+			    "already defined at %s:%d", where,
+			    c->filters[i].file, c->filters[i].line);
+	f->argv = build_command(g, c->filter_dir, e);
+	f->timeout_ms = (int)(cfg_seconds(g, "filters.timeout") * 1000);
+	f->grace_ms = (int)(cfg_seconds(g, "filters.kill_grace") * 1000);
+	f->instances = (int)cfg_int(g, "filters.instances");
+	f->instance_wait_ms =
+	    (int)(cfg_seconds(g, "filters.instance_wait") * 1000);
+	f->on_error = strcmp(cfg_str(g, "filters.on_error"), "skip") == 0 ?
+	    V_CONTINUE : V_TEMPFAIL;
+	s = cfg_str(g, "filters.when_off");
+	f->when_off = s == NULL ? f->on_error :
+	    strcmp(s, "skip") == 0 ? V_CONTINUE : V_TEMPFAIL;
+	f->error_threshold = (int)cfg_int(g, "filters.error_threshold");
+	f->cooldown_ms =
+	    (int)(cfg_seconds(g, "filters.error_cooldown") * 1000);
+	f->output_max = (size_t)cfg_size(g, "filters.output_max");
+	f->message_max = c->message_max;
+	f->limits.cpu = (rlim_t)cfg_int(g, "filters.rlimit_cpu");
+	f->limits.as = (rlim_t)cfg_size(g, "filters.rlimit_memory");
+	f->limits.fsize = (rlim_t)cfg_size(g, "filters.rlimit_fsize");
+	f->limits.nofile = (rlim_t)cfg_int(g, "filters.rlimit_nofile");
+	f->limits.nproc = (rlim_t)cfg_int(g, "filters.rlimit_nproc");
+	build_exitmap(f, g, e);
+	build_reply(&f->reject, g, "filters.reject_reply", &c->reject);
+	build_reply(&f->tempfail, g, "filters.tempfail_reply", &c->tempfail);
+	check_reply(&f->reject, where, e);
+	check_reply(&f->tempfail, where, e);
+	f->state = filter_state_new();
+}
+
+/* add_patterns - an S_STRINGS key into a match list */
+static int
+add_patterns(struct match_list *ml, const struct cnode *g, const char *path,
+    struct config_errors *e)
+{
+	const char	**v = cfg_strings(g, path);
+	char		  why[256], where[300];
+	size_t		  i;
+
+	if (v == NULL)
+		return 0;
+	for (i = 0; v[i] != NULL; i++)
+		if (match_list_add(ml, v[i], why, sizeof(why)) != 0)
+			config_errors_add(e, "%s: %s: \"%s\": %s",
+			    cfg_where(g, path, where, sizeof(where)),
+			    strrchr(path, '.') + 1, v[i], why);
+	free(v);
+	return 1;
+}
+
+/* build_conds - the condition keys of a rule or its unless group */
+static void
+build_conds(struct cond_set *cs, const struct cnode *g, const char *pfx,
+    struct config_errors *e)
+{
+	struct cond		*c;
+	struct match_list	 ml;
+	const struct cnode	*hl, *h, *n;
+	char			 p[128], why[256], where[300];
+	size_t			 i;
+
+#define P(k) (snprintf(p, sizeof(p), "%s." k, pfx), p)
+	memset(&ml, 0, sizeof(ml));
+	if (add_patterns(&ml, g, P("sender"), e)) {
+		c = cond_set_add(cs, CF_SENDER);
+		c->ml = ml;
+		memset(&ml, 0, sizeof(ml));
+	}
+	if (add_patterns(&ml, g, P("recipient"), e)) {
+		c = cond_set_add(cs, CF_RCPT);
+		c->ml = ml;
+		c->rcpt_all = strcmp(cfg_str(g, P("recipient_match")), "all")
+		    == 0;
+		memset(&ml, 0, sizeof(ml));
+	} else if (cnode_get(g, "recipient_match") != NULL)
+		config_errors_add(e, "%s: recipient_match without recipient",
+		    cfg_where(g, P("recipient_match"), where, sizeof(where)));
+	if (add_patterns(&ml, g, P("subject"), e)) {
+		c = cond_set_add(cs, CF_SUBJECT);
+		c->ml = ml;
+		memset(&ml, 0, sizeof(ml));
+	}
+	if ((hl = cnode_get(g, "header")) != NULL) {
+		for (i = 0; i < hl->nkid; i++) {
+			h = hl->kid[i];
+			n = cnode_get(h, "name");
+			c = cond_set_add(cs, CF_HEADER);
+			c->header = xstrdup(n->s);
+			if (!header_name_ok(n->s, strlen(n->s)))
+				config_errors_add(e, "%s:%d: \"%s\" is not a "
+				    "header field name", n->file, n->line,
+				    n->s);
+			snprintf(p, sizeof(p), "%s.header.match", pfx);
+			(void)add_patterns(&c->ml, h, p, e);
+		}
+	}
+	if (cnode_get(g, "size_min") || cnode_get(g, "size_max")) {
+		c = cond_set_add(cs, CF_SIZE);
+		c->size_min = cfg_size(g, P("size_min"));
+		c->size_max = cnode_get(g, "size_max") ?
+		    cfg_size(g, P("size_max")) : ~0ULL;
+		if (c->size_min > c->size_max)
+			config_errors_add(e, "%s: size_min is above size_max",
+			    cfg_where(g, P("size_min"), where, sizeof(where)));
+	}
+	if ((n = cnode_get(g, "time")) != NULL) {
+		c = cond_set_add(cs, CF_TIME);
+		c->cron_spec = xstrdup(n->s);
+		if (cron_parse(&c->cron, n->s, why, sizeof(why)) != 0)
+			config_errors_add(e, "%s:%d: time \"%s\": %s", n->file,
+			    n->line, n->s, why);
+	}
+#undef P
+}
+
+/* build_rule - one element of rules */
+static void
+build_rule(struct config *c, struct rule *r, const struct cnode *g,
+    size_t idx, struct config_errors *e)
+{
+	const struct cnode	*fn = cnode_get(g, "filter"), *u;
+	const char		*name = cfg_str(g, "rules.name");
+
+	if (name != NULL)
+		r->name = xstrdup(name);
+	else
+		xasprintf(&r->name, "rule%zu", idx + 1);
+	r->file = xstrdup(g->file);
+	r->line = g->line;
+	if ((r->filter = config_find_filter(c, fn->s)) == NULL)
+		config_errors_add(e, "%s:%d: rule \"%s\": no filter called "
+		    "\"%s\"", fn->file, fn->line, r->name, fn->s);
+	build_conds(&r->when, g, "rules", e);
+	if ((u = cnode_get(g, "unless")) != NULL) {
+		build_conds(&r->unless, u, "rules.unless", e);
+		if (r->unless.n == 0)
+			config_errors_add(e, "%s:%d: rule \"%s\": empty unless "
+			    "group", u->file, u->line, r->name);
+	}
+}
+
+/* check_addresses - addresses an address rule adds, as a vector */
+static char **
+check_addresses(const struct cnode *g, const char *path,
+    struct config_errors *e)
+{
+	const char		**v = cfg_strings(g, path);
+	char			**out, where[300];
+	struct envelope_error	  ee;
+	size_t			  i;
+
+	if (v == NULL)
+		return NULL;
+	for (i = 0; v[i] != NULL; i++)
+		;
+	out = xcalloc(i + 1, sizeof(*out));
+	for (i = 0; v[i] != NULL; i++) {
+		out[i] = xstrdup(v[i]);
+		if (v[i][0] == '\0' || envelope_check_value("recipient", v[i],
+		    strlen(v[i]), 1, &ee) != 0)
+			config_errors_add(e, "%s: %s: \"%s\" is not a usable "
+			    "address", cfg_where(g, path, where, sizeof(where)),
+			    strrchr(path, '.') + 1, v[i]);
+	}
+	free(v);
+	return out;
+}
+
+/* build_arule - one element of address_rules */
+static void
+build_arule(struct addr_rule *a, const struct cnode *g, size_t idx,
+    struct config_errors *e)
+{
+	const char	**hv, *colon, *name = cfg_str(g, "address_rules.name");
+	char		  where[300];
+	size_t		  i;
+
+	if (name != NULL)
+		a->name = xstrdup(name);
+	else
+		xasprintf(&a->name, "address_rule%zu", idx + 1);
+	a->file = xstrdup(g->file);
+	a->line = g->line;
+	(void)add_patterns(&a->sender, g, "address_rules.sender", e);
+	(void)add_patterns(&a->rcpt, g, "address_rules.recipient", e);
+	a->add_rcpt = check_addresses(g, "address_rules.add_recipient", e);
+	a->redirect = check_addresses(g, "address_rules.redirect", e);
+	if ((hv = cfg_strings(g, "address_rules.add_header")) != NULL) {
+		for (i = 0; hv[i] != NULL; i++) {
+			struct header_add *h;
+
+			a->add_header = xreallocarray(a->add_header,
+			    a->nadd_header + 1, sizeof(*a->add_header));
+			h = &a->add_header[a->nadd_header++];
+			colon = strchr(hv[i], ':');
+			h->name = colon ? xstrndup(hv[i],
+			    (size_t)(colon - hv[i])) : xstrdup(hv[i]);
+			colon = colon ? colon + 1 : "";
+			colon += strspn(colon, " \t");
+			h->value = xstrdup(colon);
+			if (!header_name_ok(h->name, strlen(h->name)) ||
+			    !header_value_ok(h->name, h->value,
+			    strlen(h->value)))
+				config_errors_add(e, "%s: add_header \"%s\" is "
+				    "not \"Name: value\" with a valid name "
+				    "and a one-line value", cfg_where(g,
+				    "address_rules.add_header", where,
+				    sizeof(where)), hv[i]);
+		}
+		free(hv);
+	}
+	if (a->add_rcpt == NULL && a->redirect == NULL &&
+	    a->nadd_header == 0)
+		config_errors_add(e, "%s:%d: address rule \"%s\" does nothing "
+		    "(no add_recipient, redirect or add_header)", g->file,
+		    g->line, a->name);
+	if (a->redirect != NULL && match_list_empty(&a->rcpt))
+		config_errors_add(e, "%s:%d: address rule \"%s\": redirect "
+		    "needs a recipient condition", g->file, g->line, a->name);
+}
+
+/* build - the snapshot from a checked tree */
+static struct config *
+build(const struct cnode *root, const char *path, struct config_errors *e)
+{
+	struct config		*c;
+	const struct cnode	*l;
+	struct passwd		*pw;
+	const char		*fac;
+	size_t			 i;
+
+	c = xcalloc(1, sizeof(*c));
+	c->refs = 1;
+	c->path = xstrdup(path);
+	c->spool_dir = xstrdup(cfg_str(root, "spool_dir"));
+	c->user = xstrdup(cfg_str(root, "user"));
+	c->include_dir = xstrdup(cfg_str(root, "include_dir"));
+	c->filter_dir = xstrdup(cfg_str(root, "filter_dir"));
+	c->log_debug = cfg_bool(root, "debug");
+	fac = cfg_str(root, "syslog_facility");
+	c->syslog_facility = xstrdup(fac);
+	c->message_max = (size_t)cfg_size(root, "message_max");
+	if (c->spool_dir[0] != '/')
+		config_errors_add(e, "%s: spool_dir must be an absolute path",
+		    path);
+	if (c->filter_dir[0] != '/')
+		config_errors_add(e, "%s: filter_dir must be an absolute path",
+		    path);
+	if ((pw = getpwnam(c->user)) == NULL)
+		config_errors_add(e, "%s: user \"%s\" does not exist", path,
+		    c->user);
+	else {
+		c->uid = pw->pw_uid;
+		c->gid = pw->pw_gid;
+	}
+	build_reply(&c->reject, root, "reject_reply", NULL);
+	build_reply(&c->tempfail, root, "tempfail_reply", NULL);
+	check_reply(&c->reject, "reject_reply", e);
+	check_reply(&c->tempfail, "tempfail_reply", e);
+
+	if ((l = cnode_get(root, "filters")) != NULL) {
+		c->filters = xcalloc(l->nkid, sizeof(*c->filters));
+		for (i = 0; i < l->nkid; i++) {
+			c->nfilters = i;
+			build_filter(c, &c->filters[i], l->kid[i], e);
+		}
+		c->nfilters = l->nkid;
+	}
+	if ((l = cnode_get(root, "rules")) != NULL) {
+		c->rules = xcalloc(l->nkid, sizeof(*c->rules));
+		c->nrules = l->nkid;
+		for (i = 0; i < l->nkid; i++)
+			build_rule(c, &c->rules[i], l->kid[i], i, e);
+	}
+	if ((l = cnode_get(root, "address_rules")) != NULL) {
+		c->arules = xcalloc(l->nkid, sizeof(*c->arules));
+		c->narules = l->nkid;
+		for (i = 0; i < l->nkid; i++)
+			build_arule(&c->arules[i], l->kid[i], i, e);
+	}
+	return c;
+}
+
+/* config_load - read, check and build */
+struct config *
+config_load(const char *path, char *const *overrides,
+    struct config_errors *e)
+{
+	struct cnode	*root;
+	struct config	*c = NULL;
+	size_t		 nerr = e->n;
+
+	if ((root = cfgfile_read(path, e)) == NULL)
+		return NULL;
+	for (; overrides != NULL && *overrides != NULL; overrides++)
+		apply_override(root, *overrides, e);
+	if (e->n == nerr) {
+		/* include_dir must have the right type before it is used */
+		const struct cnode *n = cnode_get(root, "include_dir");
+
+		if (n == NULL || n->type == CN_STRING)
+			read_fragments(root, path, e);
+	}
+	schema_check(root, "", e);
+	if (e->n == nerr)
+		c = build(root, path, e);
+	cnode_free(&root);
+	if (e->n != nerr)
+		config_unref(&c);
+	return c;
+}
+
+/* config_find_filter - a filter by name */
+struct filter *
+config_find_filter(const struct config *c, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nfilters; i++)
+		if (c->filters[i].name != NULL &&
+		    strcmp(c->filters[i].name, name) == 0)
+			return &c->filters[i];
+	return NULL;
+}
+
+/* config_ref - one more user of the snapshot */
+void
+config_ref(struct config *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+}
+
+/* reply_free - release a reply's strings */
+static void
+reply_free(struct reply_cfg *r)
+{
+	free(r->status);
+	free(r->text);
+}
+
+/* config_free - release everything of a snapshot */
+static void
+config_free(struct config *c)
+{
+	size_t	i, j;
+
+	for (i = 0; i < c->nfilters; i++) {
+		struct filter *f = &c->filters[i];
+
+		free(f->name);
+		free(f->file);
+		xfree_strv(&f->argv);
+		reply_free(&f->reject);
+		reply_free(&f->tempfail);
+		filter_state_free(&f->state);
+	}
+	free(c->filters);
+	for (i = 0; i < c->nrules; i++) {
+		free(c->rules[i].name);
+		free(c->rules[i].file);
+		cond_set_free(&c->rules[i].when);
+		cond_set_free(&c->rules[i].unless);
+	}
+	free(c->rules);
+	for (i = 0; i < c->narules; i++) {
+		struct addr_rule *a = &c->arules[i];
+
+		free(a->name);
+		free(a->file);
+		match_list_free(&a->sender);
+		match_list_free(&a->rcpt);
+		xfree_strv(&a->add_rcpt);
+		xfree_strv(&a->redirect);
+		for (j = 0; j < a->nadd_header; j++) {
+			free(a->add_header[j].name);
+			free(a->add_header[j].value);
+		}
+		free(a->add_header);
+	}
+	free(c->arules);
+	reply_free(&c->reject);
+	reply_free(&c->tempfail);
+	free(c->path);
+	free(c->spool_dir);
+	free(c->user);
+	free(c->include_dir);
+	free(c->filter_dir);
+	free(c->syslog_facility);
+	free(c);
+}
+
+/* config_unref - drop one reference; the last frees */
+void
+config_unref(struct config **cp)
+{
+	struct config	*c = *cp;
+
+	if (c == NULL)
+		return;
+	*cp = NULL;
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		config_free(c);
+}

@@ -1,0 +1,290 @@
+/*
+ * engine.c - the filter pipeline for one message
+ *
+ * Checks the envelope, runs the address rules, then the filter rules in
+ * order: conditions, the filter's switch-off state, an instance slot, the
+ * run, the verdict.  The first final verdict ends the pipeline.  The
+ * reply comes from the deciding filter's configuration.
+ * SECURITY: the envelope is checked (envelope_check) before any rule
+ * sees it: no value with CR, LF or NUL, or over the RFC 5321 limits,
+ * ever reaches a filter.
+ * ERRORS: a failing filter is handled by its on_error policy; a failure
+ * of our own while the message is in flight (disk, memory of a file)
+ * becomes a tempfail.  Never an accept by accident.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cond.h"
+#include "engine_int.h"
+#include "filter_state.h"
+#include "log.h"
+#include "message.h"
+#include "xmalloc.h"
+
+/* monotonic_ms - the default clock */
+static long long
+monotonic_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long	(*engine_clock_ms)(void) = monotonic_ms;
+
+/* engine_msg_init - take over the envelope, read the message headers */
+int
+engine_msg_init(struct engine_msg *m, struct config *cfg,
+    const char *workdir, struct envelope *env, char *why, size_t whylen)
+{
+	memset(m, 0, sizeof(*m));
+	config_ref(cfg);
+	m->cfg = cfg;
+	m->env = *env;
+	memset(env, 0, sizeof(*env));
+	if (m->env.queue_id == NULL)
+		m->env.queue_id = xstrdup("-");
+	if (m->env.sender == NULL)
+		m->env.sender = xstrdup("");
+	m->workdir = xstrdup(workdir);
+	xasprintf(&m->msgfile, "%s/message", workdir);
+	m->now = time(NULL);
+	m->verdict = V_TEMPFAIL;
+	reply_set(&m->reply, &cfg->tempfail, NULL);
+	return message_read_headers(m->msgfile, &m->hdr, &m->body_off,
+	    &m->size, why, whylen);
+}
+
+/* finish - set the final verdict and its reply */
+static void
+finish(struct engine_msg *m, enum verdict v, const struct rule *r,
+    const char *reason)
+{
+	const struct filter	*f = r ? r->filter : NULL;
+
+	m->verdict = v;
+	m->decided_by = r ? r->name : NULL;
+	free(m->reason);
+	m->reason = reason ? xstrdup(reason) : NULL;
+	switch (v) {
+	case V_REJECT:
+		reply_set(&m->reply, f ? &f->reject : &m->cfg->reject, reason);
+		break;
+	case V_TEMPFAIL:
+		reply_set(&m->reply, f ? &f->tempfail : &m->cfg->tempfail,
+		    reason);
+		break;
+	case V_DISCARD:
+		reply_set_raw(&m->reply, 250, "2.0.0", "Ok: discarded");
+		break;
+	case V_QUARANTINE:
+		reply_set_raw(&m->reply, 250, "2.0.0", "Ok: quarantined");
+		break;
+	default:
+		m->verdict = V_ACCEPT;
+		reply_set_raw(&m->reply, 250, "2.0.0", "Ok");
+		break;
+	}
+}
+
+/* internal_failure - our own failure while the message is in flight */
+static void
+internal_failure(struct engine_msg *m, const char *what)
+{
+	log_warnx("%s: %s: answering tempfail", m->env.queue_id, what);
+	finish(m, V_TEMPFAIL, NULL, NULL);
+}
+
+/* log_step - one line per filter run, queue id first */
+static void
+log_step(const struct engine_msg *m, const struct engine_step *st)
+{
+	log_info("%s: rule=%s filter=%s %s verdict=%s%s%s%s%s %ldms",
+	    m->env.queue_id, st->rule, st->filter,
+	    st->outcome[0] ? st->outcome : "not-run",
+	    verdict_name(st->verdict == V_ERROR ? V_ERROR : st->result),
+	    st->reason ? " reason=\"" : "", st->reason ? st->reason : "",
+	    st->reason ? "\"" : "",
+	    st->error[0] ? " (error)" : "", st->elapsed_us / 1000);
+	if (st->error[0])
+		log_warnx("%s: filter=%s error: %s", m->env.queue_id,
+		    st->filter, st->error);
+}
+
+/* run_rule - conditions, state, slot, run; 1 when the pipeline ends */
+static int
+run_rule(struct engine_msg *m, const struct rule *r,
+    const struct cond_input *in)
+{
+	const struct filter	*f = r->filter;
+	struct engine_step	*st;
+	struct filter_outcome	 fo;
+	enum fs_gate		 gate;
+	enum fs_change		 ch;
+	char			 why[320];
+	int			 err;
+
+	st = engine_step_new(m, STEP_RULE);
+	st->rule = r->name;
+	st->filter = f->name;
+	if (!cond_set_eval(&r->when, in, st->why, sizeof(st->why)))
+		return 0;
+	if (r->unless.n > 0 && cond_set_eval(&r->unless, in, why,
+	    sizeof(why))) {
+		snprintf(st->why, sizeof(st->why), "unless: %s", why);
+		return 0;
+	}
+	st->matched = 1;
+
+	gate = filter_state_gate(f->state, engine_clock_ms());
+	if (gate == FS_OFF) {
+		st->result = f->when_off;
+		st->verdict = f->when_off;
+		snprintf(st->error, sizeof(st->error), "filter is switched "
+		    "off after %d errors in a row; %s", f->error_threshold,
+		    f->when_off == V_CONTINUE ? "skipped" : "tempfail");
+		log_step(m, st);
+		if (f->when_off == V_TEMPFAIL) {
+			finish(m, V_TEMPFAIL, r, NULL);
+			return 1;
+		}
+		return 0;
+	}
+	if (filter_state_acquire(f->state, f->instances,
+	    f->instance_wait_ms) != 0) {
+		if (gate == FS_PROBE)
+			(void)filter_state_record(f->state, gate, 1,
+			    f->error_threshold, f->cooldown_ms,
+			    engine_clock_ms());
+		st->verdict = st->result = V_TEMPFAIL;
+		snprintf(st->error, sizeof(st->error), "no free instance "
+		    "(instances = %d) within %d ms", f->instances,
+		    f->instance_wait_ms);
+		log_step(m, st);
+		finish(m, V_TEMPFAIL, r, NULL);
+		return 1;
+	}
+	engine_exec_filter(m, r, st, &fo);
+	filter_state_release(f->state, f->instances);
+
+	err = fo.verdict == V_ERROR;
+	ch = filter_state_record(f->state, gate, err, f->error_threshold,
+	    f->cooldown_ms, engine_clock_ms());
+	if (ch == FS_SWITCHED_OFF)
+		log_warnx("%s: filter=%s switched off for %d s after %s",
+		    m->env.queue_id, f->name, f->cooldown_ms / 1000,
+		    gate == FS_PROBE ? "a failed trial run" :
+		    "too many errors in a row");
+	else if (ch == FS_SWITCHED_ON)
+		log_info("%s: filter=%s switched on again after a good trial "
+		    "run", m->env.queue_id, f->name);
+	st->verdict = fo.verdict;
+	if (err) {
+		snprintf(st->error, sizeof(st->error), "%s", fo.error);
+		st->result = f->on_error;
+		log_step(m, st);
+		filter_outcome_free(&fo);
+		if (f->on_error == V_TEMPFAIL) {
+			finish(m, V_TEMPFAIL, r, NULL);
+			return 1;
+		}
+		return 0;
+	}
+	if (fo.newfile != NULL) {
+		if (engine_apply_replacement(m, fo.newfile, why,
+		    sizeof(why)) != 0) {
+			filter_outcome_free(&fo);
+			internal_failure(m, why);
+			return 1;
+		}
+		step_applied(st, "replaced the whole message");
+	}
+	engine_apply_directives(m, &fo.dl, st);
+	st->reason = fo.reason;
+	fo.reason = NULL;
+	st->result = fo.verdict;
+	log_step(m, st);
+	filter_outcome_free(&fo);
+	if (verdict_is_final(st->result)) {
+		finish(m, st->result, r, st->reason);
+		return 1;
+	}
+	return 0;
+}
+
+/* engine_run - the whole pipeline */
+void
+engine_run(struct engine_msg *m)
+{
+	struct envelope_error	ee;
+	struct cond_input	in;
+	struct tm		tm;
+	char			why[320];
+	size_t			i;
+	int			done = 0;
+
+	if (envelope_check(&m->env, &ee) != 0) {
+		m->verdict = V_REJECT;
+		reply_set_raw(&m->reply, ee.code, ee.status, ee.text);
+		log_info("%s: verdict=reject envelope: %s", m->env.queue_id,
+		    ee.text);
+		return;
+	}
+	engine_address_rules(m);
+	localtime_r(&m->now, &tm);
+	for (i = 0; i < m->cfg->nrules && !done; i++) {
+		in.env = &m->env;
+		in.hdr = &m->hdr;
+		in.size = m->size;
+		in.tm = &tm;
+		done = run_rule(m, &m->cfg->rules[i], &in);
+	}
+	if (!done)
+		finish(m, V_ACCEPT, NULL, NULL);
+	if (m->verdict != V_TEMPFAIL && m->verdict != V_REJECT &&
+	    engine_sync(m, why, sizeof(why)) != 0)
+		internal_failure(m, why);
+	log_info("%s: verdict=%s%s%s reply=\"%d %s %s\"", m->env.queue_id,
+	    verdict_name(m->verdict), m->decided_by ? " rule=" : "",
+	    m->decided_by ? m->decided_by : "", m->reply.code,
+	    m->reply.status, m->reply.text);
+}
+
+/* engine_write_message - the message as it now is */
+int
+engine_write_message(struct engine_msg *m, int fd, int crlf)
+{
+	return message_copy_out(fd, &m->hdr, m->msgfile, m->body_off, crlf);
+}
+
+/* engine_msg_free - release everything of the message context */
+void
+engine_msg_free(struct engine_msg *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nmods; i++) {
+		free(m->mods[i].name);
+		free(m->mods[i].value);
+	}
+	free(m->mods);
+	for (i = 0; i < m->nsteps; i++) {
+		xfree_strv(&m->steps[i].argv);
+		xfree_strv(&m->steps[i].applied);
+		free(m->steps[i].out_head);
+		free(m->steps[i].err_head);
+		free(m->steps[i].reason);
+	}
+	free(m->steps);
+	header_list_free(&m->hdr);
+	envelope_free(&m->env);
+	free(m->workdir);
+	free(m->msgfile);
+	free(m->reason);
+	config_unref(&m->cfg);
+	memset(m, 0, sizeof(*m));
+}

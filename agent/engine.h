@@ -1,0 +1,112 @@
+/*
+ * engine.h - rules, filters and verdicts for one message
+ *
+ * Every front end (milter, SMTP/LMTP, sluicectl) uses the engine the same
+ * way: create a work directory, write the message into it as "message"
+ * (LF line endings), fill in the envelope, then engine_msg_init() and
+ * engine_run().  engine_run() always ends in a verdict and a reply; an
+ * internal failure becomes a tempfail, never an accept.  Changes are kept
+ * two ways: as the current header list, envelope and message file (for
+ * the SMTP path and sluicectl), and as a list of modifications in milter
+ * terms (for the milter path).
+ */
+#ifndef SLUICE_ENGINE_H
+#define SLUICE_ENGINE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "header.h"
+#include "verdict.h"
+
+enum mod_kind {
+	MOD_ADD_HEADER,		/* name, value */
+	MOD_INSERT_HEADER,	/* index (0 = top), name, value */
+	MOD_CHANGE_HEADER,	/* name, index (1-based), value */
+	MOD_DELETE_HEADER,	/* name, index (1-based) */
+	MOD_ADD_RCPT,		/* value */
+	MOD_DELETE_RCPT,	/* value */
+	MOD_CHANGE_SENDER,	/* value ("" = null sender) */
+	MOD_REPLACE_BODY	/* the body of the current message file */
+};
+
+/* header values keep their raw form: a leading space, folded lines */
+struct engine_mod {
+	enum mod_kind	 kind;
+	char		*name;
+	char		*value;
+	int		 index;
+};
+
+enum step_kind {
+	STEP_ADDRESS_RULE,
+	STEP_RULE
+};
+
+/* what happened at one rule: for the trace, the log and the tests */
+struct engine_step {
+	enum step_kind	 kind;
+	const char	*rule;		/* owned by the config snapshot */
+	const char	*filter;
+	int		 matched;
+	char		 why[320];	/* why it matched, or not, or skipped */
+	char		**argv;		/* after substitution, or NULL */
+	char		 outcome[160];	/* "exit=1", "timeout after 5000ms" */
+	long		 elapsed_us;
+	enum verdict	 verdict;	/* mapped, or V_ERROR */
+	char		 error[320];	/* why it is an error */
+	enum verdict	 result;	/* after on_error / when_off */
+	char		**applied;	/* directives applied, as text */
+	char		*out_head;	/* first lines of stdout, printable */
+	char		*err_head;
+	char		*reason;
+};
+
+struct engine_reply {
+	int	code;
+	char	status[16];
+	char	text[600];
+};
+
+struct engine_msg {
+	struct config		*cfg;		/* a reference */
+	struct envelope		 env;		/* current */
+	char			*workdir;
+	char			*msgfile;	/* current message file */
+	struct header_list	 hdr;		/* current header block */
+	size_t			 body_off;	/* of msgfile */
+	unsigned long long	 size;		/* of the current message */
+	int			 dirty;		/* hdr differs from msgfile */
+	int			 seq;		/* file version counter */
+	time_t			 now;		/* wall clock for time windows */
+	struct engine_mod	*mods;
+	size_t			 nmods;
+	int			 body_replaced;
+	struct engine_step	*steps;
+	size_t			 nsteps;
+	enum verdict		 verdict;	/* final; never V_CONTINUE */
+	const char		*decided_by;	/* rule name, or NULL */
+	char			*reason;
+	struct engine_reply	 reply;
+};
+
+/* the clock for timeouts and cool-downs; tests may replace it */
+extern long long	(*engine_clock_ms)(void);
+
+/*
+ * engine_msg_init - take a config reference and read the header block
+ * of workdir/message.  env is moved into m (the caller's is zeroed).
+ */
+int	engine_msg_init(struct engine_msg *m, struct config *cfg,
+	    const char *workdir, struct envelope *env, char *why,
+	    size_t whylen);
+/* engine_run - address rules, then filter rules; sets verdict and reply */
+void	engine_run(struct engine_msg *m);
+/* engine_write_message - the current message to fd, with CRLF line
+ * endings when crlf is set; 0 or -1 with errno */
+int	engine_write_message(struct engine_msg *m, int fd, int crlf);
+void	engine_msg_free(struct engine_msg *m);
+
+#endif

@@ -1,0 +1,323 @@
+/*
+ * engine_filter.c - run one exec filter for one message
+ *
+ * Prepares the filter's files in the work directory (result.N, new.N,
+ * tmp.N/), expands its command and environment, runs it through the
+ * spawner, and turns what it left behind into a filter_outcome: the
+ * mapped verdict, the parsed directives, a checked replacement message,
+ * a reason.  Nothing is applied to the message here.
+ * SECURITY: everything the filter produced is untrusted.  The result file
+ * is bounded and parsed strictly; a replacement message is bounded, must
+ * have a header block with valid fields, an empty line, and no line over
+ * 998 bytes, and is copied (CRLF -> LF) into a file of our own.  Any
+ * defect makes the run an error; nothing of it reaches the message.
+ * ERRORS: every failure becomes V_ERROR with a text; nothing is fatal.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine_int.h"
+#include "header.h"
+#include "log.h"
+#include "spawn.h"
+#include "spool.h"
+#include "subst.h"
+#include "xmalloc.h"
+
+#define HEAD_LINES	3	/* lines of output kept for the trace */
+#define LOG_LINES	20	/* lines of output logged per stream */
+
+/* fail - make the outcome an error with a reason */
+static void
+fail(struct filter_outcome *fo, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	free(fo->error);
+	if (vasprintf(&fo->error, fmt, ap) < 0)
+		fatal("vasprintf");
+	va_end(ap);
+	fo->verdict = V_ERROR;
+}
+
+/* head_lines - the first few lines of captured output, printable */
+static char *
+head_lines(const char *p, size_t len, int lines)
+{
+	char	*out;
+	size_t	 i, n = 0;
+
+	if (len == 0)
+		return NULL;
+	out = xmalloc(len + 1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '\n' && --lines == 0)
+			break;
+		out[n++] = (c == '\n' || c == '\t') ? (char)c :
+		    (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	while (n > 0 && out[n - 1] == '\n')
+		n--;
+	out[n] = '\0';
+	return out;
+}
+
+/* log_output - log a stream's lines with the queue id */
+static void
+log_output(const char *qid, const char *filter, const char *stream,
+    const char *p, size_t len, int truncated)
+{
+	const char	*lf;
+	int		 lines = 0;
+	size_t		 l;
+
+	while (len > 0 && lines < LOG_LINES) {
+		lf = memchr(p, '\n', len);
+		l = lf ? (size_t)(lf - p) : len;
+		if (l > 0) {
+			char *s = xmemdup(p, l);
+
+			log_info("%s: filter=%s %s: %s", qid, filter, stream,
+			    s);
+			free(s);
+			lines++;
+		}
+		if (lf == NULL)
+			break;
+		len -= l + 1;
+		p += l + 1;
+	}
+	if (len > 0 || truncated)
+		log_info("%s: filter=%s %s: (more output not logged)", qid,
+		    filter, stream);
+}
+
+/* check_replacement - a filter's whole new message, strictly */
+static int
+check_replacement(const char *buf, size_t len, char *why, size_t whylen)
+{
+	struct header_list	 hl = { 0 };
+	const char		*p = buf, *lf;
+	size_t			 body_off, left = len, l, lineno = 1;
+
+	if (memchr(buf, '\0', len) != NULL) {
+		snprintf(why, whylen, "it contains a NUL byte");
+		return -1;
+	}
+	if (header_parse(buf, len, &hl, &body_off, 1, why, whylen) != 0)
+		return -1;
+	if (hl.n == 0) {
+		header_list_free(&hl);
+		snprintf(why, whylen, "it has no header fields");
+		return -1;
+	}
+	header_list_free(&hl);
+	while (left > 0) {
+		lf = memchr(p, '\n', left);
+		l = lf ? (size_t)(lf - p) : left;
+		if (l > 0 && p[l - 1] == '\r')
+			l--;
+		if (l > HEADER_LINE_MAX) {
+			snprintf(why, whylen, "line %zu is longer than %d "
+			    "bytes", lineno, HEADER_LINE_MAX);
+			return -1;
+		}
+		if (lf == NULL)
+			break;
+		left -= (size_t)(lf - p) + 1;
+		p = lf + 1;
+		lineno++;
+	}
+	return 0;
+}
+
+/* take_replacement - check new.N and copy it into message.N */
+static void
+take_replacement(struct engine_msg *m, const struct filter *f,
+    const char *path, struct filter_outcome *fo)
+{
+	struct spool_writer	 w;
+	char			*buf, *dst, why[256];
+	size_t			 len;
+
+	if (spool_read_file(path, f->message_max, &buf, &len) != 0) {
+		if (errno == ENOENT)
+			return;
+		if (errno == EFBIG)
+			fail(fo, "replacement message is larger than %zu bytes",
+			    f->message_max);
+		else
+			fail(fo, "replacement message: %s", strerror(errno));
+		return;
+	}
+	if (check_replacement(buf, len, why, sizeof(why)) != 0) {
+		fail(fo, "replacement message rejected: %s", why);
+		free(buf);
+		return;
+	}
+	xasprintf(&dst, "%s/message.%d", m->workdir, m->seq++);
+	if (spool_writer_open(&w, dst, 0, why, sizeof(why)) != 0 ||
+	    spool_writer_write(&w, buf, len) != 0 ||
+	    spool_writer_close(&w, 0) != 0) {
+		fail(fo, "cannot store replacement message: %s",
+		    w.fd < 0 ? why : strerror(errno));
+		if (w.fd >= 0)
+			spool_writer_close(&w, 0);
+		free(dst);
+	} else
+		fo->newfile = dst;
+	free(buf);
+}
+
+/* take_result - parse the result file */
+static void
+take_result(const char *path, struct filter_outcome *fo)
+{
+	char	*buf, why[256];
+	size_t	 len;
+
+	if (spool_read_file(path, DIRECTIVE_FILE_MAX, &buf, &len) != 0) {
+		if (errno == ENOENT)
+			return;
+		if (errno == EFBIG)
+			fail(fo, "result file is larger than %d bytes",
+			    DIRECTIVE_FILE_MAX);
+		else
+			fail(fo, "result file: %s", strerror(errno));
+		return;
+	}
+	if (directive_parse(buf, len, &fo->dl, why, sizeof(why)) != 0)
+		fail(fo, "result file %s", why);
+	free(buf);
+}
+
+/* engine_exec_filter - run the rule's filter on the current message */
+void
+engine_exec_filter(struct engine_msg *m, const struct rule *r,
+    struct engine_step *st, struct filter_outcome *fo)
+{
+	const struct filter	*f = r->filter;
+	struct subst_ctx	 sc;
+	struct spawn_req	 req;
+	struct spawn_res	 res;
+	struct directive	*d;
+	char			*result, *newf, *tmpd, **argv, **envp;
+	char			 why[256];
+	size_t			 i;
+	int			 n;
+
+	memset(fo, 0, sizeof(*fo));
+	memset(&res, 0, sizeof(res));
+	fo->verdict = V_ERROR;
+	if (engine_sync(m, why, sizeof(why)) != 0) {
+		fail(fo, "cannot write the message for the filter: %s", why);
+		return;
+	}
+	n = m->seq++;
+	xasprintf(&result, "%s/result.%d", m->workdir, n);
+	xasprintf(&newf, "%s/new.%d", m->workdir, n);
+	xasprintf(&tmpd, "%s/tmp.%d", m->workdir, n);
+	if (mkdir(tmpd, 0700) != 0) {
+		fail(fo, "cannot make %s: %s", tmpd, strerror(errno));
+		goto out;
+	}
+
+	memset(&sc, 0, sizeof(sc));
+	sc.env = &m->env;
+	sc.msgfile = m->msgfile;
+	sc.newfile = newf;
+	sc.resultfile = result;
+	sc.tmpdir = tmpd;
+	sc.size = m->size;
+	sc.rule = r->name;
+	sc.filter = f->name;
+	argv = subst_argv(f->argv, &sc);
+	envp = subst_env(&sc);
+	st->argv = argv;
+
+	memset(&req, 0, sizeof(req));
+	req.argv = argv;
+	req.envp = envp;
+	req.cwd = tmpd;
+	req.limits = f->limits;
+	req.timeout_ms = f->timeout_ms;
+	req.grace_ms = f->grace_ms;
+	req.capture_max = f->output_max;
+	if (spawn_run(&req, &res) != 0) {
+		fail(fo, "bad command line");
+		xfree_strv(&envp);
+		goto out;
+	}
+	xfree_strv(&envp);
+	spawn_describe(&res, st->outcome, sizeof(st->outcome));
+	st->elapsed_us = res.elapsed_us;
+	st->out_head = head_lines(res.out, res.outlen, HEAD_LINES);
+	st->err_head = head_lines(res.err, res.errlen, HEAD_LINES);
+	log_output(m->env.queue_id, f->name, "stdout", res.out, res.outlen,
+	    res.out_truncated);
+	log_output(m->env.queue_id, f->name, "stderr", res.err, res.errlen,
+	    res.err_truncated);
+
+	switch (res.outcome) {
+	case SPAWN_EXITED:
+		if (f->exitmap[res.status & 0xff] < 0) {
+			fail(fo, "exit code %d is not mapped to a verdict",
+			    res.status);
+			goto out;
+		}
+		fo->verdict = (enum verdict)f->exitmap[res.status & 0xff];
+		break;
+	case SPAWN_TIMEOUT:
+		fail(fo, "timed out after %d ms and was killed",
+		    f->timeout_ms);
+		goto out;
+	default:
+		fail(fo, "%s", st->outcome);
+		goto out;
+	}
+	take_result(result, fo);
+	if (fo->verdict != V_ERROR)
+		take_replacement(m, f, newf, fo);
+	if (fo->verdict == V_ERROR) {
+		directive_list_free(&fo->dl);
+		goto out;
+	}
+	for (i = 0; i < fo->dl.n; i++) {
+		d = &fo->dl.d[i];
+		if (d->kind == D_REASON)
+			fo->reason = reply_clean_reason(d->value,
+			    strlen(d->value), DIRECTIVE_REASON_MAX);
+	}
+	if (fo->reason == NULL && res.outlen > 0)
+		fo->reason = reply_clean_reason(res.out, res.outlen,
+		    DIRECTIVE_REASON_MAX);
+out:
+	spawn_res_free(&res);
+	(void)unlink(result);
+	(void)unlink(newf);
+	(void)spool_remove(tmpd);
+	free(result);
+	free(newf);
+	free(tmpd);
+}
+
+/* filter_outcome_free - release an outcome */
+void
+filter_outcome_free(struct filter_outcome *fo)
+{
+	free(fo->error);
+	free(fo->newfile);
+	free(fo->reason);
+	directive_list_free(&fo->dl);
+	memset(fo, 0, sizeof(*fo));
+}

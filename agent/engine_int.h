@@ -1,0 +1,48 @@
+/*
+ * engine_int.h - what the engine's files share; not for front ends
+ */
+#ifndef SLUICE_ENGINE_INT_H
+#define SLUICE_ENGINE_INT_H
+
+#include "directive.h"
+#include "engine.h"
+
+struct rule;
+
+/* what one exec filter run produced */
+struct filter_outcome {
+	enum verdict		 verdict;	/* mapped exit code or V_ERROR */
+	char			*error;		/* why V_ERROR */
+	struct directive_list	 dl;
+	char			*newfile;	/* replacement message, or NULL */
+	char			*reason;
+};
+
+/* engine_filter.c */
+void	engine_exec_filter(struct engine_msg *, const struct rule *,
+	    struct engine_step *, struct filter_outcome *);
+void	filter_outcome_free(struct filter_outcome *);
+
+/* engine_apply.c */
+void	engine_mod_add(struct engine_msg *, enum mod_kind, const char *name,
+	    const char *value, int index);
+int	engine_apply_replacement(struct engine_msg *, const char *path,
+	    char *why, size_t whylen);
+void	engine_apply_directives(struct engine_msg *,
+	    const struct directive_list *, struct engine_step *);
+void	engine_address_rules(struct engine_msg *);
+/* engine_sync - write a new message file when headers changed */
+int	engine_sync(struct engine_msg *, char *why, size_t whylen);
+struct engine_step *engine_step_new(struct engine_msg *, enum step_kind);
+void	step_applied(struct engine_step *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* reply.c */
+void	reply_set(struct engine_reply *, const struct reply_cfg *,
+	    const char *reason);
+void	reply_set_raw(struct engine_reply *, int code, const char *status,
+	    const char *text);
+/* reply_clean_reason - one printable line of at most max bytes */
+char	*reply_clean_reason(const char *s, size_t len, size_t max);
+
+#endif

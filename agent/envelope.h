@@ -1,0 +1,53 @@
+/*
+ * envelope.h - the SMTP envelope and connection facts of one message
+ *
+ * Every value here may come from the network.  envelope_check() is the
+ * gate in front of every filter: a value with CR, LF or NUL, or over the
+ * RFC 5321 limits (local part 64, domain 255, path 256 octets) never
+ * reaches a filter; the message is rejected with the reply it returns.
+ */
+#ifndef SLUICE_ENVELOPE_H
+#define SLUICE_ENVELOPE_H
+
+#include <stddef.h>
+
+#define ENV_LOCAL_MAX	64
+#define ENV_DOMAIN_MAX	255
+#define ENV_PATH_MAX	256	/* including the angle brackets */
+#define ENV_TEXT_MAX	512	/* client name, HELO, auth user, queue id */
+
+struct envelope {
+	char	*sender;	/* without angle brackets; "" = null sender */
+	char	**rcpt;		/* without angle brackets */
+	size_t	 nrcpt;
+	char	*queue_id;
+	char	*client_addr;	/* may be NULL: unknown */
+	char	*client_name;
+	char	*helo;
+	char	*auth_user;
+};
+
+/* the reply envelope_check() chooses, e.g. 553 5.1.3 "..." */
+struct envelope_error {
+	int	code;
+	char	status[16];
+	char	text[200];
+};
+
+/*
+ * envelope_check_value - check one value from the wire (buf, len): no CR,
+ * LF or NUL; for addresses (is_addr) the RFC 5321 length limits.  what
+ * names it in the message ("sender", "recipient", "HELO name", ...).
+ */
+int	envelope_check_value(const char *what, const char *buf, size_t len,
+	    int is_addr, struct envelope_error *err);
+/* envelope_check - check every value of env */
+int	envelope_check(const struct envelope *env, struct envelope_error *err);
+void	envelope_add_rcpt(struct envelope *, const char *);
+/* envelope_del_rcpt - remove all case-insensitively equal; returns count */
+int	envelope_del_rcpt(struct envelope *, const char *);
+void	envelope_set_sender(struct envelope *, const char *);
+void	envelope_copy(struct envelope *dst, const struct envelope *src);
+void	envelope_free(struct envelope *);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * message.c - read and rewrite the message file of a work directory
+ *
+ * SECURITY: the file holds untrusted mail.  Only the header block is read
+ * into memory (bounded by HEADER_BLOCK_MAX); bodies are copied in chunks.
+ * Files are opened with O_NOFOLLOW inside sluice's own work directory.
+ * ERRORS: returned with a why text; nothing is fatal.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "header.h"
+#include "message.h"
+#include "xmalloc.h"
+
+/* beyond this, the rest of an endless header block counts as body */
+#define HEADER_BLOCK_MAX	(1024 * 1024)
+#define CHUNK			65536
+
+/* message_read_headers - the header block and the size of a file */
+int
+message_read_headers(const char *path, struct header_list *hdr,
+    size_t *body_off, unsigned long long *size, char *why, size_t whylen)
+{
+	struct stat	 st;
+	struct buf	 b;
+	char		 chunk[CHUNK];
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) != 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	buf_init(&b, 0);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(why, whylen, "%s: %s", path,
+			    strerror(errno));
+			buf_free(&b);
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		(void)buf_append(&b, chunk, (size_t)n);
+		/* stop once the empty line is in: the body is not needed */
+		if (memmem(b.data, b.len, "\n\n", 2) != NULL ||
+		    (b.len >= 1 && b.data[0] == '\n') ||
+		    b.len >= HEADER_BLOCK_MAX)
+			break;
+	}
+	close(fd);
+	header_list_free(hdr);
+	if (header_parse(b.data ? b.data : "", b.len, hdr, body_off, 0, why,
+	    whylen) != 0) {
+		buf_free(&b);
+		return -1;
+	}
+	/* a header block cut at HEADER_BLOCK_MAX: the rest is body */
+	if (*body_off > b.len)
+		*body_off = b.len;
+	buf_free(&b);
+	*size = (unsigned long long)st.st_size;
+	return 0;
+}
+
+/* write_all - write everything to fd */
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* write_lines - bytes to fd, LF turned into CRLF when crlf is set */
+static int
+write_lines(int fd, const char *p, size_t len, int crlf)
+{
+	const char	*lf;
+
+	if (!crlf)
+		return write_all(fd, p, len);
+	while (len > 0) {
+		if ((lf = memchr(p, '\n', len)) == NULL)
+			return write_all(fd, p, len);
+		if (write_all(fd, p, (size_t)(lf - p)) != 0 ||
+		    write_all(fd, "\r\n", 2) != 0)
+			return -1;
+		len -= (size_t)(lf - p) + 1;
+		p = lf + 1;
+	}
+	return 0;
+}
+
+/* message_copy_out - header list, empty line, body of src */
+int
+message_copy_out(int fd, const struct header_list *hdr, const char *src,
+    size_t body_off, int crlf)
+{
+	char	*h, chunk[CHUNK];
+	size_t	 hlen;
+	ssize_t	 n;
+	int	 in, rc;
+
+	h = header_serialize(hdr, &hlen);
+	rc = write_lines(fd, h, hlen, crlf);
+	free(h);
+	if (rc != 0 || write_lines(fd, "\n", 1, crlf) != 0)
+		return -1;
+	if ((in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (lseek(in, (off_t)body_off, SEEK_SET) < 0) {
+		close(in);
+		return -1;
+	}
+	for (;;) {
+		n = read(in, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (write_lines(fd, chunk, (size_t)n, crlf) != 0) {
+			n = -1;
+			break;
+		}
+	}
+	rc = n < 0 ? -1 : 0;
+	close(in);
+	return rc;
+}
+
+/* message_write - a new message file from headers and an old body */
+int
+message_write(const char *dst, const struct header_list *hdr,
+    const char *src, size_t body_off, unsigned long long *size,
+    size_t *new_body_off, char *why, size_t whylen)
+{
+	struct stat	 st;
+	char		*h;
+	size_t		 hlen;
+	int		 fd;
+
+	if ((fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
+		snprintf(why, whylen, "%s: %s", dst, strerror(errno));
+		return -1;
+	}
+	h = header_serialize(hdr, &hlen);
+	free(h);
+	if (message_copy_out(fd, hdr, src, body_off, 0) != 0 ||
+	    fstat(fd, &st) != 0) {
+		snprintf(why, whylen, "%s: %s", dst, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (close(fd) != 0) {
+		snprintf(why, whylen, "%s: %s", dst, strerror(errno));
+		return -1;
+	}
+	*size = (unsigned long long)st.st_size;
+	*new_body_off = hlen + 1;
+	return 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * spawn.h - run one filter program and wait for it
+ *
+ * This is the launcher's core.  The child is started with vfork semantics
+ * (the caller may be big and threaded), sets itself up with
+ * async-signal-safe calls only: signals reset, its own session and process
+ * group, rlimits, stdin from /dev/null, stdout/stderr to capture pipes,
+ * every other descriptor closed, working directory, then execve with the
+ * given argv and environment.  No shell is involved.
+ *
+ * The caller's thread waits (pidfd + poll, no SIGCHLD handler needed):
+ * on timeout the whole process group gets SIGTERM, and SIGKILL after the
+ * grace period.  When the program exits, whatever it left running in its
+ * process group (a "sleep 1000 &") is killed too.  stdout and stderr are
+ * captured up to a cap each; the rest is read and thrown away.
+ */
+#ifndef SLUICE_SPAWN_H
+#define SLUICE_SPAWN_H
+
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+struct spawn_limits {
+	rlim_t	cpu;		/* RLIMIT_CPU seconds; 0 = leave as is */
+	rlim_t	as;		/* RLIMIT_AS bytes */
+	rlim_t	fsize;		/* RLIMIT_FSIZE bytes */
+	rlim_t	nofile;		/* RLIMIT_NOFILE */
+	rlim_t	nproc;		/* RLIMIT_NPROC */
+};
+
+struct spawn_req {
+	char *const		*argv;		/* argv[0] is the program path */
+	char *const		*envp;
+	const char		*cwd;		/* NULL = leave */
+	struct spawn_limits	 limits;
+	int			 timeout_ms;	/* 0 = none */
+	int			 grace_ms;	/* SIGTERM -> SIGKILL */
+	size_t			 capture_max;	/* per stream */
+};
+
+enum spawn_outcome {
+	SPAWN_EXITED,		/* status = exit code */
+	SPAWN_SIGNALED,		/* status = signal number */
+	SPAWN_TIMEOUT,		/* killed by us after timeout_ms */
+	SPAWN_EXEC_FAILED,	/* execve failed: status = errno */
+	SPAWN_FAILED		/* could not start (fork, pipe): status = errno */
+};
+
+struct spawn_res {
+	enum spawn_outcome	 outcome;
+	int			 status;
+	pid_t			 pid;
+	long			 elapsed_us;
+	struct rusage		 ru;
+	char			*out;		/* NUL-terminated, may hold NULs */
+	size_t			 outlen;
+	int			 out_truncated;
+	char			*err;
+	size_t			 errlen;
+	int			 err_truncated;
+};
+
+/*
+ * spawn_run - start req->argv and wait until it is over.  Returns 0 when
+ * res describes what happened (any outcome), -1 only for a bad request.
+ */
+int	spawn_run(const struct spawn_req *req, struct spawn_res *res);
+void	spawn_res_free(struct spawn_res *);
+/* spawn_describe - "exit=1", "signal=9 (Killed)", "timeout after 5000ms",
+ * "exec failed: No such file or directory" */
+void	spawn_describe(const struct spawn_res *, char *, size_t);
+
+#endif

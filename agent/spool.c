@@ -1,0 +1,276 @@
+/*
+ * spool.c - work directories and message files
+ *
+ * SECURITY: the spool directory belongs to sluice; a work directory is
+ * created with mkdirat() (which never follows a final symlink) and mode
+ * 0700, and opened with O_NOFOLLOW|O_DIRECTORY before use.  Removal walks
+ * the tree with openat/unlinkat and never follows a symlink, so a filter
+ * that plants "tmp/x -> /etc" cannot make sluice delete outside it.
+ * ERRORS: returned (-1 with errno, or with a why text); nothing is fatal.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spool.h"
+#include "xmalloc.h"
+
+/* spool_new_id - time, pid and a counter, as 12 hex digits */
+void
+spool_new_id(char *buf, size_t len)
+{
+	static atomic_uint	counter;
+	struct timespec		ts;
+	unsigned long long	v;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	v = ((unsigned long long)ts.tv_sec << 20) ^
+	    ((unsigned long long)ts.tv_nsec >> 10) ^
+	    ((unsigned long long)getpid() << 28) ^
+	    ((unsigned long long)atomic_fetch_add(&counter, 1) << 4);
+	snprintf(buf, len, "%012llX", v & 0xFFFFFFFFFFFFULL);
+}
+
+/* spool_workdir_create - a private directory for one message */
+int
+spool_workdir_create(const char *spool_dir, const char *id, char **path,
+    char *why, size_t whylen)
+{
+	int	dfd;
+
+	if (strchr(id, '/') != NULL || id[0] == '.' || id[0] == '\0') {
+		snprintf(why, whylen, "bad message id \"%s\"", id);
+		return -1;
+	}
+	if ((dfd = open(spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "spool %s: %s", spool_dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (mkdirat(dfd, id, 0700) != 0) {
+		snprintf(why, whylen, "spool %s/%s: %s", spool_dir, id,
+		    strerror(errno));
+		close(dfd);
+		return -1;
+	}
+	close(dfd);
+	xasprintf(path, "%s/%s", spool_dir, id);
+	return 0;
+}
+
+/* remove_at - remove name in dfd, recursively for directories */
+static int
+remove_at(int dfd, const char *name, int depth)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd, rc = 0;
+
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	if (depth > 64) {
+		errno = ELOOP;
+		return -1;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* a filter may have left a directory without write permission */
+	(void)fchmod(fd, 0700);
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (remove_at(dirfd(d), de->d_name, depth + 1) != 0)
+			rc = -1;
+	}
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+		rc = -1;
+	return rc;
+}
+
+/* spool_remove - remove a work directory tree */
+int
+spool_remove(const char *path)
+{
+	char	*dir, *slash;
+	int	 dfd, rc;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		free(dir);
+		return remove_at(AT_FDCWD, path, 0);
+	}
+	*slash = '\0';
+	if ((dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		free(dir);
+		return -1;
+	}
+	rc = remove_at(dfd, slash + 1, 0);
+	close(dfd);
+	free(dir);
+	return rc;
+}
+
+/* spool_writer_open - create a new file for a message */
+int
+spool_writer_open(struct spool_writer *w, const char *path, size_t max,
+    char *why, size_t whylen)
+{
+	memset(w, 0, sizeof(*w));
+	w->max = max;
+	w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (w->fd < 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* write_all - write everything or fail */
+static int
+write_all(struct spool_writer *w, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	if (w->max != 0 && w->written + len > w->max) {
+		errno = EFBIG;
+		return -1;
+	}
+	while (len > 0) {
+		if ((n = write(w->fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		w->written += (size_t)n;
+	}
+	return 0;
+}
+
+/* spool_writer_write - write a chunk, CRLF becoming LF */
+int
+spool_writer_write(struct spool_writer *w, const char *buf, size_t len)
+{
+	size_t	i, start = 0;
+
+	if (w->cr) {
+		/* a CR at the end of the last chunk: keep it unless LF */
+		w->cr = 0;
+		if (len == 0 || buf[0] != '\n')
+			if (write_all(w, "\r", 1) != 0)
+				return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (buf[i] != '\r')
+			continue;
+		if (i + 1 == len) {
+			if (write_all(w, buf + start, i - start) != 0)
+				return -1;
+			w->cr = 1;
+			return 0;
+		}
+		if (buf[i + 1] == '\n') {
+			if (write_all(w, buf + start, i - start) != 0)
+				return -1;
+			start = i + 1;
+		}
+	}
+	return write_all(w, buf + start, len - start);
+}
+
+/* spool_writer_close - finish the file */
+int
+spool_writer_close(struct spool_writer *w, int do_fsync)
+{
+	int	rc = 0, saved;
+
+	if (w->fd < 0)
+		return 0;
+	if (w->cr) {
+		w->cr = 0;
+		rc = write_all(w, "\r", 1);
+	}
+	if (rc == 0 && do_fsync && fsync(w->fd) != 0)
+		rc = -1;
+	saved = errno;
+	if (close(w->fd) != 0 && rc == 0)
+		rc = -1;
+	else
+		errno = saved;
+	w->fd = -1;
+	return rc;
+}
+
+/* spool_read_file - a whole (small) file into memory */
+int
+spool_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((size_t)st.st_size > max) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	buf = xmalloc((size_t)st.st_size + 2);
+	/* read one byte past st_size: the file may still be growing */
+	while (len <= (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len > max) {
+		free(buf);
+		errno = EFBIG;
+		return -1;
+	}
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * spool.h - work directories and message files
+ *
+ * Each message gets <spool_dir>/<id>/, mode 0700, created without
+ * following symlinks.  The message is stored there as "message" with LF
+ * line endings.  Filters get their result file, replacement path and
+ * private temporary directory inside it, so removing the directory
+ * removes every trace of the message.
+ */
+#ifndef SLUICE_SPOOL_H
+#define SLUICE_SPOOL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* the CRLF -> LF converter, usable chunk by chunk */
+struct spool_writer {
+	int	fd;
+	int	cr;		/* the previous chunk ended in CR */
+	size_t	written;	/* bytes written to the file */
+	size_t	max;		/* refuse to write more (0 = no limit) */
+};
+
+/* spool_new_id - a fresh queue-id-like name: 12 upper-case hex digits */
+void	spool_new_id(char *buf, size_t len);
+/* spool_workdir_create - make <spool_dir>/<id>; *path gets the path */
+int	spool_workdir_create(const char *spool_dir, const char *id,
+	    char **path, char *why, size_t whylen);
+/* spool_remove - remove a work directory and everything in it, never
+ * following a symlink; 0 or -1 with errno */
+int	spool_remove(const char *path);
+int	spool_writer_open(struct spool_writer *, const char *path, size_t max,
+	    char *why, size_t whylen);
+/* spool_writer_write - convert CRLF to LF while writing; -1 on error,
+ * with errno (EFBIG when max is exceeded) */
+int	spool_writer_write(struct spool_writer *, const char *, size_t);
+/* spool_writer_close - flush a pending CR, fsync when asked, close */
+int	spool_writer_close(struct spool_writer *, int do_fsync);
+/* spool_read_file - read a whole file of at most max bytes: 0, or -1
+ * with errno (EFBIG when larger, ENOENT when absent) */
+int	spool_read_file(const char *path, size_t max, char **buf,
+	    size_t *len);
+
+#endif
