@@ -1,7 +1,7 @@
 /*
  * config_build.c - load the config files and build a snapshot
  *
- * Reads the main file, applies -o overrides, merges the include_dir
+ * Reads the main file, applies -O overrides, merges the include_dir
  * fragments (lists are appended in name order; a scalar key may be set
  * in one file only), checks the schema, then builds the snapshot:
  * commands split and their programs found, regexes and cron windows
@@ -81,19 +81,19 @@ apply_override(struct cnode *root, const char *ov, struct config_errors *e)
 	size_t			 i;
 
 	if ((eq = strchr(ov, '=')) == NULL || eq == ov) {
-		config_errors_add(e, "-o %s: expected key=value", ov);
+		config_errors_add(e, "-O %s: expected key=value", ov);
 		return;
 	}
 	key = xstrndup(ov, (size_t)(eq - ov));
 	k = schema_find(key);
 	if (k == NULL || strchr(key, '.') != NULL || k->type == S_GROUP ||
 	    k->type == S_LIST || k->type == S_STRINGS || k->type == S_INTS) {
-		config_errors_add(e, "-o %s: \"%s\" is not a top-level "
-		    "setting that -o can change", ov, key);
+		config_errors_add(e, "-O %s: \"%s\" is not a top-level "
+		    "setting that -O can change", ov, key);
 		free(key);
 		return;
 	}
-	n = cnode_new(CN_STRING, key, "-o", 0);
+	n = cnode_new(CN_STRING, key, "-O", 0);
 	eq++;
 	switch (k->type) {
 	case S_INT:
@@ -105,14 +105,14 @@ apply_override(struct cnode *root, const char *ov, struct config_errors *e)
 		else
 			n->f = strtod(eq, &end);
 		if (*eq == '\0' || *end != '\0' || errno != 0)
-			config_errors_add(e, "-o %s: not a number", ov);
+			config_errors_add(e, "-O %s: not a number", ov);
 		break;
 	case S_BOOL:
 		n->type = CN_BOOL;
 		if (strcmp(eq, "true") == 0 || strcmp(eq, "yes") == 0)
 			n->i = 1;
 		else if (strcmp(eq, "false") != 0 && strcmp(eq, "no") != 0)
-			config_errors_add(e, "-o %s: expected true or false",
+			config_errors_add(e, "-O %s: expected true or false",
 			    ov);
 		break;
 	default:
@@ -254,7 +254,7 @@ build_reply(struct reply_cfg *r, const struct cnode *g, const char *path,
 
 /* check_reply - status must agree with the code's class */
 static void
-check_reply(const struct reply_cfg *r, const char *where,
+check_reply(const struct reply_cfg *r, const char *where, const char *what,
     struct config_errors *e)
 {
 	unsigned	a, b, c;
@@ -262,11 +262,12 @@ check_reply(const struct reply_cfg *r, const char *where,
 
 	if (sscanf(r->status, "%u.%u.%u%c", &a, &b, &c, &tail) != 3 ||
 	    a != (unsigned)r->code / 100 || b > 999 || c > 999)
-		config_errors_add(e, "%s: status \"%s\" is not an enhanced "
-		    "status code of class %d (like %d.7.1)", where, r->status,
-		    r->code / 100, r->code / 100);
+		config_errors_add(e, "%s: %s: status \"%s\" is not an "
+		    "enhanced status code of class %d (like %d.7.1)", where,
+		    what, r->status, r->code / 100, r->code / 100);
 	if (strpbrk(r->text, "\r\n") != NULL)
-		config_errors_add(e, "%s: reply text must be one line", where);
+		config_errors_add(e, "%s: %s: reply text must be one line",
+		    where, what);
 }
 
 /* resolve_program - argv[0] to an absolute executable path */
@@ -409,8 +410,11 @@ build_filter(struct config *c, struct filter *f, const struct cnode *g,
 	build_exitmap(f, g, e);
 	build_reply(&f->reject, g, "filters.reject_reply", &c->reject);
 	build_reply(&f->tempfail, g, "filters.tempfail_reply", &c->tempfail);
-	check_reply(&f->reject, where, e);
-	check_reply(&f->tempfail, where, e);
+	/* inherited replies were checked once, globally */
+	if (cnode_get(g, "reject_reply") != NULL)
+		check_reply(&f->reject, where, "reject_reply", e);
+	if (cnode_get(g, "tempfail_reply") != NULL)
+		check_reply(&f->tempfail, where, "tempfail_reply", e);
 	f->state = filter_state_new();
 }
 
@@ -613,6 +617,7 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 	const struct cnode	*l;
 	struct passwd		*pw;
 	const char		*fac;
+	char			 where[300];
 	size_t			 i;
 
 	c = xcalloc(1, sizeof(*c));
@@ -641,8 +646,10 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 	}
 	build_reply(&c->reject, root, "reject_reply", NULL);
 	build_reply(&c->tempfail, root, "tempfail_reply", NULL);
-	check_reply(&c->reject, "reject_reply", e);
-	check_reply(&c->tempfail, "tempfail_reply", e);
+	check_reply(&c->reject, cfg_where(root, "reject_reply", where,
+	    sizeof(where)), "reject_reply", e);
+	check_reply(&c->tempfail, cfg_where(root, "tempfail_reply", where,
+	    sizeof(where)), "tempfail_reply", e);
 
 	if ((l = cnode_get(root, "filters")) != NULL) {
 		c->filters = xcalloc(l->nkid, sizeof(*c->filters));

@@ -1,0 +1,356 @@
+/*
+ * config_test.c - config loading: golden error messages, defaults,
+ * fragments, overrides, and the snapshot built from a good file
+ *
+ * Golden cases are testdata/config/NAME.conf with the exact expected
+ * error lines in NAME.ref ("@DIR@" stands for the directory).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "filter_state.h"
+#include "xmalloc.h"
+
+static char	*cfgdir;
+
+/* slurp - a whole small file */
+static char *
+slurp(const char *path)
+{
+	FILE	*fp = fopen(path, "r");
+	char	*buf;
+	long	 n;
+
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = xmalloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* expand - replace every @DIR@ by the config directory */
+static char *
+expand(const char *ref)
+{
+	char		*out, *o;
+	const char	*p;
+	size_t		 dl = strlen(cfgdir);
+
+	out = xmalloc(strlen(ref) * (dl + 1) + 1);
+	for (o = out, p = ref; *p != '\0'; ) {
+		if (strncmp(p, "@DIR@", 5) == 0) {
+			memcpy(o, cfgdir, dl);
+			o += dl;
+			p += 5;
+		} else
+			*o++ = *p++;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* golden - load NAME.conf, compare all errors with NAME.ref */
+static void
+golden(const char *name)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path, *refpath, *ref, *want, *got;
+	size_t			 i, len = 0;
+
+	xasprintf(&path, "%s/%s.conf", cfgdir, name);
+	xasprintf(&refpath, "%s/%s.ref", cfgdir, name);
+	c = config_load(path, NULL, &e);
+	assert_null(c);
+	for (i = 0; i < e.n; i++)
+		len += strlen(e.msg[i]) + 1;
+	got = xcalloc(1, len + 1);
+	for (i = 0; i < e.n; i++) {
+		strcat(got, e.msg[i]);
+		strcat(got, "\n");
+	}
+	ref = slurp(refpath);
+	want = expand(ref);
+	if (strcmp(want, got) != 0)
+		print_error("%s: expected:\n%s\ngot:\n%s\n", name, want, got);
+	assert_string_equal(want, got);
+	free(want);
+	free(ref);
+	free(got);
+	free(path);
+	free(refpath);
+	config_errors_free(&e);
+}
+
+static void t_unknown_key(void **s) { (void)s; golden("unknown-key"); }
+static void t_types(void **s) { (void)s; golden("types"); }
+static void t_ranges(void **s) { (void)s; golden("ranges"); }
+static void t_semantic(void **s) { (void)s; golden("semantic"); }
+static void t_syntax(void **s) { (void)s; golden("syntax"); }
+static void t_required(void **s) { (void)s; golden("required"); }
+static void t_frag(void **s) { (void)s; golden("frag"); }
+
+/* write_conf - a config file in a fresh temporary directory */
+static char *
+write_conf(const char *text)
+{
+	char	*dir, *path;
+	FILE	*fp;
+
+	dir = xstrdup("/tmp/sluice-config-test.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	xasprintf(&path, "%s/sluice.conf", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	free(dir);
+	return path;
+}
+
+/* cleanup - remove what write_conf made */
+static void
+cleanup(char *path)
+{
+	char	*slash;
+
+	unlink(path);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	rmdir(path);
+	free(path);
+}
+
+static void
+t_defaults(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path;
+	const struct filter	*f;
+
+	(void)state;
+	path = write_conf(
+	    "filters = ( { name = \"f\"; command = \"/bin/true %f\"; } );\n"
+	    "rules = ( { filter = \"f\"; } );\n");
+	c = config_load(path, NULL, &e);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_string_equal(c->spool_dir, "/var/spool/sluice");
+	assert_string_equal(c->user, "nobody");
+	assert_int_equal(c->message_max, 50 * 1024 * 1024);
+	assert_int_equal(c->reject.code, 550);
+	assert_string_equal(c->reject.status, "5.7.1");
+	assert_int_equal(c->tempfail.code, 451);
+	f = &c->filters[0];
+	assert_string_equal(f->argv[0], "/bin/true");
+	assert_string_equal(f->argv[1], "%f");
+	assert_null(f->argv[2]);
+	assert_int_equal(f->timeout_ms, 60000);
+	assert_int_equal(f->grace_ms, 2000);
+	assert_int_equal(f->instances, 0);
+	assert_int_equal(f->on_error, V_TEMPFAIL);
+	assert_int_equal(f->when_off, V_TEMPFAIL);
+	assert_int_equal(f->error_threshold, 5);
+	assert_int_equal(f->output_max, 64 * 1024);
+	/* the default exit table */
+	assert_int_equal(f->exitmap[0], V_CONTINUE);
+	assert_int_equal(f->exitmap[1], V_REJECT);
+	assert_int_equal(f->exitmap[2], V_DISCARD);
+	assert_int_equal(f->exitmap[3], V_QUARANTINE);
+	assert_int_equal(f->exitmap[4], V_ACCEPT);
+	assert_int_equal(f->exitmap[75], V_TEMPFAIL);
+	assert_int_equal(f->exitmap[5], -1);
+	assert_int_equal(f->exitmap[127], -1);
+	/* filter replies fall back to the global ones */
+	assert_int_equal(f->reject.code, 550);
+	assert_string_equal(f->reject.text, "Message rejected");
+	assert_ptr_equal(c->rules[0].filter, f);
+	assert_string_equal(c->rules[0].name, "rule1");
+	config_unref(&c);
+	cleanup(path);
+}
+
+static void
+t_values(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path;
+	const struct filter	*f;
+	const struct rule	*r;
+
+	(void)state;
+	path = write_conf(
+	    "reject_reply = { code = 554; status = \"5.7.0\"; "
+	    "text = \"No\"; with_reason = false; };\n"
+	    "filters = ( { name = \"f\"; command = [\"/bin/true\", \"a b\"];\n"
+	    "  timeout = 1.5; kill_grace = 0; instances = 3; on_error = "
+	    "\"skip\";\n"
+	    "  when_off = \"tempfail\"; output_max = \"1K\"; "
+	    "rlimit_memory = \"256M\";\n"
+	    "  exit = { reject = [7, 8]; accept = 0; };\n"
+	    "  tempfail_reply = { text = \"Later\"; }; } );\n"
+	    "rules = ( { name = \"r\"; filter = \"f\"; sender = [\"a@b\", "
+	    "\"/@x$/i\"];\n"
+	    "  recipient = \"c@d\"; recipient_match = \"all\"; size_max = "
+	    "\"10K\";\n"
+	    "  time = \"* 8-17 * * mon-fri\";\n"
+	    "  unless = { subject = \"/^\\\\[ok\\\\]/\"; }; } );\n");
+	c = config_load(path, NULL, &e);
+	if (e.n > 0)
+		print_error("%s\n", e.msg[0]);
+	assert_int_equal(e.n, 0);
+	f = &c->filters[0];
+	assert_string_equal(f->argv[1], "a b");
+	assert_int_equal(f->timeout_ms, 1500);
+	assert_int_equal(f->grace_ms, 0);
+	assert_int_equal(f->instances, 3);
+	assert_int_equal(f->on_error, V_CONTINUE);
+	assert_int_equal(f->when_off, V_TEMPFAIL);
+	assert_int_equal(f->output_max, 1024);
+	assert_int_equal(f->limits.as, 256UL * 1024 * 1024);
+	/* an exit group replaces the whole table */
+	assert_int_equal(f->exitmap[7], V_REJECT);
+	assert_int_equal(f->exitmap[8], V_REJECT);
+	assert_int_equal(f->exitmap[0], V_ACCEPT);
+	assert_int_equal(f->exitmap[1], -1);
+	assert_int_equal(f->exitmap[75], -1);
+	/* reject_reply inherited whole, tempfail_reply only the text set */
+	assert_int_equal(f->reject.code, 554);
+	assert_int_equal(f->reject.with_reason, 0);
+	assert_int_equal(f->tempfail.code, 451);
+	assert_string_equal(f->tempfail.text, "Later");
+	r = &c->rules[0];
+	assert_string_equal(r->name, "r");
+	assert_int_equal(r->when.n, 4);
+	assert_int_equal(r->when.c[0].field, CF_SENDER);
+	assert_int_equal(r->when.c[0].ml.nexact, 1);
+	assert_int_equal(r->when.c[0].ml.nre, 1);
+	assert_int_equal(r->when.c[1].field, CF_RCPT);
+	assert_int_equal(r->when.c[1].rcpt_all, 1);
+	assert_int_equal(r->when.c[2].field, CF_SIZE);
+	assert_int_equal(r->when.c[2].size_min, 0);
+	assert_int_equal(r->when.c[2].size_max, 10240);
+	assert_int_equal(r->when.c[3].field, CF_TIME);
+	assert_int_equal(r->unless.n, 1);
+	assert_int_equal(r->unless.c[0].field, CF_SUBJECT);
+	config_unref(&c);
+	cleanup(path);
+}
+
+static void
+t_overrides(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path;
+	char			 o1[] = "spool_dir=/srv/spool", o2[] = "debug=yes",
+				 o3[] = "message_max=1M", b1[] = "filters=x",
+				 b2[] = "nokey=1", b3[] = "debug=maybe",
+				 b4[] = "justtext";
+	char			*ov[] = { o1, o2, o3, NULL };
+	char			*bad[] = { b1, b2, b3, b4, NULL };
+
+	(void)state;
+	path = write_conf("spool_dir = \"/var/x\";\n");
+	c = config_load(path, ov, &e);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(c->spool_dir, "/srv/spool");
+	assert_int_equal(c->log_debug, 1);
+	assert_int_equal(c->message_max, 1024 * 1024);
+	config_unref(&c);
+	c = config_load(path, bad, &e);
+	assert_null(c);
+	assert_int_equal(e.n, 4);
+	assert_string_equal(e.msg[0], "-O filters=x: \"filters\" is not a "
+	    "top-level setting that -O can change");
+	assert_string_equal(e.msg[1], "-O nokey=1: \"nokey\" is not a "
+	    "top-level setting that -O can change");
+	assert_string_equal(e.msg[2], "-O debug=maybe: expected true or "
+	    "false");
+	assert_string_equal(e.msg[3], "-O justtext: expected key=value");
+	config_errors_free(&e);
+	cleanup(path);
+}
+
+static void
+t_fragment_order(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path, *dir, *frag;
+	FILE			*fp;
+	const char		*names[] = { "20-b.conf", "10-a.conf" };
+	size_t			 i;
+
+	(void)state;
+	path = write_conf("include_dir = \"d\";\n"
+	    "filters = ( { name = \"main\"; command = \"/bin/true\"; } );\n");
+	dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	xasprintf(&frag, "%s/d", dir);
+	assert_int_equal(mkdir(frag, 0700), 0);
+	free(frag);
+	for (i = 0; i < 2; i++) {
+		xasprintf(&frag, "%s/d/%s", dir, names[i]);
+		fp = fopen(frag, "w");
+		fprintf(fp, "filters = ( { name = \"%c\"; command = "
+		    "\"/bin/true\"; } );\n", names[i][3]);
+		fclose(fp);
+		free(frag);
+	}
+	c = config_load(path, NULL, &e);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(c->nfilters, 3);
+	assert_string_equal(c->filters[0].name, "main");
+	assert_string_equal(c->filters[1].name, "a");
+	assert_string_equal(c->filters[2].name, "b");
+	config_unref(&c);
+	for (i = 0; i < 2; i++) {
+		xasprintf(&frag, "%s/d/%s", dir, names[i]);
+		unlink(frag);
+		free(frag);
+	}
+	xasprintf(&frag, "%s/d", dir);
+	rmdir(frag);
+	free(frag);
+	free(dir);
+	cleanup(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_unknown_key),
+		cmocka_unit_test(t_types),
+		cmocka_unit_test(t_ranges),
+		cmocka_unit_test(t_semantic),
+		cmocka_unit_test(t_syntax),
+		cmocka_unit_test(t_required),
+		cmocka_unit_test(t_frag),
+		cmocka_unit_test(t_defaults),
+		cmocka_unit_test(t_values),
+		cmocka_unit_test(t_overrides),
+		cmocka_unit_test(t_fragment_order),
+	};
+	const char *td = getenv("SLUICE_TESTDATA");
+
+	xasprintf(&cfgdir, "%s/config", td ? td : "testdata");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,400 @@
+/*
+ * engine_test.c - the pipeline with real programs: verdict mapping and
+ * replies, the error breaker driven by an injected clock, modifications
+ * recorded in milter terms, and the envelope gate
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "spool.h"
+#include "xmalloc.h"
+
+static char		*dir;		/* scripts, config, spool */
+static long long	 fake_now;
+
+/* fake_clock - the clock the engine sees */
+static long long
+fake_clock(void)
+{
+	return fake_now;
+}
+
+/* script - an executable sh script in dir */
+static void
+script(const char *name, const char *body)
+{
+	char	*path;
+	FILE	*fp;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp, "#!/bin/sh\n%s\n", body);
+	fclose(fp);
+	assert_int_equal(chmod(path, 0755), 0);
+	free(path);
+}
+
+/* load - a config from text, with filter_dir = dir */
+static struct config *
+load(const char *text)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path, ov1[600], ov2[600];
+	char			*ov[] = { ov1, ov2, NULL };
+	FILE			*fp;
+
+	xasprintf(&path, "%s/sluice.conf", dir);
+	fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+	snprintf(ov1, sizeof(ov1), "filter_dir=%s", dir);
+	snprintf(ov2, sizeof(ov2), "include_dir=%s/empty.d", dir);
+	c = config_load(path, ov, &e);
+	if (e.n > 0)
+		fail_msg("config: %s", e.msg[0]);
+	free(path);
+	return c;
+}
+
+/* run - one message through the engine */
+static void
+run(struct config *c, const char *sender, const char *rcpt, const char *msg,
+    struct engine_msg *m)
+{
+	struct envelope		 env = { 0 };
+	struct spool_writer	 w;
+	char			 id[32], why[256], *wd, *path;
+
+	env.sender = xstrdup(sender);
+	if (rcpt != NULL)
+		envelope_add_rcpt(&env, rcpt);
+	spool_new_id(id, sizeof(id));
+	assert_int_equal(spool_workdir_create(dir, id, &wd, why,
+	    sizeof(why)), 0);
+	xasprintf(&path, "%s/message", wd);
+	assert_int_equal(spool_writer_open(&w, path, 0, why, sizeof(why)), 0);
+	assert_int_equal(spool_writer_write(&w, msg, strlen(msg)), 0);
+	assert_int_equal(spool_writer_close(&w, 0), 0);
+	assert_int_equal(engine_msg_init(m, c, wd, &env, why, sizeof(why)),
+	    0);
+	engine_run(m);
+	free(path);
+	free(wd);
+}
+
+/* done - remove the message's work directory and free it */
+static void
+done(struct engine_msg *m)
+{
+	assert_int_equal(spool_remove(m->workdir), 0);
+	engine_msg_free(m);
+}
+
+static const char plain[] = "From: a@x\nSubject: hi\n\nbody\n";
+
+static int
+setup(void **state)
+{
+	char	*empty;
+
+	(void)state;
+	log_init("engine_test", LOG_DEST_NONE, 0);
+	dir = xstrdup("/tmp/sluice-engine-test.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	xasprintf(&empty, "%s/empty.d", dir);
+	assert_int_equal(mkdir(empty, 0700), 0);
+	free(empty);
+	engine_clock_ms = fake_clock;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(spool_remove(dir), 0);
+	free(dir);
+	return 0;
+}
+
+static void
+t_verdicts(void **state)
+{
+	static const struct {
+		int		 code;
+		enum verdict	 v;
+		int		 reply;
+		const char	*text;
+	} cases[] = {
+		{ 0, V_ACCEPT, 250, "Ok" },
+		{ 1, V_REJECT, 550, "Message rejected: no thanks" },
+		{ 2, V_DISCARD, 250, "Ok: discarded" },
+		{ 3, V_QUARANTINE, 250, "Ok: quarantined" },
+		{ 4, V_ACCEPT, 250, "Ok" },
+		{ 75, V_TEMPFAIL, 451, "Message deferred, please try again "
+		    "later: no thanks" },
+		/* unmapped: an error, tempfail by on_error, no reason */
+		{ 9, V_TEMPFAIL, 451, "Message deferred, please try again "
+		    "later" },
+	};
+	struct engine_msg	 m;
+	struct config		*c;
+	char			 body[128];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(body, sizeof(body), "echo no thanks; exit %d",
+		    cases[i].code);
+		script("v.sh", body);
+		c = load("filters = ( { name = \"v\"; command = \"v.sh\"; "
+		    "error_threshold = 0; } );\n"
+		    "rules = ( { filter = \"v\"; } );\n");
+		run(c, "a@x", "b@y", plain, &m);
+		if (m.verdict != cases[i].v || m.reply.code != cases[i].reply ||
+		    strcmp(m.reply.text, cases[i].text) != 0)
+			fail_msg("exit %d: got %s %d \"%s\"", cases[i].code,
+			    verdict_name(m.verdict), m.reply.code,
+			    m.reply.text);
+		done(&m);
+		config_unref(&c);
+	}
+}
+
+static void
+t_first_final_wins(void **state)
+{
+	struct engine_msg	 m;
+	struct config		*c;
+
+	(void)state;
+	script("cont.sh", "exit 0");
+	script("rej.sh", "echo 'reason first' > \"$SLUICE_RESULT\"; exit 1");
+	script("never.sh", "touch \"$0.ran\"; exit 75");
+	c = load("filters = ( { name = \"c\"; command = \"cont.sh\"; },\n"
+	    "{ name = \"r\"; command = \"rej.sh\"; reject_reply = { code = 554;"
+	    " status = \"5.7.0\"; text = \"Policy\"; }; },\n"
+	    "{ name = \"n\"; command = \"never.sh\"; } );\n"
+	    "rules = ( { filter = \"c\"; }, { name = \"stop\"; filter = \"r\"; "
+	    "},\n { filter = \"n\"; } );\n");
+	run(c, "a@x", "b@y", plain, &m);
+	assert_int_equal(m.verdict, V_REJECT);
+	assert_string_equal(m.decided_by, "stop");
+	assert_int_equal(m.reply.code, 554);
+	assert_string_equal(m.reply.status, "5.7.0");
+	assert_string_equal(m.reply.text, "Policy: first");
+	/* the third rule was never reached */
+	assert_int_equal(m.nsteps, 2);
+	done(&m);
+	config_unref(&c);
+}
+
+/* breaker_run - one message; returns 1 if the filter ran */
+static int
+breaker_run(struct config *c, enum verdict want)
+{
+	struct engine_msg	 m;
+	char			*flag;
+	int			 ran;
+
+	xasprintf(&flag, "%s/ran", dir);
+	unlink(flag);
+	run(c, "a@x", "b@y", plain, &m);
+	ran = access(flag, F_OK) == 0;
+	if (m.verdict != want)
+		fail_msg("want %s, got %s", verdict_name(want),
+		    verdict_name(m.verdict));
+	done(&m);
+	free(flag);
+	return ran;
+}
+
+static void
+t_breaker(void **state)
+{
+	struct config	*c;
+	char		 body[600];
+
+	(void)state;
+	/* the filter fails while dir/fail exists */
+	snprintf(body, sizeof(body), "touch %s/ran; [ -e %s/fail ] && exit 9;"
+	    " exit 0", dir, dir);
+	script("flaky.sh", body);
+	snprintf(body, sizeof(body), "%s/fail", dir);
+	fclose(fopen(body, "w"));
+	c = load("filters = ( { name = \"f\"; command = \"flaky.sh\";\n"
+	    "error_threshold = 3; error_cooldown = 10; on_error = \"skip\";\n"
+	    "when_off = \"tempfail\"; } );\n"
+	    "rules = ( { filter = \"f\"; } );\n");
+	fake_now = 1000;
+	/* three errors in a row, skipped by on_error */
+	assert_true(breaker_run(c, V_ACCEPT));
+	assert_true(breaker_run(c, V_ACCEPT));
+	assert_true(breaker_run(c, V_ACCEPT));
+	/* now switched off: not run, when_off = tempfail */
+	assert_false(breaker_run(c, V_TEMPFAIL));
+	fake_now += 9999;
+	assert_false(breaker_run(c, V_TEMPFAIL));
+	/* cool-down over: one trial run, which fails: off again */
+	fake_now += 1;
+	assert_true(breaker_run(c, V_ACCEPT));
+	assert_false(breaker_run(c, V_TEMPFAIL));
+	/* the next trial succeeds: on again, and stays on */
+	fake_now += 10000;
+	unlink(body);
+	assert_true(breaker_run(c, V_ACCEPT));
+	assert_true(breaker_run(c, V_ACCEPT));
+	/* one error does not switch it off: the count restarted */
+	fclose(fopen(body, "w"));
+	assert_true(breaker_run(c, V_ACCEPT));
+	assert_true(breaker_run(c, V_ACCEPT));
+	unlink(body);
+	config_unref(&c);
+}
+
+static void
+t_mods(void **state)
+{
+	static const struct {
+		enum mod_kind	 kind;
+		const char	*name;
+		const char	*value;
+		int		 index;
+	} want[] = {
+		{ MOD_ADD_HEADER, "X-Arule", " yes", 0 },
+		{ MOD_ADD_HEADER, "X-New", " 1", 0 },
+		{ MOD_INSERT_HEADER, "X-Top", " t", 0 },
+		{ MOD_CHANGE_HEADER, "Subject", " [tag] hi", 1 },
+		{ MOD_DELETE_HEADER, "X-Old", NULL, 2 },
+		{ MOD_DELETE_HEADER, "X-Old", NULL, 1 },
+		{ MOD_ADD_RCPT, NULL, "new@y", 0 },
+		{ MOD_DELETE_RCPT, NULL, "b@y", 0 },
+		{ MOD_CHANGE_SENDER, NULL, "", 0 },
+	};
+	struct engine_msg	 m;
+	struct config		*c;
+	size_t			 i;
+
+	(void)state;
+	script("mods.sh", "cat > \"$SLUICE_RESULT\" <<EOF\n"
+	    "add-header X-New: 1\ninsert-header 0 X-Top: t\n"
+	    "prefix-subject [tag]\ndelete-header X-Old\n"
+	    "add-rcpt <new@y>\ndelete-rcpt b@y\nchange-sender <>\nEOF");
+	c = load("filters = ( { name = \"m\"; command = \"mods.sh\"; } );\n"
+	    "rules = ( { filter = \"m\"; } );\n"
+	    "address_rules = ( { add_header = \"X-Arule: yes\"; } );\n");
+	run(c, "a@x", "b@y", "X-Old: 1\nSubject: hi\nX-Old: 2\n\nbody\n",
+	    &m);
+	assert_int_equal(m.verdict, V_ACCEPT);
+	assert_int_equal(m.nmods, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < m.nmods; i++) {
+		assert_int_equal(m.mods[i].kind, want[i].kind);
+		if (want[i].name)
+			assert_string_equal(m.mods[i].name, want[i].name);
+		if (want[i].value)
+			assert_string_equal(m.mods[i].value, want[i].value);
+		else
+			assert_null(m.mods[i].value);
+		assert_int_equal(m.mods[i].index, want[i].index);
+	}
+	assert_string_equal(m.env.sender, "");
+	assert_int_equal(m.env.nrcpt, 1);
+	assert_string_equal(m.env.rcpt[0], "new@y");
+	/* the current state agrees with the modifications */
+	assert_int_equal(m.hdr.n, 4);
+	assert_string_equal(m.hdr.h[0].name, "X-Top");
+	assert_string_equal(m.hdr.h[1].name, "Subject");
+	assert_string_equal(m.hdr.h[1].value, " [tag] hi");
+	done(&m);
+	config_unref(&c);
+}
+
+static void
+t_replacement_mods(void **state)
+{
+	struct engine_msg	 m;
+	struct config		*c;
+
+	(void)state;
+	script("repl.sh", "printf 'From: z@z\\r\\nSubject: new\\r\\n\\r\\n"
+	    "new body\\r\\n' > \"$1\"");
+	c = load("filters = ( { name = \"r\"; command = \"repl.sh %n\"; } );\n"
+	    "rules = ( { filter = \"r\"; } );\n");
+	run(c, "a@x", "b@y", "A: 1\nB: 2\nA: 3\n\nold\n", &m);
+	assert_int_equal(m.verdict, V_ACCEPT);
+	assert_true(m.body_replaced);
+	/* old fields deleted (last first), new ones added, body replaced */
+	assert_int_equal(m.nmods, 6);
+	assert_int_equal(m.mods[0].kind, MOD_DELETE_HEADER);
+	assert_string_equal(m.mods[0].name, "A");
+	assert_int_equal(m.mods[0].index, 2);
+	assert_int_equal(m.mods[1].index, 1);
+	assert_string_equal(m.mods[2].name, "B");
+	assert_int_equal(m.mods[3].kind, MOD_ADD_HEADER);
+	assert_string_equal(m.mods[3].name, "From");
+	assert_string_equal(m.mods[3].value, " z@z");
+	assert_string_equal(m.mods[4].name, "Subject");
+	assert_int_equal(m.mods[5].kind, MOD_REPLACE_BODY);
+	/* CRLF became LF in the message file */
+	assert_int_equal(m.size, strlen("From: z@z\nSubject: new\n\nnew body\n"));
+	done(&m);
+	config_unref(&c);
+}
+
+static void
+t_envelope_gate(void **state)
+{
+	struct engine_msg	 m;
+	struct config		*c;
+	char			 local[301], addr[320], *flag;
+
+	(void)state;
+	script("gate.sh", "touch \"$0.ran\"");
+	c = load("filters = ( { name = \"g\"; command = \"gate.sh\"; } );\n"
+	    "rules = ( { filter = \"g\"; } );\n");
+	memset(local, 'a', 300);
+	local[300] = '\0';
+	snprintf(addr, sizeof(addr), "%s@x", local);
+	run(c, addr, "b@y", plain, &m);
+	assert_int_equal(m.verdict, V_REJECT);
+	assert_int_equal(m.reply.code / 100, 5);
+	assert_non_null(strstr(m.reply.text, "64"));
+	done(&m);
+	run(c, "a@x", "b\r\nRCPT TO:<evil@x>@y", plain, &m);
+	assert_int_equal(m.verdict, V_REJECT);
+	assert_int_equal(m.reply.code, 553);
+	done(&m);
+	xasprintf(&flag, "%s/gate.sh.ran", dir);
+	assert_int_equal(access(flag, F_OK), -1);
+	free(flag);
+	config_unref(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_verdicts),
+		cmocka_unit_test(t_first_final_wins),
+		cmocka_unit_test(t_breaker),
+		cmocka_unit_test(t_mods),
+		cmocka_unit_test(t_replacement_mods),
+		cmocka_unit_test(t_envelope_gate),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
