@@ -54,6 +54,8 @@ log_emit(int pri, int with_errno, int saved_errno, const char *fmt,
 	size_t	len;
 	char	*p;
 
+	if (dest == LOG_DEST_NONE && pri > LOG_CRIT)
+		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	for (p = line; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -62,8 +64,6 @@ log_emit(int pri, int with_errno, int saved_errno, const char *fmt,
 	if (with_errno)
 		snprintf(line + len, sizeof(line) - len, ": %s",
 		    strerror(saved_errno));
-	if (dest == LOG_DEST_NONE && pri > LOG_CRIT)
-		return;
 	if (dest == LOG_DEST_SYSLOG)
 		syslog(pri, "%s", line);
 	else

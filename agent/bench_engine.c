@@ -1,0 +1,203 @@
+/*
+ * bench_engine.c - messages per second through the engine, in one
+ * process, beside raw posix_spawn of the same program
+ *
+ * Three measurements, interleaved and repeated, medians reported:
+ *   (a) the engine with no filter rules,
+ *   (b) the engine with one trivial exec filter,
+ *   (c) posix_spawn + waitpid of that filter's program, nothing else.
+ * Each engine message is the whole offline path: work directory, spool
+ * write, header parse, rules, the filter run, cleanup.  The ratio b/c
+ * (time per message over time per raw spawn) is the engine's overhead.
+ * Usage: bench_engine [-n messages] [-r rounds] [-p program] [-s spooldir]
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "spool.h"
+#include "xmalloc.h"
+
+extern char	**environ;
+
+/* now_s - monotonic seconds */
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* load - a config with or without the filter rule */
+static struct config *
+load(const char *dir, const char *prog, int with_filter)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path, ov[600];
+	char			*ovs[] = { ov, NULL };
+	FILE			*fp;
+
+	xasprintf(&path, "%s/bench%d.conf", dir, with_filter);
+	fp = fopen(path, "w");
+	fprintf(fp, "filters = ( { name = \"trivial\"; command = \"%s %%f\"; "
+	    "} );\n", prog);
+	if (with_filter)
+		fprintf(fp, "rules = ( { filter = \"trivial\"; } );\n");
+	fclose(fp);
+	snprintf(ov, sizeof(ov), "include_dir=%s/empty.d", dir);
+	c = config_load(path, ovs, &e);
+	if (c == NULL)
+		fatalx("bench config: %s", e.n ? e.msg[0] : "?");
+	free(path);
+	return c;
+}
+
+/* run_engine - n messages; returns seconds */
+static double
+run_engine(struct config *c, const char *spool, const char *msg, size_t len,
+    int n)
+{
+	struct engine_msg	 m;
+	struct envelope		 env;
+	struct spool_writer	 w;
+	char			 id[32], why[256], *wd, *path;
+	double			 t0 = now_s();
+	int			 i;
+
+	for (i = 0; i < n; i++) {
+		memset(&env, 0, sizeof(env));
+		env.sender = xstrdup("sender@example.org");
+		envelope_add_rcpt(&env, "rcpt@example.net");
+		spool_new_id(id, sizeof(id));
+		if (spool_workdir_create(spool, id, &wd, why, sizeof(why)) != 0)
+			fatalx("%s", why);
+		xasprintf(&path, "%s/message", wd);
+		if (spool_writer_open(&w, path, 0, why, sizeof(why)) != 0 ||
+		    spool_writer_write(&w, msg, len) != 0 ||
+		    spool_writer_close(&w, 0) != 0)
+			fatalx("spool write failed");
+		if (engine_msg_init(&m, c, wd, &env, why, sizeof(why)) != 0)
+			fatalx("%s", why);
+		engine_run(&m);
+		if (m.verdict != V_ACCEPT)
+			fatalx("unexpected verdict %s", verdict_name(m.verdict));
+		spool_remove(wd);
+		engine_msg_free(&m);
+		free(path);
+		free(wd);
+	}
+	return now_s() - t0;
+}
+
+/* run_spawn - n raw spawns; returns seconds */
+static double
+run_spawn(const char *prog, const char *arg, int n)
+{
+	char	*argv[] = { (char *)(uintptr_t)prog, (char *)(uintptr_t)arg,
+		    NULL };
+	double	 t0 = now_s();
+	pid_t	 pid;
+	int	 i, st;
+
+	for (i = 0; i < n; i++) {
+		if (posix_spawn(&pid, prog, NULL, NULL, argv, environ) != 0)
+			fatal("posix_spawn");
+		waitpid(pid, &st, 0);
+	}
+	return now_s() - t0;
+}
+
+/* cmp - qsort doubles */
+static int
+cmp(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*prog = "/bin/true";
+	const char	*base = "/tmp";
+	char		*dir, *msg, *path;
+	double		 t0[16], t1[16], tr[16], a, b, r;
+	int		 n = 2000, rounds = 3, ch, i;
+	size_t		 len;
+	struct config	*c0, *c1;
+
+	while ((ch = getopt(argc, argv, "n:p:r:s:")) != -1) {
+		switch (ch) {
+		case 's': base = optarg; break;
+		case 'n': n = atoi(optarg); break;
+		case 'p': prog = optarg; break;
+		case 'r': rounds = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: bench_engine [-n messages] "
+			    "[-r rounds] [-p program] [-s spooldir]\n");
+			return 64;
+		}
+	}
+	if (rounds < 1 || rounds > 15 || n < 1)
+		fatalx("bad -n or -r");
+	log_init("bench", LOG_DEST_NONE, 0);
+	xasprintf(&dir, "%s/sluice-bench.XXXXXX", base);
+	if (mkdtemp(dir) == NULL)
+		fatal("mkdtemp %s", dir);
+	xasprintf(&path, "%s/empty.d", dir);
+	if (mkdir(path, 0700) != 0)
+		fatal("mkdir %s", path);
+	free(path);
+	/* a 4 KiB message */
+	len = 4096;
+	msg = xmalloc(len + 1);
+	len = (size_t)snprintf(msg, len, "From: a@example.org\n"
+	    "To: b@example.net\nSubject: bench\nMessage-ID: <1@x>\n\n");
+	for (; len < 4095; len++)
+		msg[len] = (len % 64 == 63) ? '\n' : 'x';
+	msg[len++] = '\n';
+	c0 = load(dir, prog, 0);
+	c1 = load(dir, prog, 1);
+	xasprintf(&path, "%s/message", dir);
+	fclose(fopen(path, "w"));
+	/* warm up, then interleave the three so drift hits all alike */
+	run_engine(c1, dir, msg, len, n / 10 + 1);
+	for (i = 0; i < rounds; i++) {
+		t0[i] = run_engine(c0, dir, msg, len, n);
+		t1[i] = run_engine(c1, dir, msg, len, n);
+		tr[i] = run_spawn(prog, path, n);
+	}
+	qsort(t0, (size_t)rounds, sizeof(double), cmp);
+	qsort(t1, (size_t)rounds, sizeof(double), cmp);
+	qsort(tr, (size_t)rounds, sizeof(double), cmp);
+	a = n / t0[rounds / 2];
+	b = n / t1[rounds / 2];
+	r = n / tr[rounds / 2];
+	printf("engine: %d messages of 4 KiB, median of %d rounds, program "
+	    "%s, spool in %s\n", n, rounds, prog, base);
+	printf("  %-36s %9.0f msg/s\n", "(a) engine, no filter", a);
+	printf("  %-36s %9.0f msg/s\n", "(b) engine, one exec filter", b);
+	printf("  %-36s %9.0f spawn/s\n", "(c) raw posix_spawn + waitpid", r);
+	printf("  %-36s %9.2f   (aim: <= 1.20)\n",
+	    "cost ratio b/c (time per message)", r / b);
+	unlink(path);
+	free(path);
+	config_unref(&c0);
+	config_unref(&c1);
+	spool_remove(dir);
+	free(dir);
+	free(msg);
+	return 0;
+}
