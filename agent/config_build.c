@@ -376,7 +376,9 @@ build_filter(struct config *c, struct filter *f, const struct cnode *g,
 	size_t		 i;
 	char		 where[300];
 
-	f->name = xstrdup(cfg_str(g, "filters.name"));
+	/* a missing name or command was reported by the schema check */
+	f->name = xstrdup(cfg_str(g, "filters.name") ? cfg_str(g,
+	    "filters.name") : "?");
 	f->file = xstrdup(g->file);
 	f->line = g->line;
 	snprintf(where, sizeof(where), "%s:%d: filter \"%s\"", g->file,
@@ -386,7 +388,8 @@ build_filter(struct config *c, struct filter *f, const struct cnode *g,
 			config_errors_add(e, "%s: a filter of that name is "
 			    "already defined at %s:%d", where,
 			    c->filters[i].file, c->filters[i].line);
-	f->argv = build_command(g, c->filter_dir, e);
+	if (cnode_get(g, "command") != NULL)
+		f->argv = build_command(g, c->filter_dir, e);
 	f->timeout_ms = (int)(cfg_seconds(g, "filters.timeout") * 1000);
 	f->grace_ms = (int)(cfg_seconds(g, "filters.kill_grace") * 1000);
 	f->instances = (int)cfg_int(g, "filters.instances");
@@ -473,7 +476,8 @@ build_conds(struct cond_set *cs, const struct cnode *g, const char *pfx,
 	if ((hl = cnode_get(g, "header")) != NULL) {
 		for (i = 0; i < hl->nkid; i++) {
 			h = hl->kid[i];
-			n = cnode_get(h, "name");
+			if ((n = cnode_get(h, "name")) == NULL)
+				continue;
 			c = cond_set_add(cs, CF_HEADER);
 			c->header = xstrdup(n->s);
 			if (!header_name_ok(n->s, strlen(n->s)))
@@ -517,7 +521,7 @@ build_rule(struct config *c, struct rule *r, const struct cnode *g,
 		xasprintf(&r->name, "rule%zu", idx + 1);
 	r->file = xstrdup(g->file);
 	r->line = g->line;
-	if ((r->filter = config_find_filter(c, fn->s)) == NULL)
+	if (fn != NULL && (r->filter = config_find_filter(c, fn->s)) == NULL)
 		config_errors_add(e, "%s:%d: rule \"%s\": no filter called "
 		    "\"%s\"", fn->file, fn->line, r->name, fn->s);
 	build_conds(&r->when, g, "rules", e);
@@ -694,9 +698,11 @@ config_load(const char *path, char *const *overrides,
 		if (n == NULL || n->type == CN_STRING)
 			read_fragments(root, path, e);
 	}
+	/* check, drop what is wrong, and build the rest anyway: the
+	 * administrator gets every error of the file in one go */
 	schema_check(root, "", e);
-	if (e->n == nerr)
-		c = build(root, path, e);
+	schema_prune(root);
+	c = build(root, path, e);
 	cnode_free(&root);
 	if (e->n != nerr)
 		config_unref(&c);

@@ -153,6 +153,9 @@ schema_parse_size(const char *s, unsigned long long *out)
 	return 0;
 }
 
+static void	check_value1(const struct schema_key *, struct cnode *,
+		    struct config_errors *);
+
 /* check_range - numbers against min/max (min == max == 0: unlimited) */
 static void
 check_range(const struct schema_key *k, const struct cnode *n, double v,
@@ -184,9 +187,23 @@ check_choice(const struct schema_key *k, const struct cnode *n,
 	    n->file, n->line, k->path, n->s, k->choices);
 }
 
-/* check_value - one setting against its schema entry */
+/* check_value - one setting against its schema entry; a node with an
+ * error is marked bad */
 static void
-check_value(const struct schema_key *k, const struct cnode *n,
+check_value(const struct schema_key *k, struct cnode *n,
+    struct config_errors *errs)
+{
+	size_t	before = errs->n;
+
+	check_value1(k, n, errs);
+	/* groups and lists mark their own bad members */
+	if (errs->n != before && k->type != S_GROUP && k->type != S_LIST)
+		n->bad = 1;
+}
+
+/* check_value1 - the checks of check_value */
+static void
+check_value1(const struct schema_key *k, struct cnode *n,
     struct config_errors *errs)
 {
 	unsigned long long	 sz;
@@ -297,20 +314,40 @@ check_value(const struct schema_key *k, const struct cnode *n,
 				    " is %s, expected a group { ... }",
 				    n->file, n->kid[i]->line, k->path, i + 1,
 				    cnode_type_name(n->kid[i]->type));
+				n->kid[i]->bad = 1;
 				continue;
 			}
 			schema_check(n->kid[i], k->path, errs);
 		}
 		return;
 	}
-	if (want != NULL)
+	if (want != NULL) {
 		config_errors_add(errs, "%s:%d: %s: expected %s, got %s",
 		    n->file, n->line, k->path, want, cnode_type_name(n->type));
+		n->bad = 1;
+	}
+}
+
+/* schema_prune - remove bad nodes everywhere under g */
+void
+schema_prune(struct cnode *g)
+{
+	size_t	i, j;
+
+	for (i = j = 0; i < g->nkid; i++) {
+		if (g->kid[i]->bad) {
+			cnode_free(&g->kid[i]);
+			continue;
+		}
+		schema_prune(g->kid[i]);
+		g->kid[j++] = g->kid[i];
+	}
+	g->nkid = j;
 }
 
 /* schema_check - every key of group g, and required keys present */
 void
-schema_check(const struct cnode *g, const char *prefix,
+schema_check(struct cnode *g, const char *prefix,
     struct config_errors *errs)
 {
 	const struct schema_key	*k;
@@ -329,6 +366,7 @@ schema_check(const struct cnode *g, const char *prefix,
 				config_errors_add(errs, "%s:%d: unknown key "
 				    "\"%s\"", g->kid[i]->file,
 				    g->kid[i]->line, g->kid[i]->name);
+			g->kid[i]->bad = 1;
 			continue;
 		}
 		check_value(k, g->kid[i], errs);

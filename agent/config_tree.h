@@ -30,6 +30,7 @@ struct cnode {
 	char		 *s;		/* CN_STRING */
 	char		 *file;
 	int		  line;
+	int		  bad;		/* failed the schema: pruned */
 	struct cnode	**kid;
 	size_t		  nkid;
 };
@@ -68,8 +69,11 @@ const char	*cnode_type_name(enum cnode_type);
 const struct schema_key *schema_find(const char *path);
 /* schema_check - check group (whose schema path is prefix, "" at the
  * top) and everything under it; report into errs */
-void		 schema_check(const struct cnode *group, const char *prefix,
+void		 schema_check(struct cnode *group, const char *prefix,
 		    struct config_errors *errs);
+/* schema_prune - drop every node schema_check() marked bad, so the
+ * snapshot can still be built and its own errors reported too */
+void		 schema_prune(struct cnode *group);
 /* schema_parse_size - "10M", "512k", "1G", "123" to bytes */
 int		 schema_parse_size(const char *, unsigned long long *);
 /*

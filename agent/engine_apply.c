@@ -259,8 +259,13 @@ engine_apply_replacement(struct engine_msg *m, const char *path, char *why,
 	    whylen) != 0)
 		return -1;
 	/* in milter terms: every old field goes, every new one comes */
-	while (m->hdr.n > 0)
-		delete_all(m, m->hdr.h[0].name);
+	while (m->hdr.n > 0) {
+		/* the name is freed by the deletion: work on a copy */
+		char *name = xstrdup(m->hdr.h[0].name);
+
+		delete_all(m, name);
+		free(name);
+	}
 	for (i = 0; i < nh.n; i++)
 		engine_mod_add(m, MOD_ADD_HEADER, nh.h[i].name,
 		    nh.h[i].value, 0);

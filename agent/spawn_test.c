@@ -32,6 +32,11 @@
 #define UNUSED		__attribute__((unused))
 /* Long enough for any test to finish, short enough that a bug cannot hang. */
 #define SAFE_TIMEOUT	20000
+/*
+ * When the kill itself is broken, nothing in spawn_run ends the program:
+ * SIGALRM ends the test run instead, as a failure rather than a hang.
+ */
+#define WATCHDOG_S	60
 
 static char *const	noenv[] = { NULL };
 
@@ -52,18 +57,20 @@ count_fds(void)
 	return n;
 }
 
-/* fd_setup - remember the descriptor count before a test */
+/* fd_setup - remember the descriptor count, start the watchdog */
 static int
 fd_setup(void **state)
 {
 	*state = (void *)(intptr_t)count_fds();
+	(void)alarm(WATCHDOG_S);
 	return 0;
 }
 
-/* fd_teardown - a test must leave no descriptor open */
+/* fd_teardown - stop the watchdog; a test must leave no descriptor open */
 static int
 fd_teardown(void **state)
 {
+	(void)alarm(0);
 	assert_int_equal(count_fds(), (int)(intptr_t)*state);
 	return 0;
 }
