@@ -33,13 +33,17 @@
 #include "subst.h"
 #include "xmalloc.h"
 
-/* Default exit codes; a filter's "exit" group replaces the whole table. */
+/*
+ * Default exit codes; a filter's "exit" group replaces the whole table.
+ * Deliberately small: shells and most tools exit 1 or 2 on their own
+ * errors, so no code that a crash can produce may mean discard or
+ * accept.  Everything unmapped is an error, handled by on_error.
+ */
 static const struct {
 	int		code;
 	enum verdict	v;
 } default_exits[] = {
-	{ 0, V_CONTINUE }, { 1, V_REJECT }, { 2, V_DISCARD },
-	{ 3, V_QUARANTINE }, { 4, V_ACCEPT }, { 75, V_TEMPFAIL }
+	{ 0, V_CONTINUE }, { 1, V_REJECT }, { 75, V_TEMPFAIL }
 };
 
 /* config_errors_add - append one formatted message */

@@ -145,6 +145,9 @@ t_verdicts(void **state)
 		{ 2, V_DISCARD, 250, "Ok: discarded" },
 		{ 3, V_QUARANTINE, 250, "Ok: quarantined" },
 		{ 4, V_ACCEPT, 250, "Ok" },
+		/* 5 is not in the table below: an error, on_error tempfail */
+		{ 5, V_TEMPFAIL, 451, "Message deferred, please try again "
+		    "later" },
 		{ 75, V_TEMPFAIL, 451, "Message deferred, please try again "
 		    "later: no thanks" },
 		/* unmapped: an error, tempfail by on_error, no reason */
@@ -162,7 +165,9 @@ t_verdicts(void **state)
 		    cases[i].code);
 		script("v.sh", body);
 		c = load("filters = ( { name = \"v\"; command = \"v.sh\"; "
-		    "error_threshold = 0; } );\n"
+		    "error_threshold = 0;\n exit = { continue = 0; reject = 1; "
+		    "discard = 2; quarantine = 3; accept = 4; tempfail = 75; "
+		    "}; } );\n"
 		    "rules = ( { filter = \"v\"; } );\n");
 		run(c, "a@x", "b@y", plain, &m);
 		if (m.verdict != cases[i].v || m.reply.code != cases[i].reply ||

@@ -389,27 +389,53 @@ test_timeout_grandchild(void **state UNUSED)
 	spawn_res_free(&res);
 }
 
-/* test_timeout_ignored - a program that ignores SIGTERM gets SIGKILL */
+/*
+ * test_timeout - SIGTERM at the timeout, SIGKILL after the grace period
+ * for a program that ignores SIGTERM, no timeout when it is 0
+ */
 static void
-test_timeout_ignored(void **state UNUSED)
+test_timeout(void **state UNUSED)
 {
-	struct spawn_req req;
-	struct spawn_res res;
-	char *const	 argv[] = { (char *)SH, (char *)"-c",
-	    (char *)"trap '' TERM; echo $$; sleep 1000", NULL };
-	long		 pid;
+	static const struct {
+		const char		*script;
+		int			 timeout;
+		int			 grace;
+		enum spawn_outcome	 outcome;
+		int			 status;
+		const char		*out;
+		long			 min_us;	/* cannot end earlier */
+	} t[] = {
+		/* It hears the SIGTERM (and its sleep dies of it). */
+		{ "trap 'echo term; exit 0' TERM; sleep 1000 & wait",
+		    300, 10000, SPAWN_TIMEOUT, 300, "term\n", 300000 },
+		/* Neither it nor its sleep can end before the SIGKILL. */
+		{ "trap '' TERM; echo x; sleep 1000", 300, 200,
+		    SPAWN_TIMEOUT, 300, "x\n", 500000 },
+		{ "trap '' TERM; sleep 1000", 200, 0,
+		    SPAWN_TIMEOUT, 200, "", 200000 },
+		/* 0 = no timeout. */
+		{ "sleep 0.2; echo done; exit 3", 0, 0,
+		    SPAWN_EXITED, 3, "done\n", 200000 },
+	};
+	char *const		 argv[] = { (char *)SH, (char *)"-c", NULL, NULL };
+	char			*av[4];
+	struct spawn_req	 req;
+	struct spawn_res	 res;
+	size_t			 i;
 
-	req_init(&req, argv);
-	req.timeout_ms = 300;
-	req.grace_ms = 200;
-	assert_int_equal(spawn_run(&req, &res), 0);
-	assert_int_equal(res.outcome, SPAWN_TIMEOUT);
-	assert_int_equal(res.status, 300);
-	/* Neither it nor its sleep could end before the SIGKILL. */
-	assert_true(res.elapsed_us >= 500000);
-	pid = strtol(res.out, NULL, 10);
-	assert_int_equal(pid, res.pid);
-	spawn_res_free(&res);
+	memcpy(av, argv, sizeof(av));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		av[2] = (char *)t[i].script;
+		req_init(&req, av);
+		req.timeout_ms = t[i].timeout;
+		req.grace_ms = t[i].grace;
+		assert_int_equal(spawn_run(&req, &res), 0);
+		assert_int_equal(res.outcome, t[i].outcome);
+		assert_int_equal(res.status, t[i].status);
+		assert_string_equal(res.out, t[i].out);
+		assert_true(res.elapsed_us >= t[i].min_us);
+		spawn_res_free(&res);
+	}
 }
 
 /*
@@ -817,7 +843,7 @@ main(void)
 		    fd_teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_grandchild,
 		    fd_setup, fd_teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_ignored, fd_setup,
+		cmocka_unit_test_setup_teardown(test_timeout, fd_setup,
 		    fd_teardown),
 		cmocka_unit_test_setup_teardown(test_exit_leftover, fd_setup,
 		    fd_teardown),
