@@ -150,6 +150,8 @@ merge(struct cnode *root, struct cnode *frag, struct config_errors *e)
 			    "set in the main file", k->file, k->line);
 			continue;
 		}
+		if (old != NULL && strcmp(old->file, "-O") == 0)
+			continue;	/* the command line wins */
 		if (old == NULL) {
 			cnode_add(root, k);
 			frag->kid[i] = NULL;
@@ -555,10 +557,14 @@ check_addresses(const struct cnode *g, const char *path,
 	for (i = 0; v[i] != NULL; i++) {
 		out[i] = xstrdup(v[i]);
 		if (v[i][0] == '\0' || envelope_check_value("recipient", v[i],
-		    strlen(v[i]), 1, &ee) != 0)
+		    strlen(v[i]), 1, &ee) != 0) {
+			char pv[300];
+
+			str_printable(pv, sizeof(pv), v[i]);
 			config_errors_add(e, "%s: %s: \"%s\" is not a usable "
 			    "address", cfg_where(g, path, where, sizeof(where)),
-			    strrchr(path, '.') + 1, v[i]);
+			    strrchr(path, '.') + 1, pv);
+		}
 	}
 	free(v);
 	return out;

@@ -234,6 +234,15 @@ engine_run(struct engine_msg *m)
 		    ee.text);
 		return;
 	}
+	if (m->size > m->cfg->message_max) {
+		m->verdict = V_REJECT;
+		snprintf(why, sizeof(why), "Message is larger than %zu bytes",
+		    m->cfg->message_max);
+		reply_set_raw(&m->reply, 552, "5.3.4", why);
+		log_info("%s: verdict=reject size %llu over message_max",
+		    m->env.queue_id, m->size);
+		return;
+	}
 	engine_address_rules(m);
 	localtime_r(&m->now, &tm);
 	for (i = 0; i < m->cfg->nrules && !done; i++) {

@@ -59,21 +59,29 @@ read_input(const char *path, struct buf *b)
 	return n < 0 ? -1 : 0;
 }
 
-/* print_word - one argument, shell-quoted, bytes escaped */
+/* print_escaped - a value with control and 8-bit bytes as \xNN, so no
+ * value can start a line of its own in the trace */
 static void
-print_word(const char *w)
+print_escaped(const char *w, int quote)
 {
 	const unsigned char	*p;
 
-	putchar('\'');
 	for (p = (const unsigned char *)w; *p != '\0'; p++) {
-		if (*p == '\'')
+		if (quote && *p == '\'')
 			fputs("'\\''", stdout);
-		else if (*p < 0x20 || *p >= 0x7f)
+		else if (*p < 0x20 || *p >= 0x7f || *p == '\\')
 			printf("\\x%02x", *p);
 		else
 			putchar(*p);
 	}
+}
+
+/* print_word - one argument, shell-quoted, bytes escaped */
+static void
+print_word(const char *w)
+{
+	putchar('\'');
+	print_escaped(w, 1);
 	putchar('\'');
 }
 
@@ -154,10 +162,13 @@ print_envelope(const char *label, const struct envelope *env)
 	size_t	i;
 
 	printf("%s: from <", label);
-	fputs(env->sender, stdout);
+	print_escaped(env->sender, 0);
 	printf("> to");
-	for (i = 0; i < env->nrcpt; i++)
-		printf(" <%s>", env->rcpt[i]);
+	for (i = 0; i < env->nrcpt; i++) {
+		printf(" <");
+		print_escaped(env->rcpt[i], 0);
+		putchar('>');
+	}
 	putchar('\n');
 }
 
@@ -263,6 +274,8 @@ ctl_try(int argc, char **argv)
 		config_unref(&cfg);
 		return EXIT_SOFTWARE;
 	}
+	if (env.sender == NULL)
+		env.sender = xstrdup("");	/* the null sender */
 	printf("message: %s (%zu bytes)\n", argv[optind], in.len);
 	print_envelope("envelope", &env);
 	if (ctl_filter_message(cfg, base, in.data ? in.data : "", in.len,
