@@ -1,0 +1,504 @@
+#!/bin/bash
+# runner.sh - the filter runner under "sluicectl scan" and "try"
+#
+# Instance slots (serialised and parallel runs, the wait for a slot
+# running out), the error breaker (switched off, skipped, half-open trial,
+# switched on again), big output, the descriptors, environment and
+# rlimits a filter gets, and scanning mbox files and Maildirs.
+# Concurrency is judged from timestamps the filters write themselves and
+# from the order of events, never from how long something took.
+# Prints TAP.  Run by testdata/run-tests, or by hand.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+SLUICECTL=${SLUICECTL:-$top/build/sluicectl}
+
+T=$(mktemp -d /tmp/sluice-runner.XXXXXX) || exit 1
+chmod 755 "$T"
+mkdir "$T/bin" "$T/inc" "$T/spool"
+export TMPDIR="$T/spool"
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' HUP INT TERM
+
+ntest=0
+nfail=0
+terrs=()
+
+# begin - start one test case
+begin() {	# description
+	tname=$1
+	terrs=()
+	: >"$T/trace"
+	: >"$T/stderr"
+}
+
+# err - note why the current test fails
+err() {
+	terrs+=("$@")
+}
+
+# end - print the TAP line of the current test, with diagnostics
+end() {
+	local e
+	ntest=$((ntest + 1))
+	if [ ${#terrs[@]} -eq 0 ]; then
+		printf 'ok %d - %s\n' "$ntest" "$tname"
+		return
+	fi
+	nfail=$((nfail + 1))
+	printf 'not ok %d - %s\n' "$ntest" "$tname"
+	for e in "${terrs[@]}"; do
+		printf '%s\n' "$e" | head -12 | sed 's/^/# /'
+	done
+	if [ -s "$T/trace" ]; then
+		echo "# output:"
+		head -15 "$T/trace" | sed 's/^/#   /'
+	fi
+	if [ -s "$T/stderr" ]; then
+		echo "# stderr:"
+		head -8 "$T/stderr" | sed 's/^/#   /'
+	fi
+}
+
+# filter - write an executable shell filter into $T/bin; @T@ becomes $T
+filter() {	# name, body on stdin
+	{ echo '#!/bin/sh'; sed "s|@T@|$T|g"; } >"$T/bin/$1"
+	chmod 755 "$T/bin/$1"
+}
+
+# conf - write $T/name.conf: the common settings, then stdin
+conf() {	# name
+	{
+		printf 'include_dir = "%s";\n' "$T/inc"
+		printf 'filter_dir = "%s";\n' "$T/bin"
+		printf 'user = "%s";\n' "$(id -un)"
+		cat
+	} >"$T/$1.conf"
+}
+
+# scan - sluicectl scan; stdout in $T/trace, stderr in $T/stderr, rc
+scan() {	# args
+	"$SLUICECTL" scan "$@" >"$T/trace" 2>"$T/stderr"
+	rc=$?
+}
+
+# try - sluicectl try; stdout in $T/trace, stderr in $T/stderr, rc
+try() {	# args
+	"$SLUICECTL" try "$@" >"$T/trace" 2>"$T/stderr"
+	rc=$?
+}
+
+# want_rc - the exit status of the last command
+want_rc() {	# status
+	[ "$rc" -eq "$1" ] || err "exit status $rc, expected $1"
+}
+
+# want_line - the output has exactly this line
+want_line() {	# line
+	grep -qxF -- "$1" "$T/trace" || err "output lacks line: $1"
+}
+
+# want_log - the stderr log has this text
+want_log() {	# text
+	grep -qF -- "$1" "$T/stderr" || err "log lacks: $1"
+}
+
+# want_same - two files have the same bytes
+want_same() {	# got expected
+	if [ ! -f "$1" ]; then
+		err "$1 was not written"
+	elif ! cmp -s "$1" "$2"; then
+		err "$(basename "$1") differs from $(basename "$2"):" \
+		    "$(diff "$2" "$1" | head -8)"
+	fi
+}
+
+# maildir - a Maildir of n messages "msg01".."msgNN" in new/
+maildir() {	# dir n
+	local i s
+	mkdir -p "$1/cur" "$1/new" "$1/tmp"
+	for i in $(seq "$2"); do
+		s=$(printf 'msg%02d' "$i")
+		printf 'From: alice@example.org\nTo: bob@example.org\nSubject: %s\n\nbody %s\n' \
+		    "$s" "$s" >"$1/new/$s"
+	done
+}
+
+# summary - the summary line scan prints for these counts
+summary() {	# total accept reject tempfail [discard quarantine]
+	printf '%s messages: %s accept, %s reject, %s tempfail, %s discard, %s quarantine' \
+	    "$1" "$2" "$3" "$4" "${5:-0}" "${6:-0}"
+}
+
+# ---------------------------------------------------------------------
+# Instance slots
+
+filter interval <<'EOF'
+echo "start $(date +%s%N) $$" >> @T@/iv.log
+sleep "$1"
+echo "end $(date +%s%N) $$" >> @T@/iv.log
+exit 0
+EOF
+
+# intervals - print "start end" per run (one per pid), sorted by start
+intervals() {
+	awk '{ if ($1 == "start") s[$3] = $2; else e[$3] = $2 }
+	    END { for (p in s) print s[p], (p in e) ? e[p] : "none" }' \
+	    "$T/iv.log" | sort -n
+}
+
+# most_at_once - the largest number of runs between their start and end
+most_at_once() {
+	awk '{ print $2, ($1 == "start") ? 1 : -1 }' "$T/iv.log" |
+	    sort -k1,1n -k2,2n |
+	    awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
+}
+
+maildir "$T/md4" 4
+maildir "$T/md6" 6
+
+conf inst1 <<'EOF'
+filters = ( { name = "iv"; command = "interval 0.3"; instances = 1; } );
+rules = ( { name = "r"; filter = "iv"; } );
+EOF
+begin "instances = 1: four runs with -j 4 never overlap"
+rm -f "$T/iv.log"
+scan -c "$T/inst1.conf" -j 4 "$T/md4"
+want_rc 0
+want_line "$(summary 4 4 0 0)"
+intervals >"$T/iv.sorted"
+n=$(wc -l <"$T/iv.sorted")
+[ "$n" -eq 4 ] || err "$n runs logged, expected 4"
+grep -q none "$T/iv.sorted" && err "a run has no end"
+awk 'NR > 1 && $1 <= prev { bad = 1; print "overlap: start", $1,
+	"before the end", prev, "of the run before" }
+	{ prev = $2 } END { exit bad }' "$T/iv.sorted" >"$T/iv.why" ||
+    err "$(cat "$T/iv.why")" "$(cat "$T/iv.sorted")"
+end
+
+conf inst2 <<'EOF'
+filters = ( { name = "iv"; command = "interval 0.5"; instances = 2; } );
+rules = ( { name = "r"; filter = "iv"; } );
+EOF
+begin "instances = 2: runs with -j 4 overlap, but never more than 2 at once"
+rm -f "$T/iv.log"
+scan -c "$T/inst2.conf" -j 4 "$T/md4"
+want_rc 0
+want_line "$(summary 4 4 0 0)"
+m=$(most_at_once)
+[ "$m" -eq 2 ] || err "at most $m runs at once, expected 2" \
+    "$(intervals)"
+end
+
+filter slow <<'EOF'
+sleep 2
+exit 0
+EOF
+maildir "$T/md2" 2
+conf wait <<'EOF'
+filters = ( { name = "slow"; command = "slow"; instances = 1; instance_wait = 0.2; } );
+rules = ( { name = "r"; filter = "slow"; } );
+EOF
+begin "instance_wait runs out: one accept, one tempfail"
+scan -v -c "$T/wait.conf" -j 2 "$T/md2"
+want_rc 0
+want_line "$(summary 2 1 0 1)"
+want_log "error: no free instance (instances = 1) within 200 ms"
+end
+
+# ---------------------------------------------------------------------
+# The error breaker
+
+filter fail9 <<'EOF'
+echo run >> @T@/fail9.count
+exit 9
+EOF
+conf breaker <<'EOF'
+filters = ( { name = "f9"; command = "fail9"; error_threshold = 2; error_cooldown = 600;
+    on_error = "skip"; when_off = "skip"; } );
+rules = ( { name = "r"; filter = "f9"; } );
+EOF
+begin "error_threshold = 2: two runs, then switched off (when_off skip)"
+rm -f "$T/fail9.count"
+scan -v -c "$T/breaker.conf" -j 1 "$T/md6"
+want_rc 0
+want_line "$(summary 6 6 0 0)"
+n=$(wc -l <"$T/fail9.count" 2>/dev/null || echo 0)
+[ "$n" -eq 2 ] || err "the filter ran $n times, expected 2"
+want_log "filter=f9 switched off for 600 s after too many errors in a row"
+want_log "filter is switched off after 2 errors in a row; skipped"
+end
+
+sed -i 's/when_off = "skip"/when_off = "tempfail"/' "$T/breaker.conf"
+begin "error_threshold = 2 with when_off tempfail: the rest tempfail"
+rm -f "$T/fail9.count"
+scan -v -c "$T/breaker.conf" -j 1 "$T/md6"
+want_rc 0
+want_line "$(summary 6 2 0 4)"
+n=$(wc -l <"$T/fail9.count" 2>/dev/null || echo 0)
+[ "$n" -eq 2 ] || err "the filter ran $n times, expected 2"
+end
+
+# The half-open trial.  flaky fails its first two runs and works after;
+# sleeper runs on every message so time passes while flaky is off.  The
+# cool-down (1 s) is over by the 7th message at the latest (5 sleeper runs
+# of 0.2 s at least after the switch-off), and longer than the time one
+# message takes, so at least the 3rd message finds the filter off.
+filter flaky <<'EOF'
+n=$(( $(cat @T@/flaky.count 2>/dev/null || echo 0) + 1 ))
+echo "$n" > @T@/flaky.count
+sed -n 's/^Subject: //p' "$1" | head -1 >> @T@/flaky.runs
+[ "$n" -le 2 ] && exit 9
+exit 0
+EOF
+filter sleeper <<'EOF'
+sleep 0.2
+EOF
+maildir "$T/md10" 10
+conf halfopen <<'EOF'
+filters = (
+  { name = "flaky"; command = "flaky %f"; error_threshold = 2; error_cooldown = 1;
+    on_error = "skip"; when_off = "skip"; },
+  { name = "sleeper"; command = "sleeper"; }
+);
+rules = ( { name = "a"; filter = "flaky"; }, { name = "b"; filter = "sleeper"; } );
+EOF
+begin "half-open: off after 2 errors, skipped, a good trial switches it on"
+rm -f "$T/flaky.count" "$T/flaky.runs"
+scan -v -c "$T/halfopen.conf" -j 1 "$T/md10"
+want_rc 0
+want_line "$(summary 10 10 0 0)"
+want_log "filter=flaky switched off for 1 s after too many errors in a row"
+want_log "filter=flaky switched on again after a good trial run"
+if [ ! -f "$T/flaky.runs" ]; then
+	err "flaky never ran"
+else
+	runs=$(tr '\n' ' ' <"$T/flaky.runs")
+	first=$(sed -n 3p "$T/flaky.runs")
+	case $runs in
+	"msg01 msg02 "*) ;;
+	*) err "the first two runs were not msg01 and msg02: $runs" ;;
+	esac
+	[ "$first" != msg03 ] || err "msg03 was not skipped: $runs"
+	# from the trial on every message runs it: msgK .. msg10
+	k=${first#msg}
+	want=$(printf 'msg%02d ' 01 02 $(seq "$((10#${k:-99}))" 10))
+	[ -n "$first" ] && [ "$runs" = "$want" ] ||
+	    err "runs: $runs" "expected a trial, then every message: $want"
+fi
+end
+
+# ---------------------------------------------------------------------
+# Output, descriptors, environment, limits
+
+printf 'From: alice@example.org\nSubject: one\n\nbody\n' >"$T/msg.eml"
+
+filter loud <<'EOF'
+yes 'a line on stdout' | head -c 1048576 &
+yes 'a line on stderr' | head -c 1048576 >&2
+wait
+exit 0
+EOF
+conf loud <<'EOF'
+filters = ( { name = "loud"; command = "loud"; } );
+rules = ( { name = "r"; filter = "loud"; } );
+EOF
+begin "a filter writing 1 MB to stdout and stderr completes; trace shows the first lines"
+try -c "$T/loud.conf" -f alice@example.org -r bob@example.org "$T/msg.eml"
+want_rc 0
+want_line "verdict: accept"
+want_line "    stdout: a line on stdout"
+want_line "    stderr: a line on stderr"
+n=$(grep -c '^    stdout: ' "$T/trace")
+[ "$n" -eq 3 ] || err "$n stdout lines in the trace, expected 3"
+end
+
+filter fds <<'EOF'
+ls /proc/self/fd > @T@/fds
+readlink /proc/self/fd/0 > @T@/stdin
+EOF
+conf fds <<'EOF'
+filters = ( { name = "fds"; command = "fds"; } );
+rules = ( { name = "r"; filter = "fds"; } );
+EOF
+begin "a filter has only descriptors 0, 1, 2; stdin is /dev/null"
+rm -f "$T/fds" "$T/stdin"
+# descriptors of our own that must not be passed on
+exec 7<"$T/msg.eml" 8>"$T/fd8"
+try -c "$T/fds.conf" -f alice@example.org -r bob@example.org "$T/msg.eml"
+exec 7<&- 8>&-
+want_rc 0
+# ls /proc/self/fd lists the directory it reads as well: one more
+if [ ! -f "$T/fds" ]; then
+	err "the filter did not run"
+else
+	got=$(sort -n "$T/fds" | tr '\n' ' ')
+	case $got in
+	"0 1 2 "[0-9]" ") ;;
+	"0 1 2 "[0-9][0-9]" ") ;;
+	*) err "descriptors: $got, expected 0 1 2 and the one of ls" ;;
+	esac
+fi
+[ "$(cat "$T/stdin" 2>/dev/null)" = /dev/null ] ||
+    err "stdin is $(cat "$T/stdin" 2>/dev/null)"
+end
+
+filter envdump <<'EOF'
+cat /proc/$$/environ > @T@/env.raw
+pwd > @T@/cwd
+EOF
+conf env <<'EOF'
+filters = ( { name = "envdump"; command = "envdump"; } );
+rules = ( { name = "r"; filter = "envdump"; } );
+EOF
+begin "a filter's environment holds only the documented variables"
+rm -f "$T/env.raw" "$T/cwd"
+LEAK_CHECK=leaked LD_LIBRARY_PATH=/nonexistent try -c "$T/env.conf" \
+    -f alice@example.org -r bob@example.org -r carol@example.org \
+    "$T/msg.eml"
+want_rc 0
+# wantvar - one variable's value in the filter's environment
+wantvar() {	# name value
+	[ "${env[$1]-(unset)}" = "$2" ] ||
+	    err "$1 is \"${env[$1]-(unset)}\", expected \"$2\""
+}
+declare -A env=()
+if [ ! -f "$T/env.raw" ]; then
+	err "the filter did not run"
+else
+	# the environment as the filter got it, NUL-separated
+	while IFS= read -r -d '' kv; do
+		env[${kv%%=*}]=${kv#*=}
+	done <"$T/env.raw"
+	printf '%s\n' "${!env[@]}" | sort >"$T/env.names"
+	printf '%s\n' HOME LANG PATH TMPDIR SLUICE_AUTH_USER \
+	    SLUICE_CLIENT_ADDR SLUICE_CLIENT_NAME SLUICE_FILTER SLUICE_HELO \
+	    SLUICE_MESSAGE SLUICE_NEW_MESSAGE SLUICE_QUEUE_ID \
+	    SLUICE_RECIPIENTS SLUICE_RESULT SLUICE_RULE SLUICE_SENDER \
+	    SLUICE_SIZE SLUICE_TMPDIR | sort >"$T/want"
+	want_same "$T/env.names" "$T/want"
+	wantvar PATH /usr/local/bin:/usr/bin:/bin
+	wantvar LANG C
+	wantvar SLUICE_SENDER alice@example.org
+	wantvar SLUICE_RECIPIENTS $'bob@example.org\ncarol@example.org'
+	wantvar SLUICE_FILTER envdump
+	wantvar SLUICE_RULE r
+	wantvar SLUICE_SIZE "$(wc -c <"$T/msg.eml" | tr -d ' ')"
+	wantvar SLUICE_CLIENT_ADDR ""
+	h=${env[HOME]-}
+	wantvar TMPDIR "$h"
+	wantvar SLUICE_TMPDIR "$h"
+	[ -n "$h" ] && [ "$(cat "$T/cwd")" = "$h" ] ||
+	    err "the filter does not run in \$HOME ($h)"
+fi
+end
+
+filter limits <<'EOF'
+ulimit -n > @T@/nofile
+ulimit -Hn >> @T@/nofile
+EOF
+conf limits <<'EOF'
+filters = ( { name = "limits"; command = "limits"; rlimit_nofile = 32; } );
+rules = ( { name = "r"; filter = "limits"; } );
+EOF
+begin "rlimit_nofile = 32: the filter sees 32 (soft and hard)"
+rm -f "$T/nofile"
+try -c "$T/limits.conf" -f alice@example.org -r bob@example.org "$T/msg.eml"
+want_rc 0
+printf '32\n32\n' >"$T/want"
+want_same "$T/nofile" "$T/want"
+end
+
+# ---------------------------------------------------------------------
+# Scanning an mbox and a Maildir
+
+cat >"$T/mbox" <<'EOF'
+From alice@example.org Mon Jan  1 00:00:00 2024
+From: alice@example.org
+To: bob@example.org
+Subject: first
+
+body one
+
+From bob@example.org Mon Jan  1 00:00:01 2024
+From: bob@example.org
+To: carol@example.org
+Subject: second
+
+>From the start of a line
+>>From stays quoted once
+body two
+
+From carol@example.org Mon Jan  1 00:00:02 2024
+From: carol@example.org
+To: Dave <dave@example.org>
+Subject: reject me
+
+body three
+EOF
+mkdir -p "$T/mdmix/cur" "$T/mdmix/new" "$T/mdmix/tmp"
+printf 'From: eve@example.org\nTo: frank@example.org\nSubject: fourth\n\nbody four\n' \
+    >"$T/mdmix/cur/1000.a:2,S"
+printf 'From: eve@example.org\nTo: grace@example.org\nSubject: fifth\n\nbody five\n' \
+    >"$T/mdmix/new/1001.b"
+printf 'not a message, in tmp/\n' >"$T/mdmix/tmp/1002.c"
+
+filter exitwith <<'EOF'
+exit "$1"
+EOF
+filter keep <<'EOF'
+mkdir -p @T@/kept
+s=$(sed -n 's/^Subject: //p' "$1" | head -1)
+cp "$1" "@T@/kept/$s"
+printf '%s\n' "$SLUICE_RECIPIENTS" > "@T@/kept/$s.rcpts"
+EOF
+conf scan <<'EOF'
+filters = ( { name = "rej"; command = "exitwith 1"; }, { name = "keep"; command = "keep %f"; } );
+rules = ( { name = "no"; filter = "rej"; subject = "reject me"; },
+    { name = "keep"; filter = "keep"; } );
+EOF
+begin "scan an mbox of 3 and a Maildir of 2: one line each and the summary"
+rm -rf "$T/kept"
+scan -c "$T/scan.conf" -j 1 "$T/mbox" "$T/mdmix"
+want_rc 0
+{
+	printf '%s\taccept\t250 2.0.0 Ok\n' "$T/mbox:1" "$T/mbox:2"
+	printf '%s\treject\t550 5.7.1 Message rejected\n' "$T/mbox:3"
+	printf '%s\taccept\t250 2.0.0 Ok\n' "$T/mdmix/cur/1000.a:2,S" \
+	    "$T/mdmix/new/1001.b"
+	summary 5 4 1 0
+	echo
+} >"$T/want"
+want_same "$T/trace" "$T/want"
+end
+
+begin "scan: mbox messages are split and >From lines unquoted once"
+printf 'From: bob@example.org\nTo: carol@example.org\nSubject: second\n\nFrom the start of a line\n>From stays quoted once\nbody two\n' \
+    >"$T/want"
+want_same "$T/kept/second" "$T/want"
+printf 'From: alice@example.org\nTo: bob@example.org\nSubject: first\n\nbody one\n' \
+    >"$T/want"
+want_same "$T/kept/first" "$T/want"
+end
+
+begin "scan: recipients come from the To fields"
+for p in "first bob@example.org" "second carol@example.org" \
+    "fourth frank@example.org" "fifth grace@example.org"; do
+	set -- $p
+	[ "$(cat "$T/kept/$1.rcpts" 2>/dev/null)" = "$2" ] ||
+	    err "$1: recipients $(cat "$T/kept/$1.rcpts" 2>/dev/null), expected $2"
+done
+end
+
+begin "scan: a path that does not exist is reported and counted"
+scan -c "$T/scan.conf" "$T/mdmix" "$T/nonexistent"
+want_rc 1
+want_line "$(summary 2 2 0 0); 1 could not be read"
+end
+
+begin "no work directory is left in the private spool"
+left=$(find "$T/spool" -mindepth 1 | head -5)
+[ -z "$left" ] || err "left behind: $left"
+end
+
+echo "1..$ntest"
+[ "$nfail" -eq 0 ]
