@@ -37,6 +37,7 @@
 #include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -193,8 +194,26 @@ child_closefrom(void)
  * child_main - set the child up and exec the program.  Runs with every
  * signal blocked (the parent thread blocked them before clone), so no
  * handler of the parent can run here, on memory the parent still uses,
- * before the dispositions are back to default.
+ * before the dispositions are back to default; and no call here can fail
+ * with EINTR.
  */
+/*
+ * child_default_signal - SIG_DFL through rt_sigaction(2) itself; the
+ * kernel's struct, which has no room for glibc's reservations
+ */
+static void CHILD_CODE
+child_default_signal(int sig)
+{
+	struct {
+		void		*handler;
+		unsigned long	 flags;
+		void		*restorer;
+		uint64_t	 mask;
+	} ka = { SIG_DFL, 0, NULL, 0 };
+
+	(void)syscall(SYS_rt_sigaction, sig, &ka, NULL, sizeof(ka.mask));
+}
+
 static int CHILD_CODE
 child_main(void *v)
 {
@@ -203,13 +222,17 @@ child_main(void *v)
 
 	/*
 	 * Reset ignored signals as well: a filter that inherits an ignored
-	 * SIGPIPE or SIGTERM would not die the way it should.  glibc's own
-	 * internal signals refuse the call, which does no harm: execve
-	 * resets handlers anyway.
+	 * SIGPIPE or SIGTERM would not die the way it should, and execve
+	 * keeps SIG_IGN.  glibc's sigaction() refuses its two internal
+	 * real-time signals, which a parent may still have ignored, so
+	 * those go to the kernel directly.
 	 */
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &a->dfl, NULL);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, &a->dfl, NULL) == -1)
+			child_default_signal(sig);
+	}
 
 	/* Its own session and process group, so the kill reaches all. */
 	if (setsid() == -1)
@@ -525,7 +548,16 @@ spawn_req_ok(const struct spawn_req *req)
 	return 1;
 }
 
-/* spawn_run - start req->argv and wait until it is over */
+/*
+ * spawn_run - start req->argv and wait until it is over.  A NULL envp is
+ * an empty environment.  A nonzero limit is set as soft and hard limit
+ * (the hard one a second higher for CPU time), but never above the hard
+ * limit in force.  A failure in the child before execve (setsid, dup2,
+ * setrlimit, chdir: a bad cwd, say) is SPAWN_FAILED with its errno; one of
+ * execve itself is SPAWN_EXEC_FAILED.  For SPAWN_TIMEOUT, status is the
+ * timeout in ms.  out and err are allocated on every outcome when 0 is
+ * returned; on -1, res is zeroed.
+ */
 int
 spawn_run(const struct spawn_req *req, struct spawn_res *res)
 {

@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -21,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -375,14 +373,14 @@ test_timeout_grandchild(void **state UNUSED)
 	long		 gpid;
 
 	req_init(&req, argv);
-	req.timeout_ms = 300;
+	req.timeout_ms = 500;
 	req.grace_ms = 200;
 	assert_int_equal(spawn_run(&req, &res), 0);
 	assert_int_equal(res.outcome, SPAWN_TIMEOUT);
-	assert_int_equal(res.status, 300);
-	describe_is(&res, "timeout after 300ms");
+	assert_int_equal(res.status, 500);
+	describe_is(&res, "timeout after 500ms");
 	/* It cannot be over before the timeout. */
-	assert_true(res.elapsed_us >= 300000);
+	assert_true(res.elapsed_us >= 500000);
 	gpid = strtol(res.out, NULL, 10);
 	assert_true(gpid > 1);
 	assert_true(gone((pid_t)gpid));
@@ -407,10 +405,10 @@ test_timeout(void **state UNUSED)
 	} t[] = {
 		/* It hears the SIGTERM (and its sleep dies of it). */
 		{ "trap 'echo term; exit 0' TERM; sleep 1000 & wait",
-		    300, 10000, SPAWN_TIMEOUT, 300, "term\n", 300000 },
+		    500, 10000, SPAWN_TIMEOUT, 500, "term\n", 500000 },
 		/* Neither it nor its sleep can end before the SIGKILL. */
-		{ "trap '' TERM; echo x; sleep 1000", 300, 200,
-		    SPAWN_TIMEOUT, 300, "x\n", 500000 },
+		{ "trap '' TERM; echo x; sleep 1000", 500, 200,
+		    SPAWN_TIMEOUT, 500, "x\n", 700000 },
 		{ "trap '' TERM; sleep 1000", 200, 0,
 		    SPAWN_TIMEOUT, 200, "", 200000 },
 		/* 0 = no timeout. */
