@@ -157,9 +157,7 @@ run_rule(struct engine_msg *m, const struct rule *r,
 	if (filter_state_acquire(f->state, f->instances,
 	    f->instance_wait_ms) != 0) {
 		if (gate == FS_PROBE)
-			(void)filter_state_record(f->state, gate, 1,
-			    f->error_threshold, f->cooldown_ms,
-			    engine_clock_ms());
+			filter_state_unprobe(f->state);
 		st->verdict = st->result = V_TEMPFAIL;
 		snprintf(st->error, sizeof(st->error), "no free instance "
 		    "(instances = %d) within %d ms", f->instances,
@@ -171,6 +169,17 @@ run_rule(struct engine_msg *m, const struct rule *r,
 	engine_exec_filter(m, r, st, &fo);
 	filter_state_release(f->state, f->instances);
 
+	if (fo.internal) {
+		/* not the filter's fault: not counted, never on_error */
+		if (gate == FS_PROBE)
+			filter_state_unprobe(f->state);
+		snprintf(st->error, sizeof(st->error), "%s", fo.error);
+		st->verdict = st->result = V_TEMPFAIL;
+		log_step(m, st);
+		internal_failure(m, fo.error);
+		filter_outcome_free(&fo);
+		return 1;
+	}
 	err = fo.verdict == V_ERROR;
 	ch = filter_state_record(f->state, gate, err, f->error_threshold,
 	    f->cooldown_ms, engine_clock_ms());

@@ -34,6 +34,11 @@
 #define HEAD_LINES	3	/* lines of output kept for the trace */
 #define LOG_LINES	20	/* lines of output logged per stream */
 
+/* internal - our own failure (disk, spool): tempfail whatever on_error
+ * says, and not counted against the filter */
+#define internal(fo, ...) do { fail(fo, __VA_ARGS__); (fo)->internal = 1; } \
+	while (0)
+
 /* fail - make the outcome an error with a reason */
 static void
 fail(struct filter_outcome *fo, const char *fmt, ...)
@@ -150,7 +155,7 @@ take_replacement(struct engine_msg *m, const struct filter *f,
 	char			*buf, *dst, why[256];
 	size_t			 len;
 
-	if (spool_read_file(path, f->message_max, &buf, &len) != 0) {
+	if (spool_read_file(path, f->message_max, 0, &buf, &len) != 0) {
 		if (errno == ENOENT)
 			return;
 		if (errno == EFBIG)
@@ -166,13 +171,20 @@ take_replacement(struct engine_msg *m, const struct filter *f,
 		return;
 	}
 	xasprintf(&dst, "%s/message.%d", m->workdir, m->seq++);
-	if (spool_writer_open(&w, dst, 0, why, sizeof(why)) != 0 ||
-	    spool_writer_write(&w, buf, len) != 0 ||
+	if (spool_writer_open(&w, dst, 0, why, sizeof(why)) != 0) {
+		internal(fo, "cannot store replacement message: %s", why);
+		free(dst);
+		free(buf);
+		return;
+	}
+	if (spool_writer_write(&w, buf, len) != 0 ||
 	    spool_writer_close(&w, 0) != 0) {
-		fail(fo, "cannot store replacement message: %s",
-		    w.fd < 0 ? why : strerror(errno));
-		if (w.fd >= 0)
-			spool_writer_close(&w, 0);
+		int saved = errno;
+
+		(void)spool_writer_close(&w, 0);
+		(void)unlink(dst);
+		internal(fo, "cannot store replacement message: %s",
+		    strerror(saved));
 		free(dst);
 	} else
 		fo->newfile = dst;
@@ -186,7 +198,7 @@ take_result(const char *path, struct filter_outcome *fo)
 	char	*buf, why[256];
 	size_t	 len;
 
-	if (spool_read_file(path, DIRECTIVE_FILE_MAX, &buf, &len) != 0) {
+	if (spool_read_file(path, DIRECTIVE_FILE_MAX, 0, &buf, &len) != 0) {
 		if (errno == ENOENT)
 			return;
 		if (errno == EFBIG)
@@ -220,15 +232,22 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 	memset(&res, 0, sizeof(res));
 	fo->verdict = V_ERROR;
 	if (engine_sync(m, why, sizeof(why)) != 0) {
-		fail(fo, "cannot write the message for the filter: %s", why);
+		internal(fo, "cannot write the message for the filter: %s",
+		    why);
 		return;
 	}
 	n = m->seq++;
 	xasprintf(&result, "%s/result.%d", m->workdir, n);
 	xasprintf(&newf, "%s/new.%d", m->workdir, n);
 	xasprintf(&tmpd, "%s/tmp.%d", m->workdir, n);
+	/* a file planted under our names by an earlier filter goes first */
+	if ((unlink(result) != 0 && errno != ENOENT) ||
+	    (unlink(newf) != 0 && errno != ENOENT)) {
+		internal(fo, "cannot clear %s: %s", result, strerror(errno));
+		goto out;
+	}
 	if (mkdir(tmpd, 0700) != 0) {
-		fail(fo, "cannot make %s: %s", tmpd, strerror(errno));
+		internal(fo, "cannot make %s: %s", tmpd, strerror(errno));
 		goto out;
 	}
 

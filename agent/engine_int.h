@@ -13,6 +13,8 @@ struct rule;
 struct filter_outcome {
 	enum verdict		 verdict;	/* mapped exit code or V_ERROR */
 	char			*error;		/* why V_ERROR */
+	int			 internal;	/* our failure, not the filter's:
+						   tempfail, never on_error */
 	struct directive_list	 dl;
 	char			*newfile;	/* replacement message, or NULL */
 	char			*reason;

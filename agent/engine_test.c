@@ -11,6 +11,7 @@
 
 #include <sys/stat.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,10 +390,60 @@ t_envelope_gate(void **state)
 	config_unref(&c);
 }
 
+struct ids {
+	char	(*id)[32];
+	int	  n;
+};
+
+/* make_ids - fill a slice of ids */
+static void *
+make_ids(void *arg)
+{
+	struct ids	*t = arg;
+	int		 i;
+
+	for (i = 0; i < t->n; i++)
+		spool_new_id(t->id[i], sizeof(t->id[i]));
+	return NULL;
+}
+
+/* id_cmp - qsort ids */
+static int
+id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void
+t_unique_ids(void **state)
+{
+	enum { THREADS = 8, PER = 20000 };
+	static char	ids[THREADS * PER][32];
+	struct ids	t[THREADS];
+	pthread_t	tid[THREADS];
+	int		i;
+
+	(void)state;
+	/* many at once from many threads, as "scan -j" makes them */
+	for (i = 0; i < THREADS; i++) {
+		t[i].id = ids + i * PER;
+		t[i].n = PER;
+		assert_int_equal(pthread_create(&tid[i], NULL, make_ids, &t[i]),
+		    0);
+	}
+	for (i = 0; i < THREADS; i++)
+		pthread_join(tid[i], NULL);
+	qsort(ids, THREADS * PER, sizeof(ids[0]), id_cmp);
+	for (i = 1; i < THREADS * PER; i++)
+		if (strcmp(ids[i - 1], ids[i]) == 0)
+			fail_msg("duplicate id %s", ids[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_unique_ids),
 		cmocka_unit_test(t_verdicts),
 		cmocka_unit_test(t_first_final_wins),
 		cmocka_unit_test(t_breaker),

@@ -139,6 +139,15 @@ filter_state_record(struct filter_state *fs, enum fs_gate how, int error,
 	return ch;
 }
 
+/* filter_state_unprobe - give the trial run to a later message */
+void
+filter_state_unprobe(struct filter_state *fs)
+{
+	pthread_mutex_lock(&fs->mu);
+	fs->probing = 0;
+	pthread_mutex_unlock(&fs->mu);
+}
+
 /* filter_state_snapshot - a consistent view for reports */
 void
 filter_state_snapshot(struct filter_state *fs, int *running, int *errors,

@@ -39,6 +39,9 @@ enum fs_gate		 filter_state_gate(struct filter_state *,
 enum fs_change		 filter_state_record(struct filter_state *,
 			    enum fs_gate how, int error, int threshold,
 			    int cooldown_ms, long long now_ms);
+/* filter_state_unprobe - the trial did not happen (no slot, or our own
+ * failure): let the next message try */
+void			 filter_state_unprobe(struct filter_state *);
 /* filter_state_snapshot - for traces and the control socket */
 void			 filter_state_snapshot(struct filter_state *,
 			    int *running, int *errors, int *off,

@@ -266,9 +266,14 @@ header_value_ok(const char *name, const char *value, size_t len)
 	if (nlen > HEADER_LINE_MAX || len > HEADER_LINE_MAX ||
 	    nlen + 2 + len > HEADER_LINE_MAX)
 		return 0;
-	for (i = 0; i < len; i++)
-		if (value[i] == '\r' || value[i] == '\n' || value[i] == '\0')
+	/* no CR, LF or NUL (header injection), and no other control
+	 * byte but TAB: an MTA, a terminal or a log would take it */
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			return 0;
+	}
 	return 1;
 }
 

@@ -42,8 +42,9 @@ int	header_parse(const char *buf, size_t len, struct header_list *out,
 void	header_list_free(struct header_list *);
 /* header_name_ok - 1 if name is a valid field name (RFC 5322 ftext) */
 int	header_name_ok(const char *name, size_t len);
-/* header_value_ok - 1 if a value from a filter is safe: no CR, LF or NUL,
- * and "Name: value" fits in HEADER_LINE_MAX */
+/* header_value_ok - 1 if a value from a filter is safe: no control byte
+ * but TAB (so no CR, LF or NUL), and "Name: value" fits in
+ * HEADER_LINE_MAX */
 int	header_value_ok(const char *name, const char *value, size_t len);
 /* header_get - the idx'th (1-based) field called name (case-insensitive),
  * or NULL */

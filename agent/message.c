@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "header.h"
 #include "message.h"
+#include "spool.h"
 #include "xmalloc.h"
 
 /* beyond this, the rest of an endless header block counts as body */
@@ -35,8 +36,7 @@ message_read_headers(const char *path, struct header_list *hdr,
 	ssize_t		 n;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-	    fstat(fd, &st) != 0) {
+	if ((fd = spool_open_regular(path)) < 0 || fstat(fd, &st) != 0) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -131,7 +131,7 @@ message_copy_out(int fd, const struct header_list *hdr, const char *src,
 	free(h);
 	if (rc != 0 || write_lines(fd, "\n", 1, crlf) != 0)
 		return -1;
-	if ((in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if ((in = spool_open_regular(src)) < 0)
 		return -1;
 	if (lseek(in, (off_t)body_off, SEEK_SET) < 0) {
 		close(in);

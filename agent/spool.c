@@ -23,20 +23,22 @@
 #include "spool.h"
 #include "xmalloc.h"
 
-/* spool_new_id - time, pid and a counter, as 12 hex digits */
+/*
+ * spool_new_id - seconds, pid and a per-process counter in fields of
+ * their own, so two ids of one process differ unless 16 million are
+ * made in one second, and ids of two processes differ by pid
+ */
 void
 spool_new_id(char *buf, size_t len)
 {
 	static atomic_uint	counter;
 	struct timespec		ts;
-	unsigned long long	v;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	v = ((unsigned long long)ts.tv_sec << 20) ^
-	    ((unsigned long long)ts.tv_nsec >> 10) ^
-	    ((unsigned long long)getpid() << 28) ^
-	    ((unsigned long long)atomic_fetch_add(&counter, 1) << 4);
-	snprintf(buf, len, "%012llX", v & 0xFFFFFFFFFFFFULL);
+	snprintf(buf, len, "%09llX%05X%06X",
+	    (unsigned long long)ts.tv_sec & 0xFFFFFFFFFULL,
+	    (unsigned)getpid() & 0xFFFFF,
+	    atomic_fetch_add(&counter, 1) & 0xFFFFFF);
 }
 
 /* spool_workdir_create - a private directory for one message */
@@ -56,9 +58,12 @@ spool_workdir_create(const char *spool_dir, const char *id, char **path,
 		return -1;
 	}
 	if (mkdirat(dfd, id, 0700) != 0) {
+		int saved = errno;
+
 		snprintf(why, whylen, "spool %s/%s: %s", spool_dir, id,
-		    strerror(errno));
+		    strerror(saved));
 		close(dfd);
+		errno = saved;	/* EEXIST tells the caller to pick another */
 		return -1;
 	}
 	close(dfd);
@@ -222,9 +227,35 @@ spool_writer_close(struct spool_writer *w, int do_fsync)
 	return rc;
 }
 
-/* spool_read_file - a whole (small) file into memory */
+/* spool_open_regular - O_RDONLY, no final symlink, no FIFO, no device */
 int
-spool_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
+spool_open_regular(const char *path)
+{
+	struct stat	st;
+	int		fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/* spool_read_file - a whole (small) regular file into memory */
+int
+spool_read_file(const char *path, size_t max, int follow, char **bufp,
+    size_t *lenp)
 {
 	struct stat	 st;
 	char		*buf;
@@ -232,7 +263,9 @@ spool_read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 	ssize_t		 n;
 	int		 fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	/* O_NONBLOCK: a FIFO planted by a filter must not hang us in open */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+	    (follow ? 0 : O_NOFOLLOW))) < 0)
 		return -1;
 	if (fstat(fd, &st) != 0) {
 		close(fd);

@@ -21,7 +21,7 @@ struct spool_writer {
 	size_t	max;		/* refuse to write more (0 = no limit) */
 };
 
-/* spool_new_id - a fresh queue-id-like name: 12 upper-case hex digits */
+/* spool_new_id - a fresh queue-id-like name: 20 upper-case hex digits */
 void	spool_new_id(char *buf, size_t len);
 /* spool_workdir_create - make <spool_dir>/<id>; *path gets the path */
 int	spool_workdir_create(const char *spool_dir, const char *id,
@@ -36,9 +36,14 @@ int	spool_writer_open(struct spool_writer *, const char *path, size_t max,
 int	spool_writer_write(struct spool_writer *, const char *, size_t);
 /* spool_writer_close - flush a pending CR, fsync when asked, close */
 int	spool_writer_close(struct spool_writer *, int do_fsync);
-/* spool_read_file - read a whole file of at most max bytes: 0, or -1
- * with errno (EFBIG when larger, ENOENT when absent) */
-int	spool_read_file(const char *path, size_t max, char **buf,
+/* spool_read_file - read a whole regular file of at most max bytes: 0,
+ * or -1 with errno (EFBIG when larger, ENOENT when absent, EINVAL when
+ * not a regular file).  follow = 0 refuses a symlink as the last
+ * component: for files a filter could have planted. */
+int	spool_read_file(const char *path, size_t max, int follow, char **buf,
 	    size_t *len);
+/* spool_open_regular - open a regular file for reading without
+ * following a final symlink or blocking on a FIFO; -1 with errno */
+int	spool_open_regular(const char *path);
 
 #endif

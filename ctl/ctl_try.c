@@ -37,11 +37,11 @@ read_input(const char *path, struct buf *b)
 	ssize_t	n;
 	int	fd;
 
+	buf_init(b, INPUT_MAX);
 	fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
 	    open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	buf_init(b, INPUT_MAX);
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -133,12 +133,19 @@ print_trace(const struct engine_msg *m)
 			    st->elapsed_us / 1000.0);
 		print_block("stdout", st->out_head);
 		print_block("stderr", st->err_head);
-		for (j = 0; st->applied != NULL && st->applied[j] != NULL; j++)
-			printf("    applied: %s\n", st->applied[j]);
+		for (j = 0; st->applied != NULL && st->applied[j] != NULL;
+		    j++) {
+			printf("    applied: ");
+			print_escaped(st->applied[j], 0);
+			putchar('\n');
+		}
 		if (st->reason != NULL)
 			printf("    reason: %s\n", st->reason);
-		if (st->error[0] != '\0')
-			printf("    error: %s\n", st->error);
+		if (st->error[0] != '\0') {
+			printf("    error: ");
+			print_escaped(st->error, 0);
+			putchar('\n');
+		}
 		if (st->matched && st->kind == STEP_RULE) {
 			if (st->verdict == V_ERROR)
 				printf("    verdict: error -> %s (on_error)\n",

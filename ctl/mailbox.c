@@ -121,7 +121,7 @@ mailbox_open(const char *path, char *why, size_t whylen)
 		qsort(mb->files, mb->nfiles, sizeof(*mb->files), name_cmp);
 		return mb;
 	}
-	if (spool_read_file(path, MAILBOX_MAX, &mb->data, &mb->len) != 0) {
+	if (spool_read_file(path, MAILBOX_MAX, 1, &mb->data, &mb->len) != 0) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		mailbox_close(&mb);
 		return NULL;
@@ -178,8 +178,8 @@ mailbox_next(struct mailbox *mb, char **data, size_t *len, char **label,
 		if (mb->next >= mb->nfiles)
 			return 0;
 		*label = xstrdup(mb->files[mb->next]);
-		if (spool_read_file(mb->files[mb->next++], MESSAGE_MAX, data,
-		    len) != 0) {
+		if (spool_read_file(mb->files[mb->next++], MESSAGE_MAX, 1,
+		    data, len) != 0) {
 			snprintf(why, whylen, "%s: %s", *label,
 			    strerror(errno));
 			return -1;

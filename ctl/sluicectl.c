@@ -91,19 +91,25 @@ ctl_filter_message(struct config *cfg, const char *base, const char *data,
 {
 	struct spool_writer	 w;
 	char			 id[32], *dir, *path;
-	int			 rc;
+	int			 rc, tries;
 
 	memset(m, 0, sizeof(*m));
-	spool_new_id(id, sizeof(id));
+	/* ids are unique per process; another process may share the base */
+	for (tries = 0; ; tries++) {
+		spool_new_id(id, sizeof(id));
+		if (spool_workdir_create(base, id, &dir, why, whylen) == 0)
+			break;
+		if (errno != EEXIST || tries == 10)
+			return -1;
+	}
 	if (env->queue_id == NULL)
 		env->queue_id = xstrdup(id);
-	if (spool_workdir_create(base, id, &dir, why, whylen) != 0)
-		return -1;
 	xasprintf(&path, "%s/message", dir);
 	rc = spool_writer_open(&w, path, 0, why, whylen);
 	if (rc == 0 && (spool_writer_write(&w, data, len) != 0 ||
 	    spool_writer_close(&w, 0) != 0)) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		(void)spool_writer_close(&w, 0);
 		rc = -1;
 	}
 	free(path);
@@ -111,6 +117,8 @@ ctl_filter_message(struct config *cfg, const char *base, const char *data,
 		rc = -1;
 	if (rc == 0)
 		engine_run(m);
+	else
+		(void)spool_remove(dir);
 	free(dir);
 	return rc;
 }

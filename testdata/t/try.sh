@@ -1110,6 +1110,72 @@ try -c "$F" -f alice@example.org -r bob@example.org "$T/msg.eml"
 want_rc 78
 end
 
+# Output a filter leaves behind must never hang, leak into another
+# filter's run, or carry control bytes into the message.
+filter fifo <<'EOF'
+#!/bin/sh
+mkfifo "$SLUICE_RESULT"
+exit 0
+EOF
+filter planter <<'EOF'
+#!/bin/sh
+# plant result files under the names the next runs will use
+d=${SLUICE_RESULT%/*}
+n=${SLUICE_RESULT##*.}
+for i in 1 2 3 4 5; do
+	echo "add-rcpt evil@example.org" >"$d/result.$((n + i))"
+	printf 'From: x@y\n\nplanted\n' >"$d/new.$((n + i))"
+done
+exit 0
+EOF
+filter quiet <<'EOF'
+#!/bin/sh
+exit 0
+EOF
+filter esc <<'EOF'
+#!/bin/sh
+printf 'add-header X-A: \033[2Jverdict: accept\n' >"$SLUICE_RESULT"
+exit 0
+EOF
+conf leftovers <<'EOF'
+filters = ( { name = "fifo"; command = "fifo"; timeout = 5; },
+	{ name = "planter"; command = "planter"; },
+	{ name = "quiet"; command = "quiet"; },
+	{ name = "esc"; command = "esc"; } );
+rules = ( { filter = "fifo"; subject = "fifo"; },
+	{ filter = "planter"; subject = "plant"; },
+	{ filter = "quiet"; subject = "plant"; },
+	{ filter = "esc"; subject = "esc"; } );
+EOF
+for subj in fifo plant esc; do
+	printf 'From: a@example.org\nSubject: %s\n\nbody\n' "$subj" \
+	    >"$T/$subj.eml"
+done
+begin "a FIFO as result file is an error, not a hang"
+rc=0
+timeout 60 "$SLUICECTL" try -c "$T/leftovers.conf" -f a@example.org \
+    -r b@example.org "$T/fifo.eml" >"$T/trace" 2>"$T/stderr" || rc=$?
+[ "$rc" -eq 124 ] && err "try hung on the FIFO"
+want_rc 2
+want_re '    error: result file: .*'
+end
+
+begin "files planted by one filter are not the next filter's output"
+try -c "$T/leftovers.conf" -f a@example.org -r b@example.org \
+    -o "$T/out" "$T/plant.eml"
+want_rc 0
+grep -q 'evil@example.org' "$T/trace" && err "planted add-rcpt was applied"
+grep -q 'planted' "$T/out" && err "planted replacement was applied"
+end
+
+begin "a control byte in a header value is the filter's error"
+try -c "$T/leftovers.conf" -f a@example.org -r b@example.org \
+    -o "$T/out" "$T/esc.eml"
+want_rc 2
+grep -q "$(printf '\033')" "$T/trace" && err "ESC reached the trace"
+grep -q 'X-A' "$T/out" && err "header was added"
+end
+
 begin "no work directory is left in the private spool"
 left=$(find "$T/spool" -mindepth 1 | head -5)
 [ -z "$left" ] || err "left behind: $left"
