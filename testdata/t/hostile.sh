@@ -21,45 +21,8 @@ export TMPDIR="$T/spool"
 trap 'rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM
 
-ntest=0
-nfail=0
-terrs=()
+. "$(dirname "$0")/tap.bash"
 
-# begin - start one test case
-begin() {	# description
-	tname=$1
-	terrs=()
-}
-
-# err - note why the current test fails
-err() {
-	terrs+=("$@")
-}
-
-# end - print the TAP line of the current test, with diagnostics
-end() {
-	local e
-	ntest=$((ntest + 1))
-	if [ ${#terrs[@]} -eq 0 ]; then
-		printf 'ok %d - %s\n' "$ntest" "$tname"
-		return
-	fi
-	nfail=$((nfail + 1))
-	printf 'not ok %d - %s\n' "$ntest" "$tname"
-	for e in "${terrs[@]}"; do
-		printf '%s\n' "$e" | head -5 | sed 's/^/# /'
-	done
-	if [ -s "$T/trace" ]; then
-		echo "# trace:"
-		head -20 "$T/trace" | cat -v | sed 's/^/#   /'
-	fi
-}
-
-# filter - write an executable shell filter into $T/bin; @T@ becomes $T
-filter() {	# name, body on stdin
-	{ echo '#!/bin/sh'; sed "s|@T@|$T|g"; } >"$T/bin/$1"
-	chmod 755 "$T/bin/$1"
-}
 
 # conf - write $T/name.conf: the common settings, then stdin
 conf() {	# name

@@ -19,51 +19,9 @@ export TMPDIR="$T/spool"
 trap 'rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM
 
-ntest=0
-nfail=0
-terrs=()
+TAP_RESET=1
+. "$(dirname "$0")/tap.bash"
 
-# begin - start one test case
-begin() {	# description
-	tname=$1
-	terrs=()
-	: >"$T/trace"
-	: >"$T/stderr"
-}
-
-# err - note why the current test fails
-err() {
-	terrs+=("$@")
-}
-
-# end - print the TAP line of the current test, with diagnostics
-end() {
-	local e
-	ntest=$((ntest + 1))
-	if [ ${#terrs[@]} -eq 0 ]; then
-		printf 'ok %d - %s\n' "$ntest" "$tname"
-		return
-	fi
-	nfail=$((nfail + 1))
-	printf 'not ok %d - %s\n' "$ntest" "$tname"
-	for e in "${terrs[@]}"; do
-		printf '%s\n' "$e" | head -12 | sed 's/^/# /'
-	done
-	if [ -s "$T/trace" ]; then
-		echo "# output:"
-		head -15 "$T/trace" | sed 's/^/#   /'
-	fi
-	if [ -s "$T/stderr" ]; then
-		echo "# stderr:"
-		head -8 "$T/stderr" | sed 's/^/#   /'
-	fi
-}
-
-# filter - write an executable shell filter into $T/bin; @T@ becomes $T
-filter() {	# name, body on stdin
-	{ echo '#!/bin/sh'; sed "s|@T@|$T|g"; } >"$T/bin/$1"
-	chmod 755 "$T/bin/$1"
-}
 
 # conf - write $T/name.conf: the common settings, then stdin
 conf() {	# name

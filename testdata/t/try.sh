@@ -41,66 +41,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-ntest=0
-nfail=0
-terrs=()
+. "$(dirname "$0")/tap.bash"
 
-# begin - start one test case
-begin() {	# description
-	tname=$1
-	terrs=()
-}
-
-# err - note why the current test fails
-err() {
-	terrs+=("$@")
-}
-
-# end - print the TAP line of the current test, with diagnostics
-end() {
-	local e
-	ntest=$((ntest + 1))
-	if [ ${#terrs[@]} -eq 0 ]; then
-		printf 'ok %d - %s\n' "$ntest" "$tname"
-		return
-	fi
-	nfail=$((nfail + 1))
-	printf 'not ok %d - %s\n' "$ntest" "$tname"
-	for e in "${terrs[@]}"; do
-		printf '%s\n' "$e" | head -5 | sed 's/^/# /'
-	done
-	if [ -s "$T/trace" ]; then
-		echo "# trace:"
-		head -25 "$T/trace" | sed 's/^/#   /'
-	fi
-	if [ -s "$T/stderr" ]; then
-		echo "# stderr:"
-		head -5 "$T/stderr" | sed 's/^/#   /'
-	fi
-}
-
-# alive - is pid a running (not zombie) process
-alive() {	# pid
-	local s
-	s=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
-	[ -n "$s" ] && [ "$s" != Z ]
-}
-
-# wait_gone - poll up to about 5 s for pid to be gone; 0 when it is
-wait_gone() {	# pid
-	local _
-	for _ in $(seq 50); do
-		alive "$1" || return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# filter - write an executable shell filter into $T/bin; @T@ becomes $T
-filter() {	# name, body on stdin
-	{ echo '#!/bin/sh'; sed "s|@T@|$T|g"; } >"$T/bin/$1"
-	chmod 755 "$T/bin/$1"
-}
 
 # conf - write $T/name.conf: the common settings, then stdin
 conf() {	# name
