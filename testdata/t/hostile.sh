@@ -41,11 +41,6 @@ try() {	# args
 	rc=$?
 }
 
-# want_rc - the exit status of the last command
-want_rc() {	# status
-	[ "$rc" -eq "$1" ] || err "exit status $rc, expected $1"
-}
-
 # want_line - the trace has exactly this line
 want_line() {	# line
 	grep -qxF -- "$1" "$T/trace" || err "trace lacks line: $1"

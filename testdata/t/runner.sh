@@ -45,11 +45,6 @@ try() {	# args
 	rc=$?
 }
 
-# want_rc - the exit status of the last command
-want_rc() {	# status
-	[ "$rc" -eq "$1" ] || err "exit status $rc, expected $1"
-}
-
 # want_line - the output has exactly this line
 want_line() {	# line
 	grep -qxF -- "$1" "$T/trace" || err "output lacks line: $1"
@@ -58,16 +53,6 @@ want_line() {	# line
 # want_log - the stderr log has this text
 want_log() {	# text
 	grep -qF -- "$1" "$T/stderr" || err "log lacks: $1"
-}
-
-# want_same - two files have the same bytes
-want_same() {	# got expected
-	if [ ! -f "$1" ]; then
-		err "$1 was not written"
-	elif ! cmp -s "$1" "$2"; then
-		err "$(basename "$1") differs from $(basename "$2"):" \
-		    "$(diff "$2" "$1" | head -8)"
-	fi
 }
 
 # maildir - a Maildir of n messages "msg01".."msgNN" in new/

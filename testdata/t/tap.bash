@@ -71,3 +71,18 @@ filter() {	# name, body on stdin
 	{ echo '#!/bin/sh'; sed "s|@T@|$T|g"; } >"$T/bin/$1"
 	chmod 755 "$T/bin/$1"
 }
+
+# want_rc - the exit status of the last command
+want_rc() {	# status
+	[ "$rc" -eq "$1" ] || err "exit status $rc, expected $1"
+}
+
+# want_same - two files have the same bytes
+want_same() {	# got expected
+	if [ ! -f "$1" ]; then
+		err "$1 was not written"
+	elif ! cmp -s "$1" "$2"; then
+		err "$(basename "$1") differs from $(basename "$2"):" \
+		    "$(diff "$2" "$1" | head -8)"
+	fi
+}

@@ -61,11 +61,6 @@ try() {	# args
 	rc=$?
 }
 
-# want_rc - the exit status of the last command
-want_rc() {	# status
-	[ "$rc" -eq "$1" ] || err "exit status $rc, expected $1"
-}
-
 # want_line - the trace has exactly this line
 want_line() {	# line
 	grep -qxF -- "$1" "$T/trace" || err "trace lacks line: $1"
@@ -84,16 +79,6 @@ want_text() {	# text
 # want_no_text - the trace does not contain this text
 want_no_text() {	# text
 	! grep -qF -- "$1" "$T/trace" || err "trace has: $1"
-}
-
-# want_same - two files have the same bytes
-want_same() {	# got expected
-	if [ ! -f "$1" ]; then
-		err "$1 was not written"
-	elif ! cmp -s "$1" "$2"; then
-		err "$(basename "$1") differs from $(basename "$2"):" \
-		    "$(diff "$2" "$1" | head -8)"
-	fi
 }
 
 # want_file_lacks - a file does not contain the text
