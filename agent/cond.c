@@ -75,15 +75,15 @@ eval_rcpt(const struct cond *c, const struct envelope *env, char *why,
     size_t whylen)
 {
 	size_t		 i, hits = 0;
-	const char	*which = NULL, *first = NULL;
-	char		 pv[120], pw[120];
+	const char	*first = NULL;
+	char		 pv[120];
 
 	if (env->nrcpt == 0) {
 		snprintf(why, whylen, "recipient: the message has none");
 		return 0;
 	}
 	for (i = 0; i < env->nrcpt; i++) {
-		if (match_list_match(&c->ml, env->rcpt[i], &which)) {
+		if (match_list_match(&c->ml, env->rcpt[i], NULL)) {
 			if (hits++ == 0)
 				first = env->rcpt[i];
 		} else if (c->rcpt_all) {
@@ -101,7 +101,6 @@ eval_rcpt(const struct cond *c, const struct envelope *env, char *why,
 		return 0;
 	}
 	str_printable(pv, sizeof(pv), first);
-	str_printable(pw, sizeof(pw), which ? which : "");
 	if (c->rcpt_all)
 		snprintf(why, whylen, "all %zu recipients match", env->nrcpt);
 	else

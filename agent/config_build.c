@@ -232,30 +232,28 @@ read_fragments(struct cnode *root, const char *mainpath,
 	free(full);
 }
 
-/* build_reply - a reply group, falling back to a default reply */
+/*
+ * build_reply - a reply group.  Each key set in the group is taken from
+ * it; a key it leaves out comes from dflt (the global reply, for a
+ * filter's), or from the schema default when there is no dflt.
+ */
 static void
 build_reply(struct reply_cfg *r, const struct cnode *g, const char *path,
     const struct reply_cfg *dflt)
 {
 	const struct cnode	*n;
+	const char		*last = strrchr(path, '.');
 	char			 p[128];
-	const char		*s;
 
-	n = g ? cnode_get(g, strrchr(path, '.') ? strrchr(path, '.') + 1 :
-	    path) : NULL;
-	snprintf(p, sizeof(p), "%s.code", path);
-	r->code = (n && cnode_get(n, "code")) || !dflt ?
-	    (int)cfg_int(n, p) : dflt->code;
-	snprintf(p, sizeof(p), "%s.status", path);
-	s = (n && cnode_get(n, "status")) || !dflt ? cfg_str(n, p) :
-	    dflt->status;
-	r->status = xstrdup(s ? s : "");
-	snprintf(p, sizeof(p), "%s.text", path);
-	s = (n && cnode_get(n, "text")) || !dflt ? cfg_str(n, p) : dflt->text;
-	r->text = xstrdup(s ? s : "");
-	snprintf(p, sizeof(p), "%s.with_reason", path);
-	r->with_reason = (n && cnode_get(n, "with_reason")) || !dflt ?
-	    cfg_bool(n, p) : dflt->with_reason;
+	n = cnode_get(g, last != NULL ? last + 1 : path);
+#define OWN(key) (snprintf(p, sizeof(p), "%s." key, path), \
+	dflt == NULL || cnode_get(n, key) != NULL)
+	r->code = OWN("code") ? (int)cfg_int(n, p) : dflt->code;
+	r->status = xstrdup(OWN("status") ? cfg_str(n, p) : dflt->status);
+	r->text = xstrdup(OWN("text") ? cfg_str(n, p) : dflt->text);
+	r->with_reason = OWN("with_reason") ? cfg_bool(n, p) :
+	    dflt->with_reason;
+#undef OWN
 }
 
 /* check_reply - status must agree with the code's class */

@@ -297,6 +297,8 @@ t_fragment_order(void **state)
 	char			*path, *dir, *frag;
 	FILE			*fp;
 	const char		*names[] = { "20-b.conf", "10-a.conf" };
+	char			 o1[] = "spool_dir=/from/command-line";
+	char			*ov[] = { o1, NULL };
 	size_t			 i;
 
 	(void)state;
@@ -322,6 +324,20 @@ t_fragment_order(void **state)
 	assert_string_equal(c->filters[1].name, "a");
 	assert_string_equal(c->filters[2].name, "b");
 	config_unref(&c);
+	/* a fragment setting a key that -O set: the command line wins */
+	xasprintf(&frag, "%s/d/30-c.conf", dir);
+	fp = fopen(frag, "w");
+	fprintf(fp, "spool_dir = \"/from/fragment\";\n");
+	fclose(fp);
+	c = config_load(path, ov, &e);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(c->spool_dir, "/from/command-line");
+	config_unref(&c);
+	c = config_load(path, NULL, &e);
+	assert_string_equal(c->spool_dir, "/from/fragment");
+	config_unref(&c);
+	unlink(frag);
+	free(frag);
 	for (i = 0; i < 2; i++) {
 		xasprintf(&frag, "%s/d/%s", dir, names[i]);
 		unlink(frag);

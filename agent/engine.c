@@ -276,7 +276,8 @@ engine_run(struct engine_msg *m)
 int
 engine_write_message(struct engine_msg *m, int fd, int crlf)
 {
-	return message_copy_out(fd, &m->hdr, m->msgfile, m->body_off, crlf);
+	return message_copy_out(fd, &m->hdr, m->msgfile, m->body_off, crlf,
+	    NULL);
 }
 
 /* engine_msg_free - release everything of the message context */

@@ -246,6 +246,26 @@ engine_apply_directives(struct engine_msg *m,
 		apply_one(m, &dl->d[i], st);
 }
 
+/*
+ * use_message_file - path (a file of ours) is now the current message.
+ * The copy it supersedes goes, unless it is the front end's original:
+ * a long pipeline of rewrites keeps one copy, not one per rewrite.
+ */
+static void
+use_message_file(struct engine_msg *m, char *path, size_t body_off,
+    unsigned long long size)
+{
+	const char	*base = strrchr(m->msgfile, '/');
+
+	if (base != NULL && strcmp(base + 1, "message") != 0)
+		(void)unlink(m->msgfile);
+	free(m->msgfile);
+	m->msgfile = path;
+	m->body_off = body_off;
+	m->size = size;
+	m->dirty = 0;
+}
+
 /* engine_apply_replacement - path (our checked copy) becomes the message */
 int
 engine_apply_replacement(struct engine_msg *m, const char *path, char *why,
@@ -272,11 +292,7 @@ engine_apply_replacement(struct engine_msg *m, const char *path, char *why,
 	engine_mod_add(m, MOD_REPLACE_BODY, NULL, NULL, 0);
 	header_list_free(&m->hdr);
 	m->hdr = nh;
-	free(m->msgfile);
-	m->msgfile = xstrdup(path);
-	m->body_off = body_off;
-	m->size = size;
-	m->dirty = 0;
+	use_message_file(m, xstrdup(path), body_off, size);
 	m->body_replaced = 1;
 	return 0;
 }
@@ -298,11 +314,7 @@ engine_sync(struct engine_msg *m, char *why, size_t whylen)
 		free(dst);
 		return -1;
 	}
-	free(m->msgfile);
-	m->msgfile = dst;
-	m->body_off = off;
-	m->size = size;
-	m->dirty = 0;
+	use_message_file(m, dst, off, size);
 	return 0;
 }
 

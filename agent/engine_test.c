@@ -390,6 +390,102 @@ t_envelope_gate(void **state)
 	config_unref(&c);
 }
 
+static void
+t_message_max(void **state)
+{
+	struct engine_msg	 m;
+	struct config		*c;
+	char			*big, *flag;
+	size_t			 n = 4096;
+
+	(void)state;
+	script("never.sh", "touch \"$0.ran\"");
+	c = load("message_max = 2048;\n"
+	    "filters = ( { name = \"n\"; command = \"never.sh\"; } );\n"
+	    "rules = ( { filter = \"n\"; } );\n");
+	big = xmalloc(n + 1);
+	memset(big, 'x', n);
+	memcpy(big, "Subject: big\n\n", 14);
+	big[n] = '\0';
+	run(c, "a@x", "b@y", big, &m);
+	assert_int_equal(m.verdict, V_REJECT);
+	assert_int_equal(m.reply.code, 552);
+	assert_string_equal(m.reply.status, "5.3.4");
+	done(&m);
+	xasprintf(&flag, "%s/never.sh.ran", dir);
+	assert_int_equal(access(flag, F_OK), -1);
+	free(flag);
+	free(big);
+	config_unref(&c);
+}
+
+static void
+t_internal_failure(void **state)
+{
+	struct engine_msg	 m;
+	struct config		*c;
+	char			*flag;
+	int			 i;
+
+	(void)state;
+	/* "plant" changes a header, so the next filter needs a new message
+	 * file, and puts files where that copy must go: our own write
+	 * fails, which is no fault of "victim" */
+	script("plant.sh", "echo 'add-header X-P: 1' > \"$SLUICE_RESULT\"\n"
+	    "n=${SLUICE_RESULT##*.}; d=${SLUICE_RESULT%/*}\n"
+	    "for i in 1 2 3 4 5; do : > \"$d/message.$((n + i))\"; done");
+	script("victim.sh", "touch \"$0.ran\"; exit 0");
+	c = load("filters = ( { name = \"p\"; command = \"plant.sh\"; },\n"
+	    "{ name = \"v\"; command = \"victim.sh\"; on_error = \"skip\";\n"
+	    "  error_threshold = 1; } );\n"
+	    "rules = ( { filter = \"p\"; subject = \"plant\"; },\n"
+	    "  { filter = \"v\"; } );\n");
+	for (i = 0; i < 2; i++) {
+		/* on_error = skip must not turn our failure into an accept */
+		run(c, "a@x", "b@y", "Subject: plant\n\nbody\n", &m);
+		assert_int_equal(m.verdict, V_TEMPFAIL);
+		assert_int_equal(m.reply.code, 451);
+		done(&m);
+	}
+	/* and it did not count against the filter: still on */
+	xasprintf(&flag, "%s/victim.sh.ran", dir);
+	unlink(flag);
+	run(c, "a@x", "b@y", plain, &m);
+	assert_int_equal(m.verdict, V_ACCEPT);
+	assert_int_equal(access(flag, F_OK), 0);
+	done(&m);
+	free(flag);
+	config_unref(&c);
+}
+
+static void
+t_one_copy(void **state)
+{
+	struct engine_msg	 m;
+	struct config		*c;
+	char			*cmd;
+	FILE			*fp;
+	int			 copies = 0;
+
+	(void)state;
+	script("tag.sh", "echo 'add-header X-T: 1' > \"$SLUICE_RESULT\"");
+	c = load("filters = ( { name = \"t\"; command = \"tag.sh\"; } );\n"
+	    "rules = ( { filter = \"t\"; }, { filter = \"t\"; },\n"
+	    "  { filter = \"t\"; }, { filter = \"t\"; } );\n");
+	run(c, "a@x", "b@y", plain, &m);
+	assert_int_equal(m.verdict, V_ACCEPT);
+	assert_int_equal(header_count(&m.hdr, "X-T"), 4);
+	/* the original and the current copy, not one per rewrite */
+	xasprintf(&cmd, "ls %s | grep -c '^message'", m.workdir);
+	fp = popen(cmd, "r");
+	assert_int_equal(fscanf(fp, "%d", &copies), 1);
+	pclose(fp);
+	assert_int_equal(copies, 2);
+	free(cmd);
+	done(&m);
+	config_unref(&c);
+}
+
 struct ids {
 	char	(*id)[32];
 	int	  n;
@@ -444,6 +540,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_unique_ids),
+		cmocka_unit_test(t_message_max),
+		cmocka_unit_test(t_internal_failure),
+		cmocka_unit_test(t_one_copy),
 		cmocka_unit_test(t_verdicts),
 		cmocka_unit_test(t_first_final_wins),
 		cmocka_unit_test(t_breaker),

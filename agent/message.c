@@ -116,10 +116,12 @@ write_lines(int fd, const char *p, size_t len, int crlf)
 	return 0;
 }
 
-/* message_copy_out - header list, empty line, body of src */
+/* message_copy_out - header list, empty line, body of src; *hdr_len
+ * (if not NULL) gets the length of header block and empty line in LF
+ * form, which is where the body starts in a file written with crlf = 0 */
 int
 message_copy_out(int fd, const struct header_list *hdr, const char *src,
-    size_t body_off, int crlf)
+    size_t body_off, int crlf, size_t *hdr_len)
 {
 	char	*h, chunk[CHUNK];
 	size_t	 hlen;
@@ -129,6 +131,8 @@ message_copy_out(int fd, const struct header_list *hdr, const char *src,
 	h = header_serialize(hdr, &hlen);
 	rc = write_lines(fd, h, hlen, crlf);
 	free(h);
+	if (hdr_len != NULL)
+		*hdr_len = hlen + 1;
 	if (rc != 0 || write_lines(fd, "\n", 1, crlf) != 0)
 		return -1;
 	if ((in = spool_open_regular(src)) < 0)
@@ -160,8 +164,6 @@ message_write(const char *dst, const struct header_list *hdr,
     size_t *new_body_off, char *why, size_t whylen)
 {
 	struct stat	 st;
-	char		*h;
-	size_t		 hlen;
 	int		 fd;
 
 	if ((fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -169,9 +171,7 @@ message_write(const char *dst, const struct header_list *hdr,
 		snprintf(why, whylen, "%s: %s", dst, strerror(errno));
 		return -1;
 	}
-	h = header_serialize(hdr, &hlen);
-	free(h);
-	if (message_copy_out(fd, hdr, src, body_off, 0) != 0 ||
+	if (message_copy_out(fd, hdr, src, body_off, 0, new_body_off) != 0 ||
 	    fstat(fd, &st) != 0) {
 		snprintf(why, whylen, "%s: %s", dst, strerror(errno));
 		close(fd);
@@ -182,6 +182,5 @@ message_write(const char *dst, const struct header_list *hdr,
 		return -1;
 	}
 	*size = (unsigned long long)st.st_size;
-	*new_body_off = hlen + 1;
 	return 0;
 }

@@ -24,8 +24,9 @@ int	message_read_headers(const char *path, struct header_list *hdr,
 int	message_write(const char *dst, const struct header_list *hdr,
 	    const char *src, size_t body_off, unsigned long long *size,
 	    size_t *new_body_off, char *why, size_t whylen);
-/* message_copy_out - hdr + body of src to fd, LF or CRLF line endings */
+/* message_copy_out - hdr + body of src to fd, LF or CRLF line endings;
+ * *hdr_len (may be NULL) gets the LF length of header block + empty line */
 int	message_copy_out(int fd, const struct header_list *hdr,
-	    const char *src, size_t body_off, int crlf);
+	    const char *src, size_t body_off, int crlf, size_t *hdr_len);
 
 #endif

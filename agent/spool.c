@@ -71,28 +71,46 @@ spool_workdir_create(const char *spool_dir, const char *id, char **path,
 	return 0;
 }
 
-/* remove_at - remove name in dfd, recursively for directories */
+static int	remove_dir(int, const char *, int);
+
+/* remove_entry - remove name in dfd; type is its DT_ value, or
+ * DT_UNKNOWN; directories are removed with everything in them */
 static int
-remove_at(int dfd, const char *name, int depth)
+remove_entry(int dfd, const char *name, unsigned char type, int depth)
+{
+	if (type == DT_DIR)
+		return remove_dir(dfd, name, depth);
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	/* EISDIR on Linux, EPERM in POSIX: a directory after all */
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	return remove_dir(dfd, name, depth);
+}
+
+/* remove_dir - empty the directory name in dfd, then remove it */
+static int
+remove_dir(int dfd, const char *name, int depth)
 {
 	DIR		*d;
 	struct dirent	*de;
-	int		 fd, rc = 0;
+	int		 fd, rc = 0, opened = 0;
 
-	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -1;
 	if (depth > 64) {
 		errno = ELOOP;
 		return -1;
 	}
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		/* not a directory (or a symlink to one): just unlink it */
+		if (errno == ENOTDIR || errno == ELOOP)
+			return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ?
+			    0 : -1;
 		return -1;
-	/* a filter may have left a directory without write permission */
-	(void)fchmod(fd, 0700);
+	}
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return -1;
@@ -101,8 +119,17 @@ remove_at(int dfd, const char *name, int depth)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (remove_at(dirfd(d), de->d_name, depth + 1) != 0)
-			rc = -1;
+		if (remove_entry(dirfd(d), de->d_name, de->d_type,
+		    depth + 1) == 0)
+			continue;
+		/* a filter may have left the directory read-only: once */
+		if (errno == EACCES && !opened && fchmod(dirfd(d), 0700) == 0) {
+			opened = 1;
+			if (remove_entry(dirfd(d), de->d_name, de->d_type,
+			    depth + 1) == 0)
+				continue;
+		}
+		rc = -1;
 	}
 	closedir(d);
 	if (unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
@@ -120,7 +147,7 @@ spool_remove(const char *path)
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) == NULL) {
 		free(dir);
-		return remove_at(AT_FDCWD, path, 0);
+		return remove_dir(AT_FDCWD, path, 0);
 	}
 	*slash = '\0';
 	if ((dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY |
@@ -128,7 +155,7 @@ spool_remove(const char *path)
 		free(dir);
 		return -1;
 	}
-	rc = remove_at(dfd, slash + 1, 0);
+	rc = remove_dir(dfd, slash + 1, 0);
 	close(dfd);
 	free(dir);
 	return rc;
