@@ -81,6 +81,9 @@ struct config {
 	int			 refs;
 	char			*path;
 	char			*spool_dir;
+	char			*run_dir;
+	char			**milter_listen;	/* NULL-terminated */
+	int			 milter_timeout;	/* seconds */
 	char			*user;
 	uid_t			 uid;
 	gid_t			 gid;

@@ -29,6 +29,7 @@
 #include "envelope.h"
 #include "filter_state.h"
 #include "header.h"
+#include "listen.h"
 #include "log.h"
 #include "subst.h"
 #include "xmalloc.h"
@@ -622,6 +623,38 @@ build_arule(struct addr_rule *a, const struct cnode *g, size_t idx,
 }
 
 /* build - the snapshot from a checked tree */
+/* build_listen - the milter sockets; "unix:milter.sock" by default */
+static void
+build_listen(struct config *c, const struct cnode *root, const char *path,
+    struct config_errors *e)
+{
+	const char	**v = cfg_strings(root, "milter_listen");
+	struct listener	  l;
+	char		  why[300], where[300];
+	size_t		  i, n = 0;
+
+	if (c->run_dir[0] != '/')
+		config_errors_add(e, "%s: run_dir must be an absolute path",
+		    path);
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		n++;
+	c->milter_listen = xcalloc(n + 2, sizeof(*c->milter_listen));
+	if (v == NULL) {
+		c->milter_listen[0] = xstrdup("unix:milter.sock");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		c->milter_listen[i] = xstrdup(v[i]);
+		if (listen_parse(v[i], c->run_dir, &l, why, sizeof(why)) != 0)
+			config_errors_add(e, "%s: milter_listen: %s",
+			    cfg_where(root, "milter_listen", where,
+			    sizeof(where)), why);
+		else
+			listen_close(&l, 0);
+	}
+	free(v);
+}
+
 static struct config *
 build(const struct cnode *root, const char *path, struct config_errors *e)
 {
@@ -636,6 +669,9 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 	c->refs = 1;
 	c->path = xstrdup(path);
 	c->spool_dir = xstrdup(cfg_str(root, "spool_dir"));
+	c->run_dir = xstrdup(cfg_str(root, "run_dir"));
+	c->milter_timeout = (int)cfg_seconds(root, "milter_timeout");
+	build_listen(c, root, path, e);
 	c->user = xstrdup(cfg_str(root, "user"));
 	c->include_dir = xstrdup(cfg_str(root, "include_dir"));
 	c->filter_dir = xstrdup(cfg_str(root, "filter_dir"));
@@ -789,6 +825,8 @@ config_free(struct config *c)
 	reply_free(&c->tempfail);
 	free(c->path);
 	free(c->spool_dir);
+	free(c->run_dir);
+	xfree_strv(&c->milter_listen);
 	free(c->user);
 	free(c->include_dir);
 	free(c->filter_dir);

@@ -47,6 +47,9 @@
 static const struct schema_key schema[] = {
 	{ "spool_dir", S_STRING, "/var/spool/sluice", NOLIM, NULL, 0 },
 	{ "user", S_STRING, "nobody", NOLIM, NULL, 0 },
+	{ "run_dir", S_STRING, "/run/sluice", NOLIM, NULL, 0 },
+	{ "milter_listen", S_STRINGS, NULL, NOLIM, NULL, 0 },
+	{ "milter_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
 	{ "include_dir", S_STRING, "conf.d", NOLIM, NULL, 0 },
 	{ "filter_dir", S_STRING, LIBEXECDIR, NOLIM, NULL, 0 },
 	{ "debug", S_BOOL, "false", NOLIM, NULL, 0 },

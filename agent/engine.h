@@ -19,6 +19,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "header.h"
+#include "spawn.h"
 #include "verdict.h"
 
 enum mod_kind {
@@ -91,6 +92,14 @@ struct engine_msg {
 	char			*reason;
 	struct engine_reply	 reply;
 };
+
+/*
+ * how filter programs are started: spawn_run() in this process by default
+ * (sluicectl, tests); sluiced points it at the launcher.  0 when res
+ * describes the run, -1 with why for our own failure (a tempfail).
+ */
+extern int	(*engine_spawn)(const struct spawn_req *, struct spawn_res *,
+		    char *why, size_t whylen);
 
 /* the clock for timeouts and cool-downs; tests may replace it */
 extern long long	(*engine_clock_ms)(void);

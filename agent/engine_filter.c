@@ -213,6 +213,21 @@ take_result(const char *path, struct filter_outcome *fo)
 	free(buf);
 }
 
+/* spawn_here - start the program from this process (sluicectl, tests) */
+static int
+spawn_here(const struct spawn_req *req, struct spawn_res *res, char *why,
+    size_t whylen)
+{
+	if (spawn_run(req, res) != 0) {
+		snprintf(why, whylen, "malformed command line");
+		return -1;
+	}
+	return 0;
+}
+
+int	(*engine_spawn)(const struct spawn_req *, struct spawn_res *, char *,
+	    size_t) = spawn_here;
+
 /* engine_exec_filter - run the rule's filter on the current message */
 void
 engine_exec_filter(struct engine_msg *m, const struct rule *r,
@@ -272,8 +287,8 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 	req.timeout_ms = f->timeout_ms;
 	req.grace_ms = f->grace_ms;
 	req.capture_max = f->output_max;
-	if (spawn_run(&req, &res) != 0) {
-		fail(fo, "bad command line");
+	if (engine_spawn(&req, &res, why, sizeof(why)) != 0) {
+		internal(fo, "cannot run the filter: %s", why);
 		xfree_strv(&envp);
 		goto out;
 	}

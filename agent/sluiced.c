@@ -3,15 +3,23 @@
  *
  * "sluiced -n" loads and checks a configuration the way the daemon
  * would, reports every error as "file:line: what", and exits 0 only
- * when the configuration is usable.
- * SECURITY: reads config files; starts nothing.
- * ERRORS: to stderr; exit 0 (good), 1 (config errors), 64 (usage).
+ * when the configuration is usable.  Without -n the configuration is
+ * loaded the same way and the master starts (agent.h); with -f it stays
+ * in the foreground and logs to stderr, else it detaches and logs to
+ * syslog.
+ * SECURITY: started as root, it keeps root only in the master, which
+ * never reads mail.
+ * ERRORS: to stderr (and syslog once detached); exit 0 (good or stopped
+ * cleanly), 1 (config errors, cannot start), 64 (usage).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <syslog.h>
+
+#include "agent.h"
 #include "config.h"
 #include "log.h"
 
@@ -21,8 +29,51 @@
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: sluiced -n [-c conf] [-O key=value]...\n");
+	fprintf(stderr, "usage: sluiced [-fn] [-c conf] [-O key=value]...\n");
 	exit(64);
+}
+
+/* facility - the syslog facility named in the config */
+static int
+facility(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 fac;
+	} tab[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcmp(tab[i].name, name) == 0)
+			return tab[i].fac;
+	return LOG_MAIL;
+}
+
+/* run - detach unless fg, then be the master */
+static int
+run(const char *conf, char *const *ov, struct config *c, int fg)
+{
+	char	*abs;
+
+	/* reloads read it again, after daemon() went to "/" */
+	if ((abs = realpath(conf, NULL)) != NULL)
+		conf = abs;
+	if (!fg) {
+		if (daemon(0, 0) != 0) {
+			perror("sluiced: daemon");
+			return 1;
+		}
+		log_init("sluiced", LOG_DEST_SYSLOG,
+		    facility(c->syslog_facility));
+	}
+	log_set_debug(c->log_debug);
+	return master_main(conf, ov, c);
 }
 
 int
@@ -33,13 +84,16 @@ main(int argc, char **argv)
 	struct config_errors	 e = { 0 };
 	struct config		*c;
 	size_t			 i;
-	int			 ch, check = 0, nov = 0;
+	int			 ch, check = 0, nov = 0, fg = 0;
 
 	log_init("sluiced", LOG_DEST_STDERR, 0);
-	while ((ch = getopt(argc, argv, "c:nO:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fnO:")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
+			break;
+		case 'f':
+			fg = 1;
 			break;
 		case 'n':
 			check = 1;
@@ -53,7 +107,7 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc || !check)
+	if (optind != argc)
 		usage();
 	c = config_load(conf, ov, &e);
 	for (i = 0; i < e.n; i++)
@@ -63,6 +117,10 @@ main(int argc, char **argv)
 		    e.n == 1 ? "" : "s");
 		config_errors_free(&e);
 		return 1;
+	}
+	if (!check) {
+		config_errors_free(&e);
+		return run(conf, ov, c, fg);
 	}
 	printf("sluiced: %s: configuration is valid (%zu filter%s, %zu "
 	    "rule%s, %zu address rule%s)\n", conf, c->nfilters,

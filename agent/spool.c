@@ -161,6 +161,75 @@ spool_remove(const char *path)
 	return rc;
 }
 
+/* is_workdir_name - what spool_new_id makes: 20 upper-case hex digits */
+static int
+is_workdir_name(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return i == 20;
+}
+
+/* spool_prepare - dir exists, is a directory (not a symlink to one),
+ * belongs to uid:gid and has mode 0700 */
+int
+spool_prepare(const char *dir, uid_t uid, gid_t gid, char *why,
+    size_t whylen)
+{
+	struct stat	st;
+	int		fd;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(why, whylen, "spool %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, whylen, "spool %s: %s", dir, errno == ELOOP ?
+		    "is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 ||
+	    ((st.st_uid != uid || st.st_gid != gid) &&
+	    fchown(fd, uid, gid) != 0) ||
+	    ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) != 0)) {
+		snprintf(why, whylen, "spool %s: cannot give it to uid %u "
+		    "with mode 0700: %s", dir, (unsigned)uid, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* spool_clean - remove the work directories left in dir; how many */
+int
+spool_clean(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd, n = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!is_workdir_name(de->d_name))
+			continue;
+		if (remove_dir(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 /* spool_writer_open - create a new file for a message */
 int
 spool_writer_open(struct spool_writer *w, const char *path, size_t max,

@@ -29,6 +29,14 @@ int	spool_workdir_create(const char *spool_dir, const char *id,
 /* spool_remove - remove a work directory and everything in it, never
  * following a symlink; 0 or -1 with errno */
 int	spool_remove(const char *path);
+/* spool_prepare - make dir (one level) if needed; it must be a real
+ * directory, and gets owner uid:gid and mode 0700; 0 or -1 with why */
+int	spool_prepare(const char *dir, uid_t uid, gid_t gid, char *why,
+	    size_t whylen);
+/* spool_clean - remove the work directories an earlier run left in dir
+ * (entries named like spool_new_id's, nothing else); the number removed,
+ * or -1 with errno when dir cannot be read */
+int	spool_clean(const char *dir);
 int	spool_writer_open(struct spool_writer *, const char *path, size_t max,
 	    char *why, size_t whylen);
 /* spool_writer_write - convert CRLF to LF while writing; -1 on error,

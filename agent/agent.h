@@ -1,0 +1,24 @@
+/*
+ * agent.h - sluiced's processes: master, agent
+ */
+#ifndef SLUICE_AGENT_H
+#define SLUICE_AGENT_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "listen.h"
+
+/* agent_main - the agent process; never returns */
+void	agent_main(struct config *, const struct listener *, size_t,
+	    int ctlfd) __attribute__((noreturn));
+
+/*
+ * master_main - start the launcher and the agent, keep them running,
+ * reload on SIGHUP, stop on SIGTERM/SIGINT.  conf and overrides are
+ * kept for reloads.  Returns the exit status.
+ */
+int	master_main(const char *conf, char *const *overrides,
+	    struct config *cfg);
+
+#endif

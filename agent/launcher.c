@@ -1,0 +1,525 @@
+/*
+ * launcher.c - the process that starts filter programs, and its client
+ *
+ * The launcher is forked by the master before any thread exists and
+ * before big libraries are loaded, so forking stays cheap however big
+ * the agent grows.  It waits on the control socket for descriptors: each
+ * is one end of a socketpair the agent made for one filter run.  For
+ * each, it forks a keeper, a copy of this small process, which reads the
+ * request, runs it with spawn_run() (clone-vfork, setsid, rlimits,
+ * timeout, SIGTERM then SIGKILL to the process group, capped capture),
+ * writes the result back and exits.  The launcher itself only accepts
+ * and forks, so one slow filter never holds up another.  Keepers are
+ * reaped by the kernel (SIGCHLD ignored in the launcher); each keeper
+ * restores SIGCHLD before it starts a program, because spawn_run waits
+ * on a pidfd.
+ *
+ * Why a keeper per request rather than one event loop: spawn_run is the
+ * tested core that sluicectl uses too, and a fork of this process (a few
+ * MiB, one thread) costs about as much as the exec it precedes.
+ *
+ * SECURITY: runs as the unprivileged sluice user (the master drops it
+ * before launcher_main).  Requests come from the agent only: the control
+ * socket is a socketpair made by the master, never a path or an address.
+ * They are still decoded strictly (counts, lengths, terminators), since
+ * the agent handles mail.  Never calls a shell: argv goes to execve.
+ * ERRORS: a malformed request or a failed fork closes that request's
+ * socket, which the agent sees as "no answer" and tempfails the message.
+ * launcher_spawn returns -1 with why when the launcher cannot be reached
+ * or does not answer in time; it logs nothing itself.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define REQ_MAGIC	0x534c5251u	/* "SLRQ" */
+#define RES_MAGIC	0x534c5253u	/* "SLRS" */
+#define STRS_MAX	(1024 * 1024)	/* argv + envp words */
+/* how long the agent waits beyond the filter's own timeout and grace */
+#define ANSWER_SLACK_MS	60000
+/* how long a keeper waits for the request once it has the socket */
+#define REQ_WAIT_MS	30000
+
+struct wire_req {
+	uint32_t	magic;
+	uint32_t	argc;
+	uint32_t	envc;
+	uint32_t	has_cwd;
+	int32_t		timeout_ms;
+	int32_t		grace_ms;
+	uint64_t	capture_max;
+	uint64_t	lim[5];
+};
+
+struct wire_res {
+	uint32_t	magic;
+	int32_t		outcome;
+	int32_t		status;
+	int32_t		pid;
+	int64_t		elapsed_us;
+	struct rusage	ru;
+	uint64_t	outlen;
+	uint64_t	errlen;
+	int32_t		out_truncated;
+	int32_t		err_truncated;
+};
+
+static int	ctl = -1;
+
+/* now_ms - the monotonic clock in milliseconds */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* launcher_req_encode - the request as header and NUL-ended words */
+void
+launcher_req_encode(const struct spawn_req *req, struct buf *b)
+{
+	struct wire_req	 w;
+	size_t		 i;
+
+	memset(&w, 0, sizeof(w));
+	w.magic = REQ_MAGIC;
+	for (i = 0; req->argv[i] != NULL; i++)
+		w.argc++;
+	for (i = 0; req->envp != NULL && req->envp[i] != NULL; i++)
+		w.envc++;
+	w.has_cwd = req->cwd != NULL;
+	w.timeout_ms = req->timeout_ms;
+	w.grace_ms = req->grace_ms;
+	w.capture_max = req->capture_max;
+	w.lim[0] = req->limits.cpu;
+	w.lim[1] = req->limits.as;
+	w.lim[2] = req->limits.fsize;
+	w.lim[3] = req->limits.nofile;
+	w.lim[4] = req->limits.nproc;
+	buf_append(b, &w, sizeof(w));
+	for (i = 0; i < w.argc; i++)
+		buf_append(b, req->argv[i], strlen(req->argv[i]) + 1);
+	for (i = 0; i < w.envc; i++)
+		buf_append(b, req->envp[i], strlen(req->envp[i]) + 1);
+	if (req->cwd != NULL)
+		buf_append(b, req->cwd, strlen(req->cwd) + 1);
+}
+
+/* launcher_req_decode - the inverse, checking every count and length */
+int
+launcher_req_decode(const char *p, size_t len, struct spawn_req *req,
+    char **strs, char *why, size_t whylen)
+{
+	struct wire_req	  w;
+	char		**words, *s;
+	size_t		  n, want, i, off;
+
+	memset(req, 0, sizeof(*req));
+	*strs = NULL;
+	if (len < sizeof(w)) {
+		snprintf(why, whylen, "request of %zu bytes is too short",
+		    len);
+		return -1;
+	}
+	memcpy(&w, p, sizeof(w));
+	if (w.magic != REQ_MAGIC || w.argc == 0 || w.argc > STRS_MAX ||
+	    w.envc > STRS_MAX || w.has_cwd > 1 || w.timeout_ms < 0 ||
+	    w.grace_ms < 0 || w.capture_max > SIZE_MAX / 4) {
+		snprintf(why, whylen, "malformed request header");
+		return -1;
+	}
+	want = (size_t)w.argc + w.envc + w.has_cwd;
+	len -= sizeof(w);
+	p += sizeof(w);
+	for (n = 0, i = 0; i < len; i++)
+		if (p[i] == '\0')
+			n++;
+	if (n != want || (len > 0 && p[len - 1] != '\0')) {
+		snprintf(why, whylen, "request holds %zu words, expected %zu",
+		    n, want);
+		return -1;
+	}
+	s = xmemdup(p, len);
+	words = xcalloc(want, sizeof(*words));
+	for (i = 0, off = 0; i < want; i++) {
+		words[i] = s + off;
+		off += strlen(s + off) + 1;
+	}
+	{
+		char **argv = xcalloc((size_t)w.argc + 1, sizeof(*argv));
+		char **envp = xcalloc((size_t)w.envc + 1, sizeof(*envp));
+
+		memcpy(argv, words, w.argc * sizeof(*argv));
+		memcpy(envp, words + w.argc, w.envc * sizeof(*envp));
+		req->argv = argv;
+		req->envp = envp;
+	}
+	req->cwd = w.has_cwd ? words[want - 1] : NULL;
+	free(words);
+	req->timeout_ms = w.timeout_ms;
+	req->grace_ms = w.grace_ms;
+	req->capture_max = (size_t)w.capture_max;
+	req->limits.cpu = w.lim[0];
+	req->limits.as = w.lim[1];
+	req->limits.fsize = w.lim[2];
+	req->limits.nofile = w.lim[3];
+	req->limits.nproc = w.lim[4];
+	*strs = s;
+	return 0;
+}
+
+/* launcher_req_free - what launcher_req_decode allocated */
+void
+launcher_req_free(struct spawn_req *req, char **strs)
+{
+	free((void *)req->argv);
+	free((void *)req->envp);
+	memset(req, 0, sizeof(*req));
+	free(*strs);
+	*strs = NULL;
+}
+
+/* launcher_res_encode - the result as header, stdout, stderr */
+void
+launcher_res_encode(const struct spawn_res *res, struct buf *b)
+{
+	struct wire_res	w;
+
+	memset(&w, 0, sizeof(w));
+	w.magic = RES_MAGIC;
+	w.outcome = (int32_t)res->outcome;
+	w.status = res->status;
+	w.pid = (int32_t)res->pid;
+	w.elapsed_us = res->elapsed_us;
+	w.ru = res->ru;
+	w.outlen = res->outlen;
+	w.errlen = res->errlen;
+	w.out_truncated = res->out_truncated;
+	w.err_truncated = res->err_truncated;
+	buf_append(b, &w, sizeof(w));
+	if (res->outlen > 0)
+		buf_append(b, res->out, res->outlen);
+	if (res->errlen > 0)
+		buf_append(b, res->err, res->errlen);
+}
+
+/* launcher_res_decode - the inverse; out and err are NUL-terminated */
+int
+launcher_res_decode(const char *p, size_t len, struct spawn_res *res,
+    char *why, size_t whylen)
+{
+	struct wire_res	w;
+
+	memset(res, 0, sizeof(*res));
+	if (len < sizeof(w)) {
+		snprintf(why, whylen, "answer of %zu bytes is too short", len);
+		return -1;
+	}
+	memcpy(&w, p, sizeof(w));
+	if (w.magic != RES_MAGIC || w.outcome < SPAWN_EXITED ||
+	    w.outcome > SPAWN_FAILED || w.outlen > len || w.errlen > len ||
+	    sizeof(w) + w.outlen + w.errlen != len) {
+		snprintf(why, whylen, "malformed answer");
+		return -1;
+	}
+	res->outcome = (enum spawn_outcome)w.outcome;
+	res->status = w.status;
+	res->pid = w.pid;
+	res->elapsed_us = (long)w.elapsed_us;
+	res->ru = w.ru;
+	res->outlen = (size_t)w.outlen;
+	res->errlen = (size_t)w.errlen;
+	res->out_truncated = w.out_truncated;
+	res->err_truncated = w.err_truncated;
+	p += sizeof(w);
+	res->out = xmalloc(res->outlen + 1);
+	memcpy(res->out, p, res->outlen);
+	res->out[res->outlen] = '\0';
+	res->err = xmalloc(res->errlen + 1);
+	memcpy(res->err, p + res->outlen, res->errlen);
+	res->err[res->errlen] = '\0';
+	return 0;
+}
+
+/* send_all - write everything, never raising SIGPIPE */
+static int
+send_all(int fd, const void *p, size_t len)
+{
+	const char	*c = p;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = send(fd, c, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* recv_all - read exactly len bytes by the deadline; -1 with errno
+ * (ETIMEDOUT, ECONNRESET for end of file) */
+static int
+recv_all(int fd, void *p, size_t len, long long deadline)
+{
+	struct pollfd	 pfd;
+	char		*c = p;
+	long long	 left;
+	ssize_t		 n;
+	int		 r;
+
+	while (len > 0) {
+		left = deadline - now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			continue;
+		n = read(fd, c, len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* send_framed - a 32-bit length, then the bytes */
+static int
+send_framed(int fd, const struct buf *b)
+{
+	uint32_t	n = (uint32_t)b->len;
+
+	if (send_all(fd, &n, sizeof(n)) != 0)
+		return -1;
+	return send_all(fd, b->data, b->len);
+}
+
+/* recv_framed - the counterpart, refusing more than max bytes */
+static int
+recv_framed(int fd, size_t max, long long deadline, char **p, size_t *len)
+{
+	uint32_t	n;
+
+	if (recv_all(fd, &n, sizeof(n), deadline) != 0)
+		return -1;
+	if (n > max) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	*p = xmalloc((size_t)n + 1);
+	if (recv_all(fd, *p, n, deadline) != 0) {
+		free(*p);
+		*p = NULL;
+		return -1;
+	}
+	*len = n;
+	return 0;
+}
+
+/* keeper - serve one request on fd, then exit */
+static void __attribute__((noreturn))
+keeper(int fd)
+{
+	struct spawn_req	 req;
+	struct spawn_res	 res;
+	struct buf		 b;
+	char			*p, *strs, why[200];
+	size_t			 len;
+
+	signal(SIGCHLD, SIG_DFL);
+	if (recv_framed(fd, LAUNCHER_REQ_MAX, now_ms() + REQ_WAIT_MS, &p,
+	    &len) != 0) {
+		log_warn("launcher: reading a request");
+		_exit(1);
+	}
+	if (launcher_req_decode(p, len, &req, &strs, why, sizeof(why)) != 0) {
+		log_warnx("launcher: refusing a request: %s", why);
+		_exit(1);
+	}
+	free(p);
+	memset(&res, 0, sizeof(res));
+	if (spawn_run(&req, &res) != 0) {
+		log_warnx("launcher: refusing a request: no program");
+		_exit(1);
+	}
+	buf_init(&b, 0);
+	launcher_res_encode(&res, &b);
+	/* the agent may be gone (restarted): nothing to do about that */
+	(void)send_framed(fd, &b);
+	_exit(0);
+}
+
+/* launcher_main - take request sockets and fork a keeper for each */
+void
+launcher_main(int ctlfd)
+{
+	struct msghdr	 mh;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cbuf;
+	char		 byte;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 fd;
+
+	signal(SIGCHLD, SIG_IGN);	/* keepers are reaped by the kernel */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	for (;;) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = &byte;
+		iov.iov_len = 1;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		n = recvmsg(ctlfd, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fatal("launcher: reading the control socket");
+		if (n == 0)
+			fatalx("launcher: the control socket was closed");
+		cm = CMSG_FIRSTHDR(&mh);
+		if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len != CMSG_LEN(sizeof(int))) {
+			log_warnx("launcher: a control message without a "
+			    "socket");
+			continue;
+		}
+		memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		pid = fork();
+		if (pid == 0) {
+			close(ctlfd);
+			keeper(fd);
+		}
+		if (pid < 0)
+			log_warn("launcher: fork");
+		close(fd);
+	}
+}
+
+/* launcher_client_init - remember the agent's end of the control socket */
+void
+launcher_client_init(int ctlfd)
+{
+	ctl = ctlfd;
+}
+
+/* launcher_spawn - one filter run through the launcher */
+int
+launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
+    char *why, size_t whylen)
+{
+	struct msghdr	 mh;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cbuf;
+	struct buf	 b;
+	char		 byte = 'R', *p = NULL;
+	size_t		 len, max;
+	long long	 wait;
+	int		 sv[2], rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		snprintf(why, whylen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	memset(&mh, 0, sizeof(mh));
+	memset(&cbuf, 0, sizeof(cbuf));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
+	while (sendmsg(ctl, &mh, MSG_NOSIGNAL) < 0) {
+		if (errno == EINTR)
+			continue;
+		snprintf(why, whylen, "cannot reach the launcher: %s",
+		    strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	close(sv[1]);
+
+	buf_init(&b, 0);
+	launcher_req_encode(req, &b);
+	if (b.len > LAUNCHER_REQ_MAX) {
+		snprintf(why, whylen, "command line of %zu bytes is too long",
+		    b.len);
+		goto out;
+	}
+	if (send_framed(sv[0], &b) != 0) {
+		snprintf(why, whylen, "sending to the launcher: %s",
+		    strerror(errno));
+		goto out;
+	}
+	wait = (long long)req->timeout_ms + req->grace_ms + ANSWER_SLACK_MS;
+	if (req->timeout_ms == 0)
+		wait = 24LL * 3600 * 1000;
+	max = sizeof(struct wire_res) + 2 * req->capture_max;
+	if (recv_framed(sv[0], max, now_ms() + wait, &p, &len) != 0) {
+		snprintf(why, whylen, "no answer from the launcher: %s",
+		    errno == ECONNRESET ? "it closed the connection" :
+		    strerror(errno));
+		goto out;
+	}
+	if (launcher_res_decode(p, len, res, why, whylen) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(p);
+	buf_free(&b);
+	close(sv[0]);
+	return rc;
+}

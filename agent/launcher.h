@@ -1,0 +1,46 @@
+/*
+ * launcher.h - the process that starts filter programs, and its client
+ *
+ * The master forks the launcher early, while it is small and has no
+ * threads.  The agent never forks: for each filter run it makes a
+ * socketpair, passes one end to the launcher over the control socket
+ * (SOCK_SEQPACKET, one descriptor per message), writes the request on
+ * its own end and reads the result there.  The launcher forks a small
+ * keeper per request, which runs spawn_run() (timeouts, process-group
+ * kills, output capture) and writes the result back.
+ */
+#ifndef SLUICE_LAUNCHER_H
+#define SLUICE_LAUNCHER_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "spawn.h"
+
+/* largest encoded request: argv may hold one word per recipient */
+#define LAUNCHER_REQ_MAX	(16 * 1024 * 1024)
+
+/* launcher_main - serve requests arriving on ctlfd; never returns */
+void	launcher_main(int ctlfd) __attribute__((noreturn));
+
+/* launcher_client_init - the agent's end of the control socket */
+void	launcher_client_init(int ctlfd);
+/*
+ * launcher_spawn - run req through the launcher.  0 when res describes
+ * the run; -1 with why when the launcher could not be asked or did not
+ * answer (our failure, not the filter's).
+ */
+int	launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
+	    char *why, size_t whylen);
+
+/* the wire format, pure functions (tests, fuzzing) */
+void	launcher_req_encode(const struct spawn_req *, struct buf *);
+/* launcher_req_decode - 0, or -1 with why; *strs owns every string */
+int	launcher_req_decode(const char *, size_t, struct spawn_req *,
+	    char **strs, char *why, size_t whylen);
+void	launcher_req_free(struct spawn_req *, char **strs);
+void	launcher_res_encode(const struct spawn_res *, struct buf *);
+int	launcher_res_decode(const char *, size_t, struct spawn_res *,
+	    char *why, size_t whylen);
+
+#endif

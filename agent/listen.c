@@ -1,0 +1,256 @@
+/*
+ * listen.c - listening sockets from "unix:/path" or "inet:host:port"
+ *
+ * SECURITY: the specs come from the administrator's config.  Host names
+ * are never looked up (no DNS on a mail filter's start path): addresses
+ * are numeric, or "localhost" / "*".  A unix socket file is replaced
+ * only when what is there is a socket, so a typo cannot delete a file.
+ * ERRORS: every function returns -1 with why; nothing is logged here.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "xmalloc.h"
+
+/* parse_port - 1 .. 65535 */
+static int
+parse_port(const char *s, size_t len, in_port_t *port)
+{
+	unsigned long	v = 0;
+	size_t		i;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -1;
+	*port = htons((in_port_t)v);
+	return 0;
+}
+
+/* parse_inet - host and port into l->ss for the family */
+static int
+parse_inet(int family, const char *host, size_t hlen, const char *port,
+    size_t plen, struct listener *l, char *why, size_t whylen)
+{
+	char			 h[INET6_ADDRSTRLEN + 1];
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&l->ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&l->ss;
+	in_port_t		 p;
+
+	if (parse_port(port, plen, &p) != 0) {
+		snprintf(why, whylen, "%s: bad port \"%.*s\"", l->spec,
+		    (int)plen, port);
+		return -1;
+	}
+	if (family == AF_INET6 && hlen >= 2 && host[0] == '[' &&
+	    host[hlen - 1] == ']') {
+		host++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(h)) {
+		snprintf(why, whylen, "%s: bad address", l->spec);
+		return -1;
+	}
+	memcpy(h, host, hlen);
+	h[hlen] = '\0';
+	if (strcmp(h, "localhost") == 0)
+		strcpy(h, family == AF_INET ? "127.0.0.1" : "::1");
+	else if (strcmp(h, "*") == 0)
+		strcpy(h, family == AF_INET ? "0.0.0.0" : "::");
+	memset(&l->ss, 0, sizeof(l->ss));
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = p;
+		if (inet_pton(AF_INET, h, &sin->sin_addr) != 1)
+			goto bad;
+		l->sslen = sizeof(*sin);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = p;
+		if (inet_pton(AF_INET6, h, &sin6->sin6_addr) != 1)
+			goto bad;
+		l->sslen = sizeof(*sin6);
+	}
+	l->family = family;
+	return 0;
+bad:
+	snprintf(why, whylen, "%s: \"%s\" is not a numeric %s address "
+	    "(host names are not looked up)", l->spec, h,
+	    family == AF_INET ? "IPv4" : "IPv6");
+	return -1;
+}
+
+/* listen_parse - fill l from spec without opening anything */
+int
+listen_parse(const char *spec, const char *run_dir, struct listener *l,
+    char *why, size_t whylen)
+{
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&l->ss;
+	const char		*rest, *at, *colon;
+	char			*path;
+	int			 family;
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->spec = xstrdup(spec);
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
+		rest = strchr(spec, ':') + 1;
+		if (*rest == '\0') {
+			snprintf(why, whylen, "%s: no path", spec);
+			goto fail;
+		}
+		if (*rest == '/')
+			path = xstrdup(rest);
+		else
+			xasprintf(&path, "%s/%s", run_dir, rest);
+		if (strlen(path) >= sizeof(sun->sun_path)) {
+			snprintf(why, whylen, "%s: path longer than %zu bytes",
+			    spec, sizeof(sun->sun_path) - 1);
+			free(path);
+			goto fail;
+		}
+		memset(&l->ss, 0, sizeof(l->ss));
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, path, strlen(path) + 1);
+		l->sslen = sizeof(*sun);
+		l->family = AF_UNIX;
+		l->path = path;
+		return 0;
+	}
+	if (strncmp(spec, "inet:", 5) == 0) {
+		family = AF_INET;
+		rest = spec + 5;
+	} else if (strncmp(spec, "inet6:", 6) == 0) {
+		family = AF_INET6;
+		rest = spec + 6;
+	} else {
+		snprintf(why, whylen, "%s: expected unix:PATH, inet:HOST:PORT "
+		    "or inet:PORT@HOST", spec);
+		goto fail;
+	}
+	if ((at = strchr(rest, '@')) != NULL) {
+		if (parse_inet(family, at + 1, strlen(at + 1), rest,
+		    (size_t)(at - rest), l, why, whylen) != 0)
+			goto fail;
+		return 0;
+	}
+	if ((colon = strrchr(rest, ':')) == NULL) {
+		snprintf(why, whylen, "%s: no port", spec);
+		goto fail;
+	}
+	if (parse_inet(family, rest, (size_t)(colon - rest), colon + 1,
+	    strlen(colon + 1), l, why, whylen) != 0)
+		goto fail;
+	return 0;
+fail:
+	free(l->spec);
+	l->spec = NULL;
+	return -1;
+}
+
+/* listen_tune - TCP_NODELAY: replies must not wait for delayed ACKs */
+int
+listen_tune(int fd, int family)
+{
+	int	on = 1;
+
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
+/* listen_open - parse, then socket, bind and listen */
+int
+listen_open(const char *spec, const char *run_dir, int backlog,
+    struct listener *l, char *why, size_t whylen)
+{
+	struct stat	st;
+	int		on = 1;
+
+	if (listen_parse(spec, run_dir, l, why, whylen) != 0)
+		return -1;
+	l->fd = socket(l->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l->fd < 0) {
+		snprintf(why, whylen, "%s: socket: %s", spec, strerror(errno));
+		goto fail;
+	}
+	if (l->family == AF_UNIX) {
+		if (lstat(l->path, &st) == 0) {
+			if (!S_ISSOCK(st.st_mode)) {
+				snprintf(why, whylen, "%s: %s exists and is "
+				    "not a socket", spec, l->path);
+				goto fail;
+			}
+			if (unlink(l->path) != 0) {
+				snprintf(why, whylen, "%s: cannot remove the "
+				    "old socket: %s", spec, strerror(errno));
+				goto fail;
+			}
+		}
+	} else {
+		(void)setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on));
+		if (l->family == AF_INET6)
+			(void)setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+			    sizeof(on));
+		/* inherited by accepted connections on Linux; set again
+		 * on each one all the same */
+		(void)listen_tune(l->fd, l->family);
+	}
+	if (bind(l->fd, (struct sockaddr *)&l->ss, l->sslen) != 0) {
+		snprintf(why, whylen, "%s: bind: %s", spec, strerror(errno));
+		goto fail;
+	}
+	if (l->family == AF_UNIX && chmod(l->path, 0666) != 0) {
+		snprintf(why, whylen, "%s: chmod: %s", spec, strerror(errno));
+		(void)unlink(l->path);
+		goto fail;
+	}
+	if (listen(l->fd, backlog) != 0) {
+		snprintf(why, whylen, "%s: listen: %s", spec, strerror(errno));
+		if (l->family == AF_UNIX)
+			(void)unlink(l->path);
+		goto fail;
+	}
+	return 0;
+fail:
+	listen_close(l, 0);
+	return -1;
+}
+
+/* listen_close - close, remove the socket file when asked, free */
+void
+listen_close(struct listener *l, int remove_file)
+{
+	struct stat	st;
+
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	if (remove_file && l->path != NULL && lstat(l->path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode))
+		(void)unlink(l->path);
+	free(l->spec);
+	free(l->path);
+	l->spec = NULL;
+	l->path = NULL;
+}

@@ -1,0 +1,452 @@
+/*
+ * master.c - sluiced's master process
+ *
+ * Runs as root when started as root and never reads mail.  In order:
+ * run directory and pid file (one sluiced per run directory), the spool
+ * (made the sluice user's, mode 0700, and emptied of work directories a
+ * crash left behind), the listening sockets, the launcher's control
+ * socketpair; then it forks the launcher (while it is small and has no
+ * threads) and the agent, and watches them.
+ *
+ * A child that dies is started again after a back-off (100 ms after a
+ * long life, doubling up to 30 s while it keeps dying young), with a log
+ * line.  When the agent dies, the work directories of the messages it
+ * was handling are removed first: the MTA still has those messages.
+ * SIGHUP loads the configuration again; if it is valid, a new agent
+ * starts with it and the old one finishes its connections and exits
+ * (the sockets stay open in between, so no connection is refused).
+ * SIGTERM or SIGINT stops the agents (they finish what they are doing,
+ * up to a limit), then the launcher, removes the unix sockets and the
+ * pid file, and exits 0.  A second SIGTERM/SIGINT kills at once.
+ *
+ * SECURITY: holds root only to open what the children need; the
+ * children drop to the sluice user before they touch anything from
+ * outside.  Signals are read through a signalfd, so no handler runs in
+ * the middle of anything.
+ * ERRORS: a problem at start (socket in use, spool not usable, another
+ * sluiced) is fatal with a clear message; later ones are logged and
+ * retried.
+ */
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "launcher.h"
+#include "listen.h"
+#include "log.h"
+#include "privsep.h"
+#include "spool.h"
+#include "xmalloc.h"
+
+#define BACKOFF_MIN_MS		100
+#define BACKOFF_FIRST_MS	250
+#define BACKOFF_MAX_MS		30000
+#define LONG_LIFE_MS		10000
+#define AGENT_STOP_MS		70000	/* the agent drains for 60 s */
+#define LAUNCHER_STOP_MS	5000
+#define MAX_RETIRING		16
+
+struct child {
+	const char	*role;
+	pid_t		 pid;
+	long long	 started;
+	long long	 restart_at;	/* 0 = none pending */
+	int		 backoff;
+};
+
+static struct config	*cfg;
+static struct listener	*ls;
+static size_t		 nls;
+static int		 ctl[2] = { -1, -1 };
+static int		 sfd = -1, pidfd = -1;
+static char		*pidpath;
+static struct child	 launcher = { "launcher", 0, 0, 0, 0 };
+static struct child	 agent = { "agent", 0, 0, 0, 0 };
+static pid_t		 retiring[MAX_RETIRING];
+static size_t		 nretiring;
+static int		 stopping;
+
+/* now_ms - the monotonic clock */
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* mkdirs - make dir and its missing parents with mode */
+static int
+mkdirs(const char *dir, mode_t mode)
+{
+	char	*p, *s = xstrdup(dir);
+	int	 rc = 0;
+
+	for (p = s + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(s, mode) != 0 && errno != EEXIST)
+			rc = -1;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(s);
+	return rc;
+}
+
+/* pidfile_take - lock and write run_dir/sluiced.pid */
+static void
+pidfile_take(void)
+{
+	char	buf[32];
+	ssize_t	n;
+
+	xasprintf(&pidpath, "%s/sluiced.pid", cfg->run_dir);
+	pidfd = open(pidpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (pidfd < 0)
+		fatal("%s", pidpath);
+	if (flock(pidfd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(pidfd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fatalx("another sluiced (pid %s) runs with run_dir %s",
+		    buf[0] ? buf : "?", cfg->run_dir);
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(pidfd, 0) != 0 || pwrite(pidfd, buf, (size_t)n, 0) != n)
+		fatal("%s", pidpath);
+}
+
+/* child_start - fork the launcher or an agent */
+static void
+child_start(struct child *c)
+{
+	sigset_t	all;
+	size_t		i;
+	pid_t		pid;
+	char		why[300];
+
+	pid = fork();
+	if (pid < 0) {
+		log_warn("master: fork for the %s", c->role);
+		c->restart_at = now_ms() + BACKOFF_MAX_MS;
+		return;
+	}
+	if (pid > 0) {
+		c->pid = pid;
+		c->started = now_ms();
+		c->restart_at = 0;
+		return;
+	}
+	privsep_child();
+	close(sfd);
+	close(pidfd);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (c == &launcher) {
+		for (i = 0; i < nls; i++)
+			close(ls[i].fd);
+		close(ctl[0]);
+		if (privsep_drop(cfg->user, cfg->uid, cfg->gid, why,
+		    sizeof(why)) != 0)
+			fatalx("launcher: %s", why);
+		launcher_main(ctl[1]);
+	}
+	close(ctl[1]);
+	agent_main(cfg, ls, nls, ctl[0]);
+}
+
+/* describe - "exited with status 1", "killed by signal 9 (Killed)" */
+static void
+describe(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st),
+		    strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "ended (status 0x%x)", st);
+}
+
+/* child_died - log it and plan the restart */
+static void
+child_died(struct child *c, int st)
+{
+	long long	lived = now_ms() - c->started;
+	char		how[100];
+	int		n;
+
+	c->pid = 0;
+	describe(st, how, sizeof(how));
+	if (stopping) {
+		log_info("master: %s %s", c->role, how);
+		return;
+	}
+	if (lived > LONG_LIFE_MS)
+		c->backoff = BACKOFF_MIN_MS;
+	else if (c->backoff < BACKOFF_FIRST_MS)
+		c->backoff = BACKOFF_FIRST_MS;
+	else if ((c->backoff *= 2) > BACKOFF_MAX_MS)
+		c->backoff = BACKOFF_MAX_MS;
+	c->restart_at = now_ms() + c->backoff;
+	log_warnx("master: %s %s; restarting it in %d ms", c->role, how,
+	    c->backoff);
+	/* its messages are still with the MTA; their directories go */
+	if (c == &agent && nretiring == 0 &&
+	    (n = spool_clean(cfg->spool_dir)) > 0)
+		log_info("master: removed %d work director%s of messages the "
+		    "agent was handling", n, n == 1 ? "y" : "ies");
+}
+
+/* reap - collect every child that ended */
+static void
+reap(void)
+{
+	size_t	i;
+	pid_t	pid;
+	int	st;
+	char	how[100];
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == agent.pid) {
+			child_died(&agent, st);
+			continue;
+		}
+		if (pid == launcher.pid) {
+			child_died(&launcher, st);
+			continue;
+		}
+		for (i = 0; i < nretiring; i++)
+			if (retiring[i] == pid)
+				break;
+		if (i < nretiring) {
+			retiring[i] = retiring[--nretiring];
+			describe(st, how, sizeof(how));
+			log_info("master: the previous agent (pid %ld) %s",
+			    (long)pid, how);
+		}
+	}
+}
+
+/* same_strv - two NULL-terminated lists hold the same strings */
+static int
+same_strv(char **a, char **b)
+{
+	for (; *a != NULL && *b != NULL; a++, b++)
+		if (strcmp(*a, *b) != 0)
+			return 0;
+	return *a == NULL && *b == NULL;
+}
+
+/* reload - a new agent with the new config, the old one drains */
+static void
+reload(const char *conf, char *const *ov)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*n;
+	size_t			 i;
+
+	n = config_load(conf, ov, &e);
+	for (i = 0; i < e.n; i++)
+		log_warnx("%s", e.msg[i]);
+	config_errors_free(&e);
+	if (n == NULL) {
+		log_warnx("master: reload of %s failed; the running "
+		    "configuration stays", conf);
+		return;
+	}
+	if (strcmp(n->run_dir, cfg->run_dir) != 0 ||
+	    strcmp(n->spool_dir, cfg->spool_dir) != 0 ||
+	    n->uid != cfg->uid || n->gid != cfg->gid ||
+	    !same_strv(n->milter_listen, cfg->milter_listen)) {
+		log_warnx("master: run_dir, spool_dir, user and milter_listen "
+		    "change only with a restart; the running configuration "
+		    "stays");
+		config_unref(&n);
+		return;
+	}
+	config_unref(&cfg);
+	cfg = n;
+	if (agent.pid > 0 && nretiring < MAX_RETIRING) {
+		retiring[nretiring++] = agent.pid;
+		(void)kill(agent.pid, SIGTERM);
+		agent.pid = 0;
+	}
+	child_start(&agent);
+	log_info("master: reloaded %s (%zu filters, %zu rules, %zu address "
+	    "rules); agent pid %ld", conf, cfg->nfilters, cfg->nrules,
+	    cfg->narules, (long)agent.pid);
+}
+
+/* wait_for - reap until check() says done or ms pass */
+static void
+wait_for(int (*done)(void), long long ms)
+{
+	struct signalfd_siginfo	si;
+	struct pollfd		pfd = { .fd = sfd, .events = POLLIN };
+	long long		end = now_ms() + ms, left;
+
+	reap();
+	while (!done() && (left = end - now_ms()) > 0) {
+		if (poll(&pfd, 1, (int)left) > 0 &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si) &&
+		    (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)) {
+			log_warnx("master: second stop signal: killing");
+			break;
+		}
+		reap();
+	}
+}
+
+/* agents_gone, launcher_gone - for wait_for */
+static int
+agents_gone(void)
+{
+	return agent.pid == 0 && nretiring == 0;
+}
+
+static int
+launcher_gone(void)
+{
+	return launcher.pid == 0;
+}
+
+/* stop - agents first (they may need the launcher to finish), then the
+ * launcher and its keepers */
+static void
+stop(void)
+{
+	size_t	i;
+
+	stopping = 1;
+	log_info("master: stopping");
+	if (agent.pid > 0)
+		(void)kill(agent.pid, SIGTERM);
+	for (i = 0; i < nretiring; i++)
+		(void)kill(retiring[i], SIGTERM);
+	wait_for(agents_gone, AGENT_STOP_MS);
+	if (agent.pid > 0)
+		(void)kill(agent.pid, SIGKILL);
+	for (i = 0; i < nretiring; i++)
+		(void)kill(retiring[i], SIGKILL);
+	if (launcher.pid > 0)
+		(void)kill(-launcher.pid, SIGTERM);
+	wait_for(launcher_gone, LAUNCHER_STOP_MS);
+	if (launcher.pid > 0)
+		(void)kill(-launcher.pid, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+	for (i = 0; i < nls; i++)
+		listen_close(&ls[i], 1);
+	(void)spool_clean(cfg->spool_dir);
+	(void)unlink(pidpath);
+	log_info("master: stopped");
+}
+
+/* master_main - see agent.h */
+int
+master_main(const char *conf, char *const *ov, struct config *c)
+{
+	struct signalfd_siginfo	 si;
+	struct pollfd		 pfd;
+	sigset_t		 set;
+	long long		 t, next;
+	size_t			 i;
+	char			 why[400];
+	int			 n;
+
+	cfg = c;
+	if (mkdirs(cfg->run_dir, 0755) != 0)
+		fatal("run_dir %s", cfg->run_dir);
+	pidfile_take();
+	if (mkdirs(cfg->spool_dir, 0755) != 0 && errno != EEXIST)
+		fatal("spool_dir %s", cfg->spool_dir);
+	if (spool_prepare(cfg->spool_dir, cfg->uid, cfg->gid, why,
+	    sizeof(why)) != 0)
+		fatalx("%s", why);
+	if ((n = spool_clean(cfg->spool_dir)) > 0)
+		log_info("master: removed %d work director%s left by an "
+		    "earlier run", n, n == 1 ? "y" : "ies");
+	for (nls = 0; cfg->milter_listen[nls] != NULL; nls++)
+		;
+	ls = xcalloc(nls, sizeof(*ls));
+	for (i = 0; i < nls; i++) {
+		if (listen_open(cfg->milter_listen[i], cfg->run_dir, SOMAXCONN,
+		    &ls[i], why, sizeof(why)) != 0)
+			fatalx("milter_listen: %s", why);
+		log_info("master: milter listening on %s", ls[i].spec);
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0)
+		fatal("socketpair");
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0)
+		fatal("signalfd");
+	signal(SIGPIPE, SIG_IGN);
+
+	child_start(&launcher);
+	child_start(&agent);
+	log_info("master: sluiced started (master pid %ld, launcher %ld, "
+	    "agent %ld, user %s)", (long)getpid(), (long)launcher.pid,
+	    (long)agent.pid, cfg->user);
+
+	while (!stopping) {
+		next = -1;
+		if (launcher.restart_at)
+			next = launcher.restart_at;
+		if (agent.restart_at && (next < 0 || agent.restart_at < next))
+			next = agent.restart_at;
+		t = next < 0 ? -1 : next - now_ms();
+		pfd.fd = sfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, next < 0 ? -1 : t < 0 ? 0 : (int)t) > 0 &&
+		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			switch (si.ssi_signo) {
+			case SIGCHLD:
+				reap();
+				break;
+			case SIGHUP:
+				reload(conf, ov);
+				break;
+			default:
+				stop();
+				break;
+			}
+		}
+		if (stopping)
+			break;
+		t = now_ms();
+		if (launcher.restart_at && launcher.restart_at <= t)
+			child_start(&launcher);
+		if (agent.restart_at && agent.restart_at <= t)
+			child_start(&agent);
+	}
+	config_unref(&cfg);
+	free(ls);
+	free(pidpath);
+	return 0;
+}

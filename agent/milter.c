@@ -1,0 +1,750 @@
+/*
+ * milter.c - the milter front end: libmilter callbacks to the engine
+ *
+ * The only file that includes libmilter's mfapi.h.  Each MTA connection
+ * has a struct mconn (client facts, HELO, negotiated options); each
+ * message a struct mmsg with its work directory, open spool writer and
+ * envelope.  Headers and body go straight into <workdir>/message (LF
+ * line endings), so memory does not grow with the message.  At end of
+ * message the engine runs, and its verdict and every modification go
+ * back through smfi_* calls.  A message ends in one place, msg_end(),
+ * on every path: eom, abort, close, a reject or tempfail answered early.
+ *
+ * In milter mode the MTA keeps the message until it has our answer, so
+ * the spool file is not fsynced: a crash loses nothing but the answer,
+ * and the MTA then applies milter_default_action (tempfail).
+ *
+ * SECURITY: everything in the callbacks comes from the MTA, which relays
+ * it from the network: envelope values are checked by the engine
+ * (envelope_check) before any filter sees them; headers and body are
+ * written to the spool as bytes and parsed by the engine's strict
+ * parsers.  Runs as the unprivileged sluice user.
+ * ERRORS: any failure while a message is in flight (spool write error,
+ * disk full, launcher unreachable) answers tempfail with the configured
+ * tempfail reply; a message over message_max is rejected with 552 5.3.4.
+ * A connection whose MTA does not allow the modifications the config may
+ * need is refused at negotiation, with a log line naming them.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "engine.h"
+#include "envelope.h"
+#include "filter_state.h"
+#include "log.h"
+#include "milter.h"
+#include "spool.h"
+#include "xmalloc.h"
+
+#define MAX_REPLY_LINES		32	/* smfi_setmlreply's limit */
+#define BODY_CHUNK		65536
+
+struct mmsg {
+	char			 id[32];
+	char			*workdir;
+	struct config		*cfg;
+	struct spool_writer	 w;
+	int			 wopen;
+	struct envelope		 env;
+	int			 failed;	/* tempfail at the next chance */
+	int			 toobig;
+};
+
+struct mconn {
+	char		*client_addr;
+	char		*client_name;
+	char		*helo;
+	int		 leadspc;	/* values keep their leading space */
+	struct mmsg	*msg;
+};
+
+static pthread_mutex_t	sess_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	sess_cond = PTHREAD_COND_INITIALIZER;
+static int		sessions;
+
+/* needed_actions - the modifications this config may ask of the MTA */
+static unsigned long
+needed_actions(const struct config *cfg)
+{
+	unsigned long	a = 0;
+	size_t		i, k;
+
+	if (cfg->narules > 0)
+		a |= SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT;
+	/* a filter may write any directive or a whole new message */
+	if (cfg->nrules > 0)
+		a |= SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY |
+		    SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGFROM;
+	for (i = 0; i < cfg->nfilters; i++)
+		for (k = 0; k < 256; k++)
+			if (cfg->filters[i].exitmap[k] == V_QUARANTINE)
+				a |= SMFIF_QUARANTINE;
+	return a;
+}
+
+/* action_names - "add header, change body, ..." for a log line */
+static void
+action_names(unsigned long a, char *buf, size_t len)
+{
+	static const struct {
+		unsigned long	 flag;
+		const char	*name;
+	} names[] = {
+		{ SMFIF_ADDHDRS, "add header" },
+		{ SMFIF_CHGHDRS, "change header" },
+		{ SMFIF_CHGBODY, "replace body" },
+		{ SMFIF_ADDRCPT, "add recipient" },
+		{ SMFIF_DELRCPT, "delete recipient" },
+		{ SMFIF_CHGFROM, "change sender" },
+		{ SMFIF_QUARANTINE, "quarantine" },
+	};
+	size_t	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (a & names[i].flag)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+			    buf[0] ? ", " : "", names[i].name);
+}
+
+/* strip_brackets - "<a@b>" -> "a@b"; the MTA hands addresses bracketed */
+static char *
+strip_brackets(const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
+		return xstrndup(s + 1, len - 2);
+	return xstrdup(s);
+}
+
+/* macro - an MTA macro, or NULL when it is not set or empty */
+static const char *
+macro(SMFICTX *ctx, const char *name)
+{
+	const char	*v = smfi_getsymval(ctx, (char *)name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* msg_end - every message ends here: work directory gone, memory freed */
+static void
+msg_end(struct mconn *c)
+{
+	struct mmsg	*m = c->msg;
+
+	if (m == NULL)
+		return;
+	if (m->wopen)
+		(void)spool_writer_close(&m->w, 0);
+	if (m->workdir != NULL && spool_remove(m->workdir) != 0)
+		log_warn("%s: cannot remove %s", m->id, m->workdir);
+	free(m->workdir);
+	envelope_free(&m->env);
+	config_unref(&m->cfg);
+	free(m);
+	c->msg = NULL;
+}
+
+/* escape_percent - libmilter drops reply text with a single '%' */
+static char *
+escape_percent(const char *s, size_t len)
+{
+	char	*out = xmalloc(2 * len + 1), *o = out;
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%')
+			*o++ = '%';
+		*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+/* set_reply - code, enhanced status and text; text lines split on '\n'
+ * become a multi-line reply */
+static int
+set_reply(SMFICTX *ctx, int code, const char *status, const char *text)
+{
+	char		 rc[8], *line[MAX_REPLY_LINES + 1];
+	const char	*p, *nl;
+	size_t		 n = 0, i;
+	int		 r;
+
+	snprintf(rc, sizeof(rc), "%d", code);
+	memset(line, 0, sizeof(line));
+	for (p = text; n < MAX_REPLY_LINES; p = nl + 1) {
+		nl = strchr(p, '\n');
+		line[n++] = escape_percent(p, nl ? (size_t)(nl - p) :
+		    strlen(p));
+		if (nl == NULL)
+			break;
+	}
+	if (n == 1)
+		r = smfi_setreply(ctx, rc, (char *)status, line[0]);
+	else
+		r = smfi_setmlreply(ctx, rc, status, line[0], line[1],
+		    line[2], line[3], line[4], line[5], line[6], line[7],
+		    line[8], line[9], line[10], line[11], line[12], line[13],
+		    line[14], line[15], line[16], line[17], line[18],
+		    line[19], line[20], line[21], line[22], line[23],
+		    line[24], line[25], line[26], line[27], line[28],
+		    line[29], line[30], line[31], (char *)NULL);
+	for (i = 0; i < n; i++)
+		free(line[i]);
+	return r == MI_SUCCESS ? 0 : -1;
+}
+
+/* tempfail - our own failure while a message is in flight */
+static sfsistat
+tempfail(SMFICTX *ctx, struct mconn *c, const struct config *cfg)
+{
+	const struct reply_cfg	*r = &cfg->tempfail;
+
+	(void)set_reply(ctx, r->code, r->status, r->text);
+	msg_end(c);
+	return SMFIS_TEMPFAIL;
+}
+
+/* msg_fail - note a spool failure; the answer goes out at once */
+static sfsistat
+msg_fail(SMFICTX *ctx, struct mconn *c, const char *what)
+{
+	struct mmsg	*m = c->msg;
+	struct config	*cfg;
+	sfsistat	 r;
+
+	if (errno == EFBIG) {
+		log_info("%s: verdict=reject size over message_max (%zu)",
+		    m->id, m->cfg->message_max);
+		(void)set_reply(ctx, 552, "5.3.4",
+		    "Message size exceeds fixed maximum message size");
+		msg_end(c);
+		return SMFIS_REJECT;
+	}
+	log_warn("%s: %s: answering tempfail", m->id, what);
+	cfg = m->cfg;
+	config_ref(cfg);
+	r = tempfail(ctx, c, cfg);
+	config_unref(&cfg);
+	return r;
+}
+
+/* conn_get - the connection's state, made on first use */
+static struct mconn *
+conn_get(SMFICTX *ctx)
+{
+	struct mconn	*c = smfi_getpriv(ctx);
+
+	if (c == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		smfi_setpriv(ctx, c);
+		pthread_mutex_lock(&sess_lock);
+		sessions++;
+		pthread_mutex_unlock(&sess_lock);
+	}
+	return c;
+}
+
+/* mlfi_negotiate - ask for the modifications the config may need */
+static sfsistat
+mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct mconn	*c = conn_get(ctx);
+	struct config	*cfg = agent_config();
+	unsigned long	 need = needed_actions(cfg);
+	char		 names[200];
+
+	config_unref(&cfg);
+	if ((f0 & need) != need) {
+		action_names(need & ~f0, names, sizeof(names));
+		log_warnx("milter: the MTA does not allow %s, which the "
+		    "configuration may need; refusing the connection "
+		    "(the MTA applies its default action)", names);
+		return SMFIS_REJECT;
+	}
+	*pf0 = need;
+	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_connect - the client's address and name */
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	struct mconn	*c = conn_get(ctx);
+	char		 a[INET6_ADDRSTRLEN];
+	const char	*v;
+
+	/* a negotiated option survives; anything else starts over */
+	free(c->client_addr);
+	free(c->client_name);
+	c->client_addr = c->client_name = NULL;
+	if ((v = macro(ctx, "{client_addr}")) != NULL)
+		c->client_addr = xstrdup(v);
+	else if (sa != NULL && sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, a,
+	    sizeof(a)) != NULL)
+		c->client_addr = xstrdup(a);
+	else if (sa != NULL && sa->sa_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, a,
+	    sizeof(a)) != NULL)
+		c->client_addr = xstrdup(a);
+	if ((v = macro(ctx, "{client_name}")) != NULL)
+		c->client_name = xstrdup(v);
+	else if (hostname != NULL && hostname[0] != '\0')
+		c->client_name = xstrdup(hostname);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_helo - the HELO/EHLO name */
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *helo)
+{
+	struct mconn	*c = conn_get(ctx);
+
+	free(c->helo);
+	c->helo = helo != NULL ? xstrdup(helo) : NULL;
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_envfrom - a new message: work directory, spool file, sender */
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct mconn	*c = conn_get(ctx);
+	struct mmsg	*m;
+	char		*path, why[300];
+	int		 tries;
+
+	msg_end(c);
+	m = c->msg = xcalloc(1, sizeof(*m));
+	m->cfg = agent_config();
+	for (tries = 0;; tries++) {
+		spool_new_id(m->id, sizeof(m->id));
+		if (spool_workdir_create(m->cfg->spool_dir, m->id,
+		    &m->workdir, why, sizeof(why)) == 0)
+			break;
+		if (errno != EEXIST || tries == 3) {
+			log_warnx("%s: %s: answering tempfail", m->id, why);
+			return tempfail(ctx, c, m->cfg);
+		}
+	}
+	xasprintf(&path, "%s/message", m->workdir);
+	if (spool_writer_open(&m->w, path, m->cfg->message_max, why,
+	    sizeof(why)) != 0) {
+		free(path);
+		log_warnx("%s: %s: answering tempfail", m->id, why);
+		return tempfail(ctx, c, m->cfg);
+	}
+	free(path);
+	m->wopen = 1;
+	m->env.sender = strip_brackets(argv[0] != NULL ? argv[0] : "");
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_envrcpt - one more recipient */
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct mconn	*c = conn_get(ctx);
+	char		*r;
+
+	if (c->msg == NULL || argv[0] == NULL)
+		return SMFIS_CONTINUE;
+	r = strip_brackets(argv[0]);
+	envelope_add_rcpt(&c->msg->env, r);
+	free(r);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_data - nothing to do, but registered: see DESIGN.md */
+static sfsistat
+mlfi_data(SMFICTX *ctx)
+{
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_unknown - nothing to do, but registered like every callback */
+static sfsistat
+mlfi_unknown(SMFICTX *ctx, const char *cmd)
+{
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_header - "Name:" and the value, as they were in the message */
+static sfsistat
+mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct mconn	*c = conn_get(ctx);
+	struct mmsg	*m = c->msg;
+
+	if (m == NULL || !m->wopen)
+		return SMFIS_CONTINUE;
+	if (spool_writer_write(&m->w, name, strlen(name)) != 0 ||
+	    spool_writer_write(&m->w, c->leadspc ? ":" : ": ",
+	    c->leadspc ? 1 : 2) != 0 ||
+	    spool_writer_write(&m->w, value, strlen(value)) != 0 ||
+	    spool_writer_write(&m->w, "\n", 1) != 0)
+		return msg_fail(ctx, c, "writing the spool file");
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_eoh - the empty line between header and body */
+static sfsistat
+mlfi_eoh(SMFICTX *ctx)
+{
+	struct mconn	*c = conn_get(ctx);
+	struct mmsg	*m = c->msg;
+
+	if (m != NULL && m->wopen && spool_writer_write(&m->w, "\n", 1) != 0)
+		return msg_fail(ctx, c, "writing the spool file");
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_body - a chunk of the body, CRLF turned into LF */
+static sfsistat
+mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
+{
+	struct mconn	*c = conn_get(ctx);
+	struct mmsg	*m = c->msg;
+
+	if (m != NULL && m->wopen &&
+	    spool_writer_write(&m->w, (const char *)p, len) != 0)
+		return msg_fail(ctx, c, "writing the spool file");
+	return SMFIS_CONTINUE;
+}
+
+/* header_value - engine values keep their leading space; without
+ * SMFIP_HDR_LEADSPC the MTA adds one itself */
+static char *
+header_value(const struct mconn *c, const char *v)
+{
+	if (!c->leadspc && v[0] == ' ')
+		v++;
+	return (char *)v;
+}
+
+/* bracket - "<addr>" for the MTA */
+static char *
+bracket(const char *a)
+{
+	char	*s;
+
+	xasprintf(&s, "<%s>", a);
+	return s;
+}
+
+/* replace_body - the body of the current message file, CRLF again */
+static int
+replace_body(SMFICTX *ctx, const struct engine_msg *em)
+{
+	unsigned char	 in[BODY_CHUNK / 2], out[BODY_CHUNK];
+	size_t		 o;
+	ssize_t		 n, i;
+	int		 fd, rc = 0;
+
+	if ((fd = open(em->msgfile, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (lseek(fd, (off_t)em->body_off, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		n = read(fd, in, sizeof(in));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -1 : 0;
+			break;
+		}
+		for (i = 0, o = 0; i < n; i++) {
+			if (in[i] == '\n')
+				out[o++] = '\r';
+			out[o++] = in[i];
+		}
+		if (smfi_replacebody(ctx, out, (int)o) != MI_SUCCESS) {
+			rc = -1;
+			break;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/* apply_mods - every modification the engine recorded, in order */
+static int
+apply_mods(SMFICTX *ctx, const struct mconn *c, const struct engine_msg *em)
+{
+	const struct engine_mod	*md;
+	char			*a;
+	size_t			 i;
+	int			 r = MI_SUCCESS;
+
+	for (i = 0; i < em->nmods && r == MI_SUCCESS; i++) {
+		md = &em->mods[i];
+		switch (md->kind) {
+		case MOD_ADD_HEADER:
+			r = smfi_addheader(ctx, md->name,
+			    header_value(c, md->value));
+			break;
+		case MOD_INSERT_HEADER:
+			r = smfi_insheader(ctx, md->index, md->name,
+			    header_value(c, md->value));
+			break;
+		case MOD_CHANGE_HEADER:
+			r = smfi_chgheader(ctx, md->name, md->index,
+			    header_value(c, md->value));
+			break;
+		case MOD_DELETE_HEADER:
+			r = smfi_chgheader(ctx, md->name, md->index, NULL);
+			break;
+		case MOD_ADD_RCPT:
+			a = bracket(md->value);
+			r = smfi_addrcpt(ctx, a);
+			free(a);
+			break;
+		case MOD_DELETE_RCPT:
+			a = bracket(md->value);
+			r = smfi_delrcpt(ctx, a);
+			free(a);
+			break;
+		case MOD_CHANGE_SENDER:
+			a = bracket(md->value);
+			r = smfi_chgfrom(ctx, a, NULL);
+			free(a);
+			break;
+		case MOD_REPLACE_BODY:
+			r = replace_body(ctx, em) == 0 ? MI_SUCCESS :
+			    MI_FAILURE;
+			break;
+		}
+	}
+	return r == MI_SUCCESS ? 0 : -1;
+}
+
+/* mlfi_eom - run the engine and answer */
+static sfsistat
+mlfi_eom(SMFICTX *ctx)
+{
+	struct mconn		*c = conn_get(ctx);
+	struct mmsg		*m = c->msg;
+	struct engine_msg	 em;
+	struct config		*cfg;
+	const char		*v;
+	char			 why[300];
+	sfsistat		 r;
+
+	if (m == NULL)
+		return SMFIS_CONTINUE;
+	if (m->wopen) {
+		m->wopen = 0;
+		if (spool_writer_close(&m->w, 0) != 0)
+			return msg_fail(ctx, c, "writing the spool file");
+	}
+	if ((v = macro(ctx, "i")) != NULL)
+		m->env.queue_id = xstrdup(v);
+	else
+		m->env.queue_id = xstrdup(m->id);
+	if (c->client_addr != NULL)
+		m->env.client_addr = xstrdup(c->client_addr);
+	if (c->client_name != NULL)
+		m->env.client_name = xstrdup(c->client_name);
+	if (c->helo != NULL)
+		m->env.helo = xstrdup(c->helo);
+	if ((v = macro(ctx, "{auth_authen}")) != NULL)
+		m->env.auth_user = xstrdup(v);
+
+	cfg = m->cfg;
+	config_ref(cfg);
+	if (engine_msg_init(&em, cfg, m->workdir, &m->env, why,
+	    sizeof(why)) != 0) {
+		log_warnx("%s: %s: answering tempfail", m->id, why);
+		r = tempfail(ctx, c, cfg);
+		config_unref(&cfg);
+		return r;
+	}
+	engine_run(&em);
+	switch (em.verdict) {
+	case V_REJECT:
+		(void)set_reply(ctx, em.reply.code, em.reply.status,
+		    em.reply.text);
+		r = SMFIS_REJECT;
+		break;
+	case V_TEMPFAIL:
+		(void)set_reply(ctx, em.reply.code, em.reply.status,
+		    em.reply.text);
+		r = SMFIS_TEMPFAIL;
+		break;
+	case V_DISCARD:
+		r = SMFIS_DISCARD;
+		break;
+	case V_QUARANTINE:
+	default:
+		r = SMFIS_CONTINUE;
+		if (apply_mods(ctx, c, &em) != 0 ||
+		    (em.verdict == V_QUARANTINE &&
+		    smfi_quarantine(ctx, em.reason != NULL ? em.reason :
+		    (char *)"quarantined by sluice") != MI_SUCCESS)) {
+			log_warnx("%s: the MTA refused a modification: "
+			    "answering tempfail", em.env.queue_id);
+			engine_msg_free(&em);
+			r = tempfail(ctx, c, cfg);
+			config_unref(&cfg);
+			return r;
+		}
+		break;
+	}
+	engine_msg_free(&em);
+	msg_end(c);
+	config_unref(&cfg);
+	return r;
+}
+
+/* mlfi_abort - the MTA dropped the message; the connection goes on */
+static sfsistat
+mlfi_abort(SMFICTX *ctx)
+{
+	struct mconn	*c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		msg_end(c);
+	return SMFIS_CONTINUE;
+}
+
+/* mlfi_close - the connection is over, at whatever point it was */
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	struct mconn	*c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	msg_end(c);
+	free(c->client_addr);
+	free(c->client_name);
+	free(c->helo);
+	free(c);
+	smfi_setpriv(ctx, NULL);
+	pthread_mutex_lock(&sess_lock);
+	if (--sessions == 0)
+		pthread_cond_broadcast(&sess_cond);
+	pthread_mutex_unlock(&sess_lock);
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+	.xxfi_name = (char *)"sluice",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY |
+	    SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_QUARANTINE,
+	.xxfi_connect = mlfi_connect,
+	.xxfi_helo = mlfi_helo,
+	.xxfi_envfrom = mlfi_envfrom,
+	.xxfi_envrcpt = mlfi_envrcpt,
+	.xxfi_header = mlfi_header,
+	.xxfi_eoh = mlfi_eoh,
+	.xxfi_body = mlfi_body,
+	.xxfi_eom = mlfi_eom,
+	.xxfi_abort = mlfi_abort,
+	.xxfi_close = mlfi_close,
+	.xxfi_unknown = mlfi_unknown,
+	.xxfi_data = mlfi_data,
+	.xxfi_negotiate = mlfi_negotiate,
+};
+
+/* milter_setup - register, then serve ls through libmilter's socket */
+int
+milter_setup(struct config *cfg, const struct listener *ls, size_t n,
+    char *why, size_t whylen)
+{
+	struct sockaddr_un	 sun;
+	socklen_t		 len = sizeof(sun);
+	char			*dummy, *conn;
+	int			 fd, probe;
+
+	if (smfi_register(desc) != MI_SUCCESS) {
+		snprintf(why, whylen, "smfi_register failed");
+		return -1;
+	}
+	xasprintf(&dummy, "%s/.milter-%ld", cfg->run_dir, (long)getpid());
+	xasprintf(&conn, "unix:%s", dummy);
+	(void)smfi_settimeout(cfg->milter_timeout);
+	if (smfi_setconn(conn) != MI_SUCCESS) {
+		snprintf(why, whylen, "smfi_setconn %s failed", conn);
+		goto fail;
+	}
+	/* nothing else runs yet: libmilter's socket takes the lowest
+	 * free descriptor, which is probe's after it is closed */
+	if ((probe = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "/dev/null: %s", strerror(errno));
+		goto fail;
+	}
+	close(probe);
+	if (smfi_opensocket(1) != MI_SUCCESS) {
+		snprintf(why, whylen, "libmilter cannot open %s", conn);
+		goto fail;
+	}
+	fd = probe;
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) != 0 ||
+	    sun.sun_family != AF_UNIX || strcmp(sun.sun_path, dummy) != 0) {
+		snprintf(why, whylen, "cannot find libmilter's socket");
+		goto fail;
+	}
+	(void)unlink(dummy);
+	if (milter_mux_install(fd, ls, n, why, whylen) != 0)
+		goto fail;
+	free(dummy);
+	free(conn);
+	return 0;
+fail:
+	(void)unlink(dummy);
+	free(dummy);
+	free(conn);
+	return -1;
+}
+
+/* milter_run - serve until told to stop, then drain */
+int
+milter_run(int drain_s)
+{
+	struct timespec	ts;
+	int		rc;
+
+	rc = smfi_main();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += drain_s;
+	pthread_mutex_lock(&sess_lock);
+	if (sessions > 0)
+		log_info("milter: waiting up to %d s for %d connection%s",
+		    drain_s, sessions, sessions == 1 ? "" : "s");
+	while (sessions > 0)
+		if (pthread_cond_timedwait(&sess_cond, &sess_lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&sess_lock);
+	return rc == MI_SUCCESS ? 0 : 1;
+}

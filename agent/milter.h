@@ -1,0 +1,28 @@
+/*
+ * milter.h - the milter front end (libmilter)
+ */
+#ifndef SLUICE_MILTER_H
+#define SLUICE_MILTER_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "listen.h"
+
+/*
+ * milter_setup - register with libmilter and take over its listening
+ * socket so that it serves ls; run as root, before privileges are
+ * dropped (it makes a throwaway socket in run_dir).  0 or -1 with why.
+ */
+int	milter_setup(struct config *cfg, const struct listener *ls, size_t n,
+	    char *why, size_t whylen);
+/* milter_run - serve until SIGTERM, then let running sessions finish
+ * (at most drain_s seconds); the process's exit status */
+int	milter_run(int drain_s);
+/* milter_mux_install - see milter_mux.c */
+int	milter_mux_install(int fd, const struct listener *ls, size_t n,
+	    char *why, size_t whylen);
+/* the config snapshot new messages start with (a new reference) */
+struct config	*agent_config(void);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * milter_mux.c - let libmilter serve every listening socket the master
+ * opened
+ *
+ * libmilter opens one listening socket itself, from a "unix:" or "inet:"
+ * string, and accepts on it in its own loop: it cannot take descriptors,
+ * serve two sockets, or set TCP_NODELAY on what it accepts.  sluice
+ * wants all three: the master opens the sockets while it is root and
+ * keeps them across agent restarts (a connection waits in the backlog
+ * instead of being refused), the default config listens on a unix socket
+ * and on loopback TCP, and without TCP_NODELAY every message stalls twice
+ * on delayed ACKs (see DESIGN.md).
+ *
+ * So milter.c lets libmilter open a throwaway unix socket, and then
+ * milter_mux_install() puts an epoll descriptor, watching the real
+ * listening sockets, in that socket's place (dup2 onto the same number).
+ * libmilter's poll() on "its" descriptor then wakes up when any real
+ * socket has a connection, and its accept() on it lands in accept()
+ * below, which takes the connection from whichever socket has one, sets
+ * TCP_NODELAY, and reports the address family libmilter expects (it
+ * reads the client's address from the MTA, not from accept).  Every
+ * other accept() in the process goes straight to the system call.
+ *
+ * SECURITY: no input is read here.  The listening sockets are
+ * non-blocking, so a connection that vanishes between poll and accept
+ * costs an EAGAIN, which libmilter treats as "try again".
+ * ERRORS: milter_mux_install returns -1 with why.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "milter.h"
+
+#define MUX_MAX		16
+
+static int	mux_fd = -1;
+static int	lfd[MUX_MAX];
+static int	lfamily[MUX_MAX];
+static size_t	nlfd;
+static size_t	next;		/* round robin: no socket starves */
+
+/* milter_mux_install - serve ls through the descriptor number fd */
+int
+milter_mux_install(int fd, const struct listener *ls, size_t n, char *why,
+    size_t whylen)
+{
+	struct epoll_event	ev;
+	size_t			i;
+	int			ep, fl;
+
+	if (n == 0 || n > MUX_MAX) {
+		snprintf(why, whylen, "between 1 and %d milter sockets, not "
+		    "%zu", MUX_MAX, n);
+		return -1;
+	}
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "epoll_create1: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.fd = ls[i].fd;
+		if ((fl = fcntl(ls[i].fd, F_GETFL)) < 0 ||
+		    fcntl(ls[i].fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, ls[i].fd, &ev) != 0) {
+			snprintf(why, whylen, "%s: %s", ls[i].spec,
+			    strerror(errno));
+			close(ep);
+			return -1;
+		}
+		lfd[i] = ls[i].fd;
+		lfamily[i] = ls[i].family;
+	}
+	if (dup3(ep, fd, O_CLOEXEC) < 0) {
+		snprintf(why, whylen, "dup3: %s", strerror(errno));
+		close(ep);
+		return -1;
+	}
+	close(ep);
+	nlfd = n;
+	mux_fd = fd;
+	return 0;
+}
+
+/*
+ * accept - libmilter's accept on the multiplexer takes a connection from
+ * whichever real socket has one; any other call is the system call.
+ */
+int
+accept(int fd, struct sockaddr *sa, socklen_t *salen)
+{
+	size_t	i, k;
+	int	c;
+
+	if (mux_fd < 0 || fd != mux_fd)
+		return (int)syscall(SYS_accept4, fd, sa, salen, 0);
+	for (i = 0; i < nlfd; i++) {
+		k = (next + i) % nlfd;
+		c = (int)syscall(SYS_accept4, lfd[k], NULL, NULL,
+		    SOCK_CLOEXEC);
+		if (c < 0)
+			continue;
+		next = k + 1;
+		(void)listen_tune(c, lfamily[k]);
+		if (sa != NULL && salen != NULL && *salen >= sizeof(sa_family_t)) {
+			memset(sa, 0, *salen);
+			/* the family of the throwaway socket (unix) */
+			sa->sa_family = AF_UNIX;
+			*salen = sizeof(struct sockaddr_un) < *salen ?
+			    (socklen_t)sizeof(struct sockaddr_un) : *salen;
+		}
+		return c;
+	}
+	errno = EAGAIN;
+	return -1;
+}

@@ -1,0 +1,56 @@
+/*
+ * privsep.c - the steps each sluiced child takes to become itself
+ *
+ * SECURITY: after privsep_drop() a process runs as the configured user
+ * with that user's group only and cannot get root back (setresuid on
+ * all three ids, checked afterwards).  A sluiced started by a user other
+ * than root cannot change user and runs everything as that user; it says
+ * so once.
+ * ERRORS: privsep_drop returns -1 with why; the caller exits.
+ */
+#include <sys/prctl.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privsep.h"
+
+/* privsep_drop - become uid:gid for good */
+int
+privsep_drop(const char *user, uid_t uid, gid_t gid, char *why,
+    size_t whylen)
+{
+	uid_t	r, e, s;
+
+	if (geteuid() != 0)
+		return 0;
+	if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0) {
+		snprintf(why, whylen, "cannot become user %s (uid %u): %s",
+		    user, (unsigned)uid, strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && (getresuid(&r, &e, &s) != 0 || r != uid || e != uid ||
+	    s != uid || setuid(0) == 0)) {
+		snprintf(why, whylen, "still privileged after becoming %s",
+		    user);
+		return -1;
+	}
+	return 0;
+}
+
+/* privsep_child - what every child of the master does first: its own
+ * process group (a Ctrl-C reaches the master only, which then stops the
+ * children in order), and SIGTERM when the master dies */
+void
+privsep_child(void)
+{
+	(void)setpgid(0, 0);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+}

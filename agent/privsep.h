@@ -1,0 +1,17 @@
+/*
+ * privsep.h - dropping privileges in sluiced's children
+ */
+#ifndef SLUICE_PRIVSEP_H
+#define SLUICE_PRIVSEP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* privsep_drop - become uid:gid with no other groups; a no-op when not
+ * started as root.  0 or -1 with why. */
+int	privsep_drop(const char *user, uid_t uid, gid_t gid, char *why,
+	    size_t whylen);
+/* privsep_child - own process group, SIGTERM when the master dies */
+void	privsep_child(void);
+
+#endif
