@@ -60,6 +60,7 @@ static int
 run(const char *conf, char *const *ov, struct config *c, int fg)
 {
 	char	*abs;
+	int	 rc;
 
 	/* reloads read it again, after daemon() went to "/" */
 	if ((abs = realpath(conf, NULL)) != NULL)
@@ -73,7 +74,9 @@ run(const char *conf, char *const *ov, struct config *c, int fg)
 		    facility(c->syslog_facility));
 	}
 	log_set_debug(c->log_debug);
-	return master_main(conf, ov, c);
+	rc = master_main(conf, ov, c);
+	free(abs);
+	return rc;
 }
 
 int
