@@ -28,6 +28,7 @@
  * launcher_spawn returns -1 with why when the launcher cannot be reached
  * or does not answer in time; it logs nothing itself.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -360,6 +361,7 @@ keeper(int fd)
 	size_t			 len;
 
 	signal(SIGCHLD, SIG_DFL);
+	(void)prctl(PR_SET_NAME, "sluice-keeper");
 	if (recv_framed(fd, LAUNCHER_REQ_MAX, now_ms() + REQ_WAIT_MS, &p,
 	    &len) != 0) {
 		log_warn("launcher: reading a request");

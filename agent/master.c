@@ -155,7 +155,7 @@ child_start(struct child *c)
 		c->restart_at = 0;
 		return;
 	}
-	privsep_child();
+	privsep_child(c == &launcher ? "sluice-launcher" : "sluice-agent");
 	close(sfd);
 	close(pidfd);
 	sigemptyset(&all);

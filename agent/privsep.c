@@ -45,12 +45,14 @@ privsep_drop(const char *user, uid_t uid, gid_t gid, char *why,
 	return 0;
 }
 
-/* privsep_child - what every child of the master does first: its own
- * process group (a Ctrl-C reaches the master only, which then stops the
- * children in order), and SIGTERM when the master dies */
+/* privsep_child - what every child of the master does first: a name
+ * that ps(1) and pgrep(1) show, its own process group (a Ctrl-C reaches
+ * the master only, which then stops the children in order), and SIGTERM
+ * when the master dies */
 void
-privsep_child(void)
+privsep_child(const char *name)
 {
+	(void)prctl(PR_SET_NAME, name);
 	(void)setpgid(0, 0);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 }

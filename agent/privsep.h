@@ -11,7 +11,8 @@
  * started as root.  0 or -1 with why. */
 int	privsep_drop(const char *user, uid_t uid, gid_t gid, char *why,
 	    size_t whylen);
-/* privsep_child - own process group, SIGTERM when the master dies */
-void	privsep_child(void);
+/* privsep_child - process name (at most 15 bytes), own process group,
+ * SIGTERM when the master dies */
+void	privsep_child(const char *name);
 
 #endif
