@@ -199,7 +199,8 @@ envelope_check(const struct envelope *env, struct envelope_error *err)
 	    check_text("client address", env->client_addr, 0, err) == -1 ||
 	    check_text("client name", env->client_name, 0, err) == -1 ||
 	    check_text("HELO name", env->helo, 0, err) == -1 ||
-	    check_text("authenticated user", env->auth_user, 0, err) == -1)
+	    check_text("authenticated user", env->auth_user, 0, err) == -1 ||
+	    check_text("MAIL FROM parameters", env->mail_args, 0, err) == -1)
 		return -1;
 	return 0;
 }
@@ -279,6 +280,7 @@ envelope_copy(struct envelope *dst, const struct envelope *src)
 	dst->client_name = dup_opt(src->client_name);
 	dst->helo = dup_opt(src->helo);
 	dst->auth_user = dup_opt(src->auth_user);
+	dst->mail_args = dup_opt(src->mail_args);
 }
 
 /* envelope_free - release everything env holds and zero it */
@@ -298,5 +300,6 @@ envelope_free(struct envelope *env)
 	free(env->client_name);
 	free(env->helo);
 	free(env->auth_user);
+	free(env->mail_args);
 	memset(env, 0, sizeof(*env));
 }

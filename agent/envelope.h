@@ -25,6 +25,7 @@ struct envelope {
 	char	*client_name;
 	char	*helo;
 	char	*auth_user;
+	char	*mail_args;	/* ESMTP parameters of MAIL FROM, or NULL */
 };
 
 /* the reply envelope_check() chooses, e.g. 553 5.1.3 "..." */

@@ -44,6 +44,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "buf.h"
 #include "engine.h"
 #include "envelope.h"
 #include "filter_state.h"
@@ -330,6 +331,22 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	return SMFIS_CONTINUE;
 }
 
+/* join_args - the ESMTP parameters, one space between them */
+static char *
+join_args(char **argv)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b, 0);
+	for (i = 0; argv[i] != NULL; i++) {
+		if (i > 0)
+			buf_appendc(&b, ' ');
+		buf_append(&b, argv[i], strlen(argv[i]));
+	}
+	return buf_steal(&b, NULL);
+}
+
 /* mlfi_envfrom - a new message: work directory, spool file, sender */
 static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
@@ -362,6 +379,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	free(path);
 	m->wopen = 1;
 	m->env.sender = strip_brackets(argv[0] != NULL ? argv[0] : "");
+	m->env.mail_args = join_args(argv[0] != NULL ? argv + 1 : argv);
 	return SMFIS_CONTINUE;
 }
 

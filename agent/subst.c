@@ -437,6 +437,7 @@ subst_env(const struct subst_ctx *ctx)
 	push_var(&sv, "SLUICE_CLIENT_NAME", env ? env->client_name : NULL);
 	push_var(&sv, "SLUICE_HELO", env ? env->helo : NULL);
 	push_var(&sv, "SLUICE_AUTH_USER", env ? env->auth_user : NULL);
+	push_var(&sv, "SLUICE_MAIL_ARGS", env ? env->mail_args : NULL);
 	/* The same as %t: "" when there is no private directory. */
 	push_var(&sv, "SLUICE_TMPDIR", ctx->tmpdir);
 	snprintf(size, sizeof(size), "%llu", ctx->size);

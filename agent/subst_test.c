@@ -438,6 +438,7 @@ test_env_full(void **state)
 		"SLUICE_CLIENT_NAME=mx.example.net",
 		"SLUICE_HELO=[2001:db8::1]",
 		"SLUICE_AUTH_USER=joe=x",
+		"SLUICE_MAIL_ARGS=SIZE=4096 BODY=8BITMIME",
 		"SLUICE_TMPDIR=/spool/9/tmp",
 		"SLUICE_SIZE=123456789012",
 		"SLUICE_RULE=virus",
@@ -459,6 +460,7 @@ test_env_full(void **state)
 	env.client_name = xstrdup("mx.example.net");
 	env.helo = xstrdup("[2001:db8::1]");
 	env.auth_user = xstrdup("joe=x");
+	env.mail_args = xstrdup("SIZE=4096 BODY=8BITMIME");
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.env = &env;
 	ctx.msgfile = "/spool/9/message";
@@ -494,6 +496,7 @@ test_env_empty(void **state)
 		"SLUICE_CLIENT_NAME=",
 		"SLUICE_HELO=",
 		"SLUICE_AUTH_USER=",
+		"SLUICE_MAIL_ARGS=",
 		"SLUICE_TMPDIR=",
 		"SLUICE_SIZE=0",
 		"SLUICE_RULE=",
@@ -524,7 +527,7 @@ test_env_empty(void **state)
 	envelope_add_rcpt(&env, "only@x");
 	ctx.env = &env;
 	envp = subst_env(&ctx);
-	assert_int_equal(strv_len(envp), 18);
+	assert_int_equal(strv_len(envp), 19);
 	assert_string_equal(envp[4], one[0]);
 	assert_string_equal(envp[5], one[1]);
 	xfree_strv(&envp);

@@ -234,6 +234,7 @@ else
 	grep -qx 'SLUICE_CLIENT_ADDR=127.0.0.1' "$e" || err "client address"
 	grep -qx 'SLUICE_SENDER=sender@example.org' "$e" || err "sender"
 	grep -qx 'SLUICE_RECIPIENTS=env@example.net' "$e" || err "recipients"
+	grep -q "^SLUICE_MAIL_ARGS=" "$e" || err "MAIL FROM parameters"
 	grep -q "postfix/cleanup.*: $qid: message-id=" "$T/pf/maillog" ||
 	    err "the queue id is not Postfix's"
 fi
