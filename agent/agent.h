@@ -14,11 +14,12 @@ void	agent_main(struct config *, const struct listener *, size_t,
 	    int ctlfd) __attribute__((noreturn));
 
 /*
- * master_main - start the launcher and the agent, keep them running,
- * reload on SIGHUP, stop on SIGTERM/SIGINT.  conf and overrides are
- * kept for reloads.  Returns the exit status.
+ * master_main - open what the children need, detach when asked (then
+ * logging to syslog with facility), start the launcher and the agent,
+ * keep them running, reload on SIGHUP, stop on SIGTERM/SIGINT.  conf
+ * and overrides are kept for reloads.  Returns the exit status.
  */
 int	master_main(const char *conf, char *const *overrides,
-	    struct config *cfg);
+	    struct config *cfg, int detach, int facility);
 
 #endif

@@ -257,12 +257,21 @@ build_reply(struct reply_cfg *r, const struct cnode *g, const char *path,
 #undef OWN
 }
 
-/* check_reply - status must agree with the code's class */
+/* a reply line must fit RFC 5321's 512 octets with code and status */
+#define REPLY_LINE_MAX	400
+#define REPLY_LINES_MAX	32	/* smfi_setmlreply's limit */
+#define REPLY_TEXT_MAX	500	/* what struct engine_reply holds, with room
+				   for a reason */
+
+/* check_reply - status must agree with the code's class; the text is
+ * printable lines separated by newlines ("\n" in the config) */
 static void
 check_reply(const struct reply_cfg *r, const char *where, const char *what,
     struct config_errors *e)
 {
 	unsigned	a, b, c;
+	const char	*t;
+	size_t		lines = 1, len = 0;
 	char		tail;
 
 	if (sscanf(r->status, "%u.%u.%u%c", &a, &b, &c, &tail) != 3 ||
@@ -270,9 +279,29 @@ check_reply(const struct reply_cfg *r, const char *where, const char *what,
 		config_errors_add(e, "%s: %s: status \"%s\" is not an "
 		    "enhanced status code of class %d (like %d.7.1)", where,
 		    what, r->status, r->code / 100, r->code / 100);
-	if (strpbrk(r->text, "\r\n") != NULL)
-		config_errors_add(e, "%s: %s: reply text must be one line",
-		    where, what);
+	for (t = r->text; *t != '\0'; t++) {
+		if (*t == '\n') {
+			lines++;
+			len = 0;
+			continue;
+		}
+		if ((unsigned char)*t < 0x20 || *t == 0x7f) {
+			config_errors_add(e, "%s: %s: reply text holds a "
+			    "control character", where, what);
+			return;
+		}
+		if (++len > REPLY_LINE_MAX) {
+			config_errors_add(e, "%s: %s: a reply text line is "
+			    "longer than %d characters", where, what,
+			    REPLY_LINE_MAX);
+			return;
+		}
+	}
+	if (lines > REPLY_LINES_MAX || (lines > 1 && strlen(r->text) >
+	    REPLY_TEXT_MAX))
+		config_errors_add(e, "%s: %s: reply text of more than %d "
+		    "lines or %d characters", where, what, REPLY_LINES_MAX,
+		    REPLY_TEXT_MAX);
 }
 
 /* resolve_program - argv[0] to an absolute executable path */

@@ -15,9 +15,10 @@
  * SIGHUP loads the configuration again; if it is valid, a new agent
  * starts with it and the old one finishes its connections and exits
  * (the sockets stay open in between, so no connection is refused).
- * SIGTERM or SIGINT stops the agents (they finish what they are doing,
- * up to a limit), then the launcher, removes the unix sockets and the
- * pid file, and exits 0.  A second SIGTERM/SIGINT kills at once.
+ * SIGTERM or SIGINT stops the agents (with SIGUSR1: they take no new
+ * connection and let the open ones finish, up to a limit), then the
+ * launcher, removes the unix sockets and the pid file, and exits 0.  A
+ * second SIGTERM/SIGINT kills at once.
  *
  * SECURITY: holds root only to open what the children need; the
  * children drop to the sluice user before they touch anything from
@@ -129,6 +130,16 @@ pidfile_take(void)
 		fatalx("another sluiced (pid %s) runs with run_dir %s",
 		    buf[0] ? buf : "?", cfg->run_dir);
 	}
+}
+
+/* pidfile_write - our pid, after detaching (the lock stays with the
+ * open file, which the detached process inherits) */
+static void
+pidfile_write(void)
+{
+	char	buf[32];
+	int	n;
+
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(pidfd, 0) != 0 || pwrite(pidfd, buf, (size_t)n, 0) != n)
 		fatal("%s", pidpath);
@@ -265,6 +276,12 @@ reload(const char *conf, char *const *ov)
 	struct config		*n;
 	size_t			 i;
 
+	if (nretiring == MAX_RETIRING) {
+		log_warnx("master: %d earlier agents are still finishing their "
+		    "connections; reload refused, try again later",
+		    MAX_RETIRING);
+		return;
+	}
 	n = config_load(conf, ov, &e);
 	for (i = 0; i < e.n; i++)
 		log_warnx("%s", e.msg[i]);
@@ -286,9 +303,9 @@ reload(const char *conf, char *const *ov)
 	}
 	config_unref(&cfg);
 	cfg = n;
-	if (agent.pid > 0 && nretiring < MAX_RETIRING) {
+	if (agent.pid > 0) {
 		retiring[nretiring++] = agent.pid;
-		(void)kill(agent.pid, SIGTERM);
+		(void)kill(agent.pid, SIGUSR1);
 		agent.pid = 0;
 	}
 	child_start(&agent);
@@ -340,9 +357,9 @@ stop(void)
 	stopping = 1;
 	log_info("master: stopping");
 	if (agent.pid > 0)
-		(void)kill(agent.pid, SIGTERM);
+		(void)kill(agent.pid, SIGUSR1);
 	for (i = 0; i < nretiring; i++)
-		(void)kill(retiring[i], SIGTERM);
+		(void)kill(retiring[i], SIGUSR1);
 	wait_for(agents_gone, AGENT_STOP_MS);
 	if (agent.pid > 0)
 		(void)kill(agent.pid, SIGKILL);
@@ -364,7 +381,8 @@ stop(void)
 
 /* master_main - see agent.h */
 int
-master_main(const char *conf, char *const *ov, struct config *c)
+master_main(const char *conf, char *const *ov, struct config *c,
+    int detach, int facility)
 {
 	struct signalfd_siginfo	 si;
 	struct pollfd		 pfd;
@@ -375,6 +393,9 @@ master_main(const char *conf, char *const *ov, struct config *c)
 	int			 n;
 
 	cfg = c;
+	if (geteuid() != 0)
+		log_warnx("master: not started as root: everything runs as "
+		    "uid %ld, not as user %s", (long)geteuid(), cfg->user);
 	if (mkdirs(cfg->run_dir, 0755) != 0)
 		fatal("run_dir %s", cfg->run_dir);
 	pidfile_take();
@@ -390,6 +411,17 @@ master_main(const char *conf, char *const *ov, struct config *c)
 		;
 	ls = xcalloc(nls, sizeof(*ls));
 	for (i = 0; i < nls; i++) {
+		/* a unix socket's directory may be new (a Postfix chroot) */
+		if (strncmp(cfg->milter_listen[i], "unix:/", 6) == 0 ||
+		    strncmp(cfg->milter_listen[i], "local:/", 7) == 0) {
+			char *d = xstrdup(strchr(cfg->milter_listen[i], ':') +
+			    1);
+
+			*strrchr(d, '/') = '\0';
+			if (d[0] != '\0' && mkdirs(d, 0755) != 0)
+				fatal("milter_listen: %s", d);
+			free(d);
+		}
 		if (listen_open(cfg->milter_listen[i], cfg->run_dir, SOMAXCONN,
 		    &ls[i], why, sizeof(why)) != 0)
 			fatalx("milter_listen: %s", why);
@@ -397,6 +429,14 @@ master_main(const char *conf, char *const *ov, struct config *c)
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0)
 		fatal("socketpair");
+	/* everything that can fail at start has been tried: detach now, so
+	 * that those errors still reached the terminal */
+	if (detach) {
+		if (daemon(0, 0) != 0)
+			fatal("daemon");
+		log_init("sluiced", LOG_DEST_SYSLOG, facility);
+	}
+	pidfile_write();
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -745,24 +746,61 @@ fail:
 	return -1;
 }
 
-/* milter_run - serve until told to stop, then drain */
-int
-milter_run(int drain_s)
+/*
+ * drainer - on SIGUSR1: take no new connections, let the open ones
+ * finish (libmilter, once told to stop, would leave them hanging), then
+ * stop libmilter's loop
+ */
+static void *
+drainer(void *arg)
 {
-	struct timespec	ts;
-	int		rc;
+	struct timespec	 ts;
+	sigset_t	 set;
+	int		 sig, drain_s = *(int *)arg;
 
-	rc = smfi_main();
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	while (sigwait(&set, &sig) != 0)
+		;
+	milter_mux_quiesce();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += drain_s;
 	pthread_mutex_lock(&sess_lock);
 	if (sessions > 0)
-		log_info("milter: waiting up to %d s for %d connection%s",
-		    drain_s, sessions, sessions == 1 ? "" : "s");
+		log_info("milter: letting %d connection%s finish (at most "
+		    "%d s)", sessions, sessions == 1 ? "" : "s", drain_s);
 	while (sessions > 0)
 		if (pthread_cond_timedwait(&sess_cond, &sess_lock, &ts) ==
-		    ETIMEDOUT)
+		    ETIMEDOUT) {
+			log_warnx("milter: %d connection%s still open after "
+			    "%d s; closing", sessions, sessions == 1 ? "" :
+			    "s", drain_s);
 			break;
+		}
 	pthread_mutex_unlock(&sess_lock);
+	(void)smfi_stop();
+	milter_mux_wake();
+	return NULL;
+}
+
+/* milter_run - serve until told to stop */
+int
+milter_run(int drain_s)
+{
+	static int	ds;
+	pthread_t	t;
+	sigset_t	set;
+	int		rc;
+
+	/* blocked here, so in every thread libmilter makes: only the
+	 * drainer takes it */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	ds = drain_s;
+	if (pthread_create(&t, NULL, drainer, &ds) != 0)
+		fatalx("milter: cannot start a thread");
+	pthread_detach(t);
+	rc = smfi_main();
 	return rc == MI_SUCCESS ? 0 : 1;
 }

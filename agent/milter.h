@@ -16,9 +16,12 @@
  */
 int	milter_setup(struct config *cfg, const struct listener *ls, size_t n,
 	    char *why, size_t whylen);
-/* milter_run - serve until SIGTERM, then let running sessions finish
- * (at most drain_s seconds); the process's exit status */
+/* milter_run - serve until SIGUSR1, then let running sessions finish
+ * (at most drain_s seconds) and return the process's exit status.
+ * SIGTERM (libmilter's own) stops at once. */
 int	milter_run(int drain_s);
+void	milter_mux_quiesce(void);
+void	milter_mux_wake(void);
 /* milter_mux_install - see milter_mux.c */
 int	milter_mux_install(int fd, const struct listener *ls, size_t n,
 	    char *why, size_t whylen);

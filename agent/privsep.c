@@ -4,8 +4,8 @@
  * SECURITY: after privsep_drop() a process runs as the configured user
  * with that user's group only and cannot get root back (setresuid on
  * all three ids, checked afterwards).  A sluiced started by a user other
- * than root cannot change user and runs everything as that user; it says
- * so once.
+ * than root cannot change user and runs everything as that user (the
+ * master says so in its log).
  * ERRORS: privsep_drop returns -1 with why; the caller exits.
  */
 #include <sys/prctl.h>

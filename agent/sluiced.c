@@ -65,16 +65,8 @@ run(const char *conf, char *const *ov, struct config *c, int fg)
 	/* reloads read it again, after daemon() went to "/" */
 	if ((abs = realpath(conf, NULL)) != NULL)
 		conf = abs;
-	if (!fg) {
-		if (daemon(0, 0) != 0) {
-			perror("sluiced: daemon");
-			return 1;
-		}
-		log_init("sluiced", LOG_DEST_SYSLOG,
-		    facility(c->syslog_facility));
-	}
 	log_set_debug(c->log_debug);
-	rc = master_main(conf, ov, c);
+	rc = master_main(conf, ov, c, !fg, facility(c->syslog_facility));
 	free(abs);
 	return rc;
 }
