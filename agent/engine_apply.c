@@ -119,14 +119,27 @@ add_rcpt(struct engine_msg *m, const char *addr)
 	return 1;
 }
 
-/* del_rcpt - remove a recipient */
+/*
+ * del_rcpt - remove every recipient equal to addr, ignoring case.  The
+ * MTA matches the address exactly as the client spelled it, so each
+ * removal is recorded in the envelope's spelling, once per spelling.
+ */
 static int
 del_rcpt(struct engine_msg *m, const char *addr)
 {
-	if (envelope_del_rcpt(&m->env, addr) == 0)
-		return 0;
-	engine_mod_add(m, MOD_DELETE_RCPT, NULL, addr, 0);
-	return 1;
+	size_t	i, k;
+
+	for (i = 0; i < m->env.nrcpt; i++) {
+		if (strcasecmp(m->env.rcpt[i], addr) != 0)
+			continue;
+		for (k = 0; k < i; k++)
+			if (strcmp(m->env.rcpt[k], m->env.rcpt[i]) == 0)
+				break;
+		if (k == i)
+			engine_mod_add(m, MOD_DELETE_RCPT, NULL,
+			    m->env.rcpt[i], 0);
+	}
+	return envelope_del_rcpt(&m->env, addr) > 0;
 }
 
 /* prefix_subject - "Subject: [tag] old subject" */

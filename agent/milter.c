@@ -58,7 +58,9 @@
 #define BODY_CHUNK		65536
 
 struct mmsg {
-	char			 id[32];
+	char			 id[32];	/* the work directory's name */
+	char			 qid[64];	/* the MTA's queue id, for logs,
+						   else id */
 	char			*workdir;
 	struct config		*cfg;
 	struct spool_writer	 w;
@@ -156,7 +158,7 @@ msg_end(struct mconn *c)
 	if (m->wopen)
 		(void)spool_writer_close(&m->w, 0);
 	if (m->workdir != NULL && spool_remove(m->workdir) != 0)
-		log_warn("%s: cannot remove %s", m->id, m->workdir);
+		log_warn("%s: cannot remove %s", m->qid, m->workdir);
 	free(m->workdir);
 	envelope_free(&m->env);
 	config_unref(&m->cfg);
@@ -235,13 +237,13 @@ msg_fail(SMFICTX *ctx, struct mconn *c, const char *what)
 
 	if (errno == EFBIG) {
 		log_info("%s: verdict=reject size over message_max (%zu)",
-		    m->id, m->cfg->message_max);
+		    m->qid, m->cfg->message_max);
 		(void)set_reply(ctx, 552, "5.3.4",
 		    "Message size exceeds fixed maximum message size");
 		msg_end(c);
 		return SMFIS_REJECT;
 	}
-	log_warn("%s: %s: answering tempfail", m->id, what);
+	log_warn("%s: %s: answering tempfail", m->qid, what);
 	cfg = m->cfg;
 	config_ref(cfg);
 	r = tempfail(ctx, c, cfg);
@@ -332,6 +334,16 @@ mlfi_helo(SMFICTX *ctx, char *helo)
 	return SMFIS_CONTINUE;
 }
 
+/* set_qid - the MTA's queue id ("i": Postfix and Sendmail send it
+ * with MAIL FROM, or at the latest at end of message), else ours */
+static void
+set_qid(SMFICTX *ctx, struct mmsg *m)
+{
+	const char	*v = macro(ctx, "i");
+
+	snprintf(m->qid, sizeof(m->qid), "%s", v != NULL ? v : m->id);
+}
+
 /* join_args - the ESMTP parameters, one space between them */
 static char *
 join_args(char **argv)
@@ -362,11 +374,12 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	m->cfg = agent_config();
 	for (tries = 0;; tries++) {
 		spool_new_id(m->id, sizeof(m->id));
+		set_qid(ctx, m);
 		if (spool_workdir_create(m->cfg->spool_dir, m->id,
 		    &m->workdir, why, sizeof(why)) == 0)
 			break;
 		if (errno != EEXIST || tries == 3) {
-			log_warnx("%s: %s: answering tempfail", m->id, why);
+			log_warnx("%s: %s: answering tempfail", m->qid, why);
 			return tempfail(ctx, c, m->cfg);
 		}
 	}
@@ -374,7 +387,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (spool_writer_open(&m->w, path, m->cfg->message_max, why,
 	    sizeof(why)) != 0) {
 		free(path);
-		log_warnx("%s: %s: answering tempfail", m->id, why);
+		log_warnx("%s: %s: answering tempfail", m->qid, why);
 		return tempfail(ctx, c, m->cfg);
 	}
 	free(path);
@@ -583,10 +596,8 @@ mlfi_eom(SMFICTX *ctx)
 		if (spool_writer_close(&m->w, 0) != 0)
 			return msg_fail(ctx, c, "writing the spool file");
 	}
-	if ((v = macro(ctx, "i")) != NULL)
-		m->env.queue_id = xstrdup(v);
-	else
-		m->env.queue_id = xstrdup(m->id);
+	set_qid(ctx, m);
+	m->env.queue_id = xstrdup(m->qid);
 	if (c->client_addr != NULL)
 		m->env.client_addr = xstrdup(c->client_addr);
 	if (c->client_name != NULL)
@@ -600,7 +611,7 @@ mlfi_eom(SMFICTX *ctx)
 	config_ref(cfg);
 	if (engine_msg_init(&em, cfg, m->workdir, &m->env, why,
 	    sizeof(why)) != 0) {
-		log_warnx("%s: %s: answering tempfail", m->id, why);
+		log_warnx("%s: %s: answering tempfail", m->qid, why);
 		r = tempfail(ctx, c, cfg);
 		config_unref(&cfg);
 		return r;
