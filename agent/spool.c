@@ -246,26 +246,49 @@ spool_writer_open(struct spool_writer *w, const char *path, size_t max,
 	return 0;
 }
 
-/* write_all - write everything or fail */
+/* write_fd - write everything to the file or fail */
 static int
-write_all(struct spool_writer *w, const char *p, size_t len)
+write_fd(int fd, const char *p, size_t len)
 {
 	ssize_t	n;
 
-	if (w->max != 0 && w->written + len > w->max) {
-		errno = EFBIG;
-		return -1;
-	}
 	while (len > 0) {
-		if ((n = write(w->fd, p, len)) < 0) {
+		if ((n = write(fd, p, len)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
 		p += n;
 		len -= (size_t)n;
-		w->written += (size_t)n;
 	}
+	return 0;
+}
+
+/* flush - the buffer to the file */
+static int
+flush(struct spool_writer *w)
+{
+	int	rc = write_fd(w->fd, w->buf, w->blen);
+
+	w->blen = 0;
+	return rc;
+}
+
+/* write_all - take everything (buffered) or fail; EFBIG past max */
+static int
+write_all(struct spool_writer *w, const char *p, size_t len)
+{
+	if (w->max != 0 && w->written + len > w->max) {
+		errno = EFBIG;
+		return -1;
+	}
+	w->written += len;
+	if (w->blen + len > sizeof(w->buf) && flush(w) != 0)
+		return -1;
+	if (len >= sizeof(w->buf))
+		return write_fd(w->fd, p, len);
+	memcpy(w->buf + w->blen, p, len);
+	w->blen += len;
 	return 0;
 }
 
@@ -312,6 +335,9 @@ spool_writer_close(struct spool_writer *w, int do_fsync)
 		w->cr = 0;
 		rc = write_all(w, "\r", 1);
 	}
+	if (rc == 0 && w->blen > 0)
+		rc = flush(w);
+	w->blen = 0;
 	if (rc == 0 && do_fsync && fsync(w->fd) != 0)
 		rc = -1;
 	saved = errno;

@@ -13,12 +13,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* the CRLF -> LF converter, usable chunk by chunk */
+#define SPOOL_WBUF	16384
+
+/* the CRLF -> LF converter, usable chunk by chunk; buffered, so many
+ * small pieces (header fields, body lines) cost few system calls */
 struct spool_writer {
 	int	fd;
 	int	cr;		/* the previous chunk ended in CR */
-	size_t	written;	/* bytes written to the file */
-	size_t	max;		/* refuse to write more (0 = no limit) */
+	size_t	written;	/* bytes taken, buffered or written */
+	size_t	max;		/* refuse to take more (0 = no limit) */
+	size_t	blen;		/* bytes in buf */
+	char	buf[SPOOL_WBUF];
 };
 
 /* spool_new_id - a fresh queue-id-like name: 20 upper-case hex digits */
