@@ -1,0 +1,203 @@
+#!/bin/bash
+# daemon.sh - sluiced's processes: start, stop, reload, restarts, spool
+#
+# The master's duties seen from outside: the processes it starts and
+# their names and users, the pid file and one daemon per run directory,
+# leftover work directories removed at start with a log line, a reload
+# that takes a good configuration (a new agent) and refuses a bad one (the
+# old agent stays), an agent restarted after it is killed, detaching with
+# errors still on the terminal, and a clean stop.  miltertest checks that
+# the daemon answers after each step.
+# Prints TAP.  Needs root and miltertest.  Run by testdata/run-tests.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+SLUICED=${SLUICED:-$top/build/sluiced}
+
+T=$(mktemp -d /tmp/sluice-daemon.XXXXXX) || exit 1
+mkdir -p "$T/bin" "$T/inc" "$T/run"
+chmod 755 "$T" "$T/bin" "$T/inc"
+TAP_RESET=1
+. "$(dirname "$0")/tap.bash"
+. "$(dirname "$0")/postfix.bash"	# free_port, pf_wait_port
+
+master=
+cleanup() {
+	if [ -n "$master" ] && alive "$master"; then
+		kill "$master"
+		wait_gone "$master" || kill -KILL "$master"
+	fi
+	[ "${KEEP:-0}" = 1 ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+port=$(free_port) || exit 1
+filter tag.sh <<'EOF'
+echo "add-header X-Rules: $SLUICE_RULE" >"$SLUICE_RESULT"
+EOF
+
+# conf - the config, with the rule named $1
+conf() {	# rule-name
+	cat >"$T/sluice.conf" <<-EOF
+	user = "nobody";
+	run_dir = "$T/run";
+	spool_dir = "$T/run/spool";
+	include_dir = "$T/inc";
+	filter_dir = "$T/bin";
+	milter_listen = [ "inet:127.0.0.1:$port", "unix:milter.sock" ];
+	filters = ( { name = "tag"; command = "tag.sh"; } );
+	rules = ( { name = "$1"; filter = "tag"; } );
+	EOF
+}
+
+# probe - one message through miltertest; true when the header added
+# names the rule (on the socket spec given)
+probe() {	# rule-name [spec]
+	cat >"$T/probe.lua" <<-EOF
+	local ok, err = pcall(function()
+	local conn = mt.connect("${2:-inet:$port@127.0.0.1}")
+	assert(conn, "connect")
+	assert(mt.conninfo(conn, "client.test", "192.0.2.1") == nil)
+	assert(mt.helo(conn, "client.test") == nil)
+	assert(mt.mailfrom(conn, "<a@example.org>") == nil)
+	assert(mt.rcptto(conn, "<b@example.net>") == nil)
+	if mt.test_option(conn, SMFIP_NODATA) == false then
+		assert(mt.data(conn) == nil)
+	end
+	assert(mt.header(conn, "Subject", "probe") == nil)
+	assert(mt.eoh(conn) == nil)
+	assert(mt.bodystring(conn, "body\r\n") == nil)
+	assert(mt.eom(conn) == nil)
+	assert(mt.eom_check(conn, MT_HDRADD, "X-Rules", " $1"), "no header")
+	mt.disconnect(conn)
+	end)
+	if not ok then print("ERROR: " .. tostring(err)); os.exit(1) end
+	EOF
+	miltertest -s "$T/probe.lua" >>"$T/trace" 2>&1
+}
+
+# kid - the pid of the master's child with this name
+kid() {	# sluice-agent | sluice-launcher
+	pgrep -P "$master" -x "$1" | head -1
+}
+
+begin "leftover work directories are removed at start, with a log line"
+conf first
+mkdir -p "$T/run/spool/0123456789ABCDEF0123/tmp.0" "$T/run/spool/keep-me"
+echo x >"$T/run/spool/0123456789ABCDEF0123/message"
+"$SLUICED" -f -c "$T/sluice.conf" >"$T/log" 2>&1 &
+master=$!
+pf_wait_port "$port" 10 || err "nothing listens on $port"
+[ -e "$T/run/spool/0123456789ABCDEF0123" ] && err "leftover still there"
+[ -d "$T/run/spool/keep-me" ] || err "a foreign entry was removed"
+grep -q 'removed 1 work directory left by an earlier run' "$T/log" ||
+    err "no log line for the leftover"
+end
+
+begin "master, launcher and agent run under their names and users"
+[ "$(cat "$T/run/sluiced.pid")" = "$master" ] || err "pid file"
+a=$(kid sluice-agent)
+l=$(kid sluice-launcher)
+[ -n "$a" ] || err "no sluice-agent"
+[ -n "$l" ] || err "no sluice-launcher"
+[ "$(ps -o user= -p "$master")" = root ] || err "master is not root"
+[ -n "$a" ] && [ "$(ps -o user= -p "$a")" != nobody ] && err "agent user"
+[ -n "$l" ] && [ "$(ps -o user= -p "$l")" != nobody ] &&
+    err "launcher user"
+[ "$(stat -c '%U %a' "$T/run/spool")" = "nobody 700" ] ||
+    err "spool is $(stat -c '%U %a' "$T/run/spool")"
+[ "$(stat -c %a "$T/run/milter.sock")" = 666 ] || err "socket mode"
+probe first || err "no answer on the inet socket"
+probe first "unix:$T/run/milter.sock" || err "no answer on the unix socket"
+end
+
+begin "a second daemon on the same run directory is refused, exit 1"
+"$SLUICED" -c "$T/sluice.conf" >"$T/out2" 2>&1
+rc=$?
+want_rc 1
+grep -q "another sluiced (pid $master) runs" "$T/out2" ||
+    err "no clear message: $(cat "$T/out2")"
+alive "$master" || err "the first daemon died"
+end
+
+begin "a reload with errors keeps the running agent and configuration"
+a=$(kid sluice-agent)
+echo 'rules = ( { name = "x"; filter = "nonesuch"; } );' >"$T/inc/bad.conf"
+kill -HUP "$master"
+for _ in $(seq 50); do
+	grep -q 'reload of .* failed' "$T/log" && break
+	sleep 0.1
+done
+grep -q 'reload of .* failed; the running configuration stays' "$T/log" ||
+    err "no log line for the failed reload"
+grep -q 'nonesuch' "$T/log" || err "the error itself is not logged"
+[ "$(kid sluice-agent)" = "$a" ] || err "the agent changed"
+probe first || err "the old rules do not answer"
+rm -f "$T/inc/bad.conf"
+end
+
+begin "a good reload starts a new agent with the new rules"
+conf second
+kill -HUP "$master"
+for _ in $(seq 50); do
+	b=$(kid sluice-agent)
+	[ -n "$b" ] && [ "$b" != "$a" ] && break
+	sleep 0.1
+done
+[ -n "$b" ] && [ "$b" != "$a" ] || err "no new agent"
+probe second || err "the new rules do not answer"
+wait_gone "$a" || err "the old agent is still there"
+grep -q "the previous agent (pid $a) exited with status 0" "$T/log" ||
+    err "no log line for the old agent"
+end
+
+begin "a killed agent is restarted and answers again"
+a=$(kid sluice-agent)
+kill -KILL "$a"
+for _ in $(seq 100); do
+	b=$(kid sluice-agent)
+	[ -n "$b" ] && [ "$b" != "$a" ] && break
+	sleep 0.1
+done
+[ -n "$b" ] && [ "$b" != "$a" ] || err "no new agent"
+grep -q 'agent killed by signal 9 (Killed); restarting it in' "$T/log" ||
+    err "no restart log line"
+probe second || err "no answer after the restart"
+end
+
+begin "a killed launcher is restarted and filters run again"
+l=$(kid sluice-launcher)
+kill -KILL "$l"
+for _ in $(seq 100); do
+	m=$(kid sluice-launcher)
+	[ -n "$m" ] && [ "$m" != "$l" ] && break
+	sleep 0.1
+done
+[ -n "$m" ] && [ "$m" != "$l" ] || err "no new launcher"
+probe second || err "no filter run after the restart"
+end
+
+begin "SIGTERM stops everything and removes socket and pid file"
+kill "$master"
+wait_gone "$master" || err "the master did not stop"
+wait "$master"
+rc=$?
+want_rc 0
+master=
+pgrep -f "$T/sluice.conf" >/dev/null && err "processes left"
+[ -e "$T/run/sluiced.pid" ] && err "pid file left"
+[ -e "$T/run/milter.sock" ] && err "socket file left"
+grep -q 'master: stopped' "$T/log" || err "no 'stopped' line"
+end
+
+begin "without -f it detaches, after the checks that can fail"
+"$SLUICED" -c "$T/sluice.conf" >"$T/out3" 2>&1
+rc=$?
+want_rc 0
+master=$(cat "$T/run/sluiced.pid" 2>/dev/null)
+[ -n "$master" ] && alive "$master" || err "no daemon runs"
+pf_wait_port "$port" 10 && probe second || err "the daemon does not answer"
+end
+
+echo "1..$ntest"
+[ "$nfail" -eq 0 ]
