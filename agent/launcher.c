@@ -4,19 +4,20 @@
  * The launcher is forked by the master before any thread exists and
  * before big libraries are loaded, so forking stays cheap however big
  * the agent grows.  It waits on the control socket for descriptors: each
- * is one end of a socketpair the agent made for one filter run.  For
- * each, it forks a keeper, a copy of this small process, which reads the
- * request, runs it with spawn_run() (clone-vfork, setsid, rlimits,
- * timeout, SIGTERM then SIGKILL to the process group, capped capture),
- * writes the result back and exits.  The launcher itself only accepts
- * and forks, so one slow filter never holds up another.  Keepers are
+ * is one end of a socketpair the agent made for one filter run.  It
+ * hands each to an idle keeper, a copy of this small process, which
+ * reads the request, runs it with spawn_run() (clone-vfork, setsid,
+ * rlimits, timeout, SIGTERM then SIGKILL to the process group, capped
+ * capture), writes the result back and says it is idle again.  When no
+ * keeper is idle the launcher forks one more, so one slow filter never
+ * holds up another; idle keepers beyond a few are let go.  Keepers are
  * reaped by the kernel (SIGCHLD ignored in the launcher); each keeper
- * restores SIGCHLD before it starts a program, because spawn_run waits
- * on a pidfd.
+ * restores SIGCHLD, because spawn_run waits on a pidfd.
  *
- * Why a keeper per request rather than one event loop: spawn_run is the
- * tested core that sluicectl uses too, and a fork of this process (a few
- * MiB, one thread) costs about as much as the exec it precedes.
+ * Why keepers that stay: handing a descriptor to a waiting keeper costs
+ * microseconds, a fork of even this small process a good part of a short
+ * filter's own exec.  Why not one event loop in the launcher: spawn_run
+ * is the tested core that sluicectl uses too.
  *
  * SECURITY: runs as the unprivileged sluice user (the master drops it
  * before launcher_main).  Requests come from the agent only: the control
@@ -53,6 +54,10 @@
 #define ANSWER_SLACK_MS	60000
 /* how long a keeper waits for the request once it has the socket */
 #define REQ_WAIT_MS	30000
+/* keepers: at most this many at once (filter runs in parallel), and
+ * at most this many idle ones kept */
+#define KEEPERS_MAX	1024
+#define KEEPERS_SPARE	8
 
 struct wire_req {
 	uint32_t	magic;
@@ -350,9 +355,9 @@ recv_framed(int fd, size_t max, long long deadline, char **p, size_t *len)
 	return 0;
 }
 
-/* keeper - serve one request on fd, then exit */
-static void __attribute__((noreturn))
-keeper(int fd)
+/* serve - one request on fd: read it, run it, answer */
+static void
+serve(int fd)
 {
 	struct spawn_req	 req;
 	struct spawn_res	 res;
@@ -360,33 +365,67 @@ keeper(int fd)
 	char			*p, *strs, why[200];
 	size_t			 len;
 
-	signal(SIGCHLD, SIG_DFL);
-	(void)prctl(PR_SET_NAME, "sluice-keeper");
 	if (recv_framed(fd, LAUNCHER_REQ_MAX, now_ms() + REQ_WAIT_MS, &p,
 	    &len) != 0) {
 		log_warn("launcher: reading a request");
-		_exit(1);
+		return;
 	}
 	if (launcher_req_decode(p, len, &req, &strs, why, sizeof(why)) != 0) {
 		log_warnx("launcher: refusing a request: %s", why);
-		_exit(1);
+		free(p);
+		return;
 	}
 	free(p);
 	memset(&res, 0, sizeof(res));
 	if (spawn_run(&req, &res) != 0) {
 		log_warnx("launcher: refusing a request: no program");
-		_exit(1);
+		launcher_req_free(&req, &strs);
+		return;
 	}
+	launcher_req_free(&req, &strs);
 	buf_init(&b, 0);
 	launcher_res_encode(&res, &b);
+	spawn_res_free(&res);
 	/* the agent may be gone (restarted): nothing to do about that */
 	(void)send_framed(fd, &b);
-	_exit(0);
+	buf_free(&b);
 }
 
-/* launcher_main - take request sockets and fork a keeper for each */
-void
-launcher_main(int ctlfd)
+/* send_fd - one descriptor over a unix socket */
+static int
+send_fd(int sock, int fd)
+{
+	struct msghdr	 mh;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	}		 cbuf;
+	char		 byte = 'R';
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&cbuf, 0, sizeof(cbuf));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* recv_fd - one descriptor, or -1 (end of file: -1 with errno 0) */
+static int
+recv_fd(int sock)
 {
 	struct msghdr	 mh;
 	struct cmsghdr	*cm;
@@ -397,14 +436,8 @@ launcher_main(int ctlfd)
 	}		 cbuf;
 	char		 byte;
 	ssize_t		 n;
-	pid_t		 pid;
 	int		 fd;
 
-	signal(SIGCHLD, SIG_IGN);	/* keepers are reaped by the kernel */
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
 	for (;;) {
 		memset(&mh, 0, sizeof(mh));
 		iov.iov_base = &byte;
@@ -413,29 +446,170 @@ launcher_main(int ctlfd)
 		mh.msg_iovlen = 1;
 		mh.msg_control = cbuf.buf;
 		mh.msg_controllen = sizeof(cbuf.buf);
-		n = recvmsg(ctlfd, &mh, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			fatal("launcher: reading the control socket");
-		if (n == 0)
-			fatalx("launcher: the control socket was closed");
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return -1;
+		}
 		cm = CMSG_FIRSTHDR(&mh);
-		if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS ||
-		    cm->cmsg_len != CMSG_LEN(sizeof(int))) {
-			log_warnx("launcher: a control message without a "
-			    "socket");
+		if (cm != NULL && cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+			return fd;
+		}
+		log_warnx("launcher: a control message without a socket");
+	}
+}
+
+/* keeper - serve the requests the launcher hands over, one at a time,
+ * until the launcher closes our socket */
+static void __attribute__((noreturn))
+keeper(int sock)
+{
+	int	fd;
+
+	signal(SIGCHLD, SIG_DFL);
+	(void)prctl(PR_SET_NAME, "sluice-keeper");
+	while ((fd = recv_fd(sock)) >= 0) {
+		serve(fd);
+		close(fd);
+		/* idle again */
+		if (send_all(sock, "I", 1) != 0)
+			break;
+	}
+	_exit(0);
+}
+
+struct keeper_slot {
+	pid_t	pid;
+	int	sock;
+	int	busy;
+};
+
+static struct keeper_slot	*kp;
+static size_t			 nkp;
+
+/* keeper_new - fork one more keeper; its index, or -1 */
+static int
+keeper_new(int ctlfd)
+{
+	int	sv[2];
+	pid_t	pid;
+	size_t	i;
+
+	if (nkp == KEEPERS_MAX)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		log_warn("launcher: socketpair");
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_warn("launcher: fork");
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(ctlfd);
+		close(sv[0]);
+		for (i = 0; i < nkp; i++)
+			close(kp[i].sock);
+		keeper(sv[1]);
+	}
+	close(sv[1]);
+	kp[nkp].pid = pid;
+	kp[nkp].sock = sv[0];
+	kp[nkp].busy = 0;
+	return (int)nkp++;
+}
+
+/* keeper_drop - forget keeper k; closing its socket makes it exit */
+static void
+keeper_drop(size_t k)
+{
+	close(kp[k].sock);
+	kp[k] = kp[--nkp];
+}
+
+/*
+ * launcher_main - hand each request socket to an idle keeper, forking a
+ * new keeper only when none is idle; keep at most KEEPERS_SPARE idle
+ */
+void
+launcher_main(int ctlfd)
+{
+	struct pollfd	*pfd;
+	char		 byte;
+	size_t		 i, idle;
+	ssize_t		 n;
+	int		 fd, k;
+
+	signal(SIGCHLD, SIG_IGN);	/* keepers are reaped by the kernel */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	kp = xcalloc(KEEPERS_MAX, sizeof(*kp));
+	pfd = xcalloc(KEEPERS_MAX + 1, sizeof(*pfd));
+	for (;;) {
+		pfd[0].fd = ctlfd;
+		pfd[0].events = POLLIN;
+		for (i = 0; i < nkp; i++) {
+			pfd[i + 1].fd = kp[i].sock;
+			pfd[i + 1].events = POLLIN;
+			pfd[i + 1].revents = 0;
+		}
+		if (poll(pfd, nkp + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("launcher: poll");
+		}
+		/* keepers first: one that became idle can take a request */
+		for (i = nkp; i > 0; i--) {
+			if (pfd[i].revents == 0)
+				continue;
+			n = read(kp[i - 1].sock, &byte, 1);
+			if (n == 1) {
+				kp[i - 1].busy = 0;
+				continue;
+			}
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			/* it died; a request it held was answered by
+			 * nobody, which the agent sees as end of file */
+			keeper_drop(i - 1);
+		}
+		for (idle = 0, i = nkp; i > 0; i--) {
+			if (kp[i - 1].busy)
+				continue;
+			if (++idle > KEEPERS_SPARE)
+				keeper_drop(i - 1);
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
+		if ((fd = recv_fd(ctlfd)) < 0) {
+			if (errno == 0)
+				fatalx("launcher: the control socket was "
+				    "closed");
+			fatal("launcher: reading the control socket");
 		}
-		memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
-		pid = fork();
-		if (pid == 0) {
-			close(ctlfd);
-			keeper(fd);
-		}
-		if (pid < 0)
-			log_warn("launcher: fork");
+		for (k = -1, i = 0; i < nkp; i++)
+			if (!kp[i].busy) {
+				k = (int)i;
+				break;
+			}
+		if (k < 0)
+			k = keeper_new(ctlfd);
+		if (k >= 0 && send_fd(kp[k].sock, fd) == 0)
+			kp[k].busy = 1;
+		else if (k >= 0)
+			keeper_drop((size_t)k);
+		/* no keeper: closing it tells the agent to tempfail */
 		close(fd);
 	}
 }

@@ -5,9 +5,10 @@
  * threads.  The agent never forks: for each filter run it makes a
  * socketpair, passes one end to the launcher over the control socket
  * (SOCK_SEQPACKET, one descriptor per message), writes the request on
- * its own end and reads the result there.  The launcher forks a small
- * keeper per request, which runs spawn_run() (timeouts, process-group
- * kills, output capture) and writes the result back.
+ * its own end and reads the result there.  The launcher hands it to an
+ * idle keeper (forking one when none is idle), which runs spawn_run()
+ * (timeouts, process-group kills, output capture) and writes the result
+ * back.
  */
 #ifndef SLUICE_LAUNCHER_H
 #define SLUICE_LAUNCHER_H

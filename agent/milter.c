@@ -760,7 +760,7 @@ fail:
 /*
  * drainer - on SIGUSR1: take no new connections, let the open ones
  * finish (libmilter, once told to stop, would leave them hanging), then
- * stop libmilter's loop
+ * end the process
  */
 static void *
 drainer(void *arg)
@@ -789,9 +789,11 @@ drainer(void *arg)
 			break;
 		}
 	pthread_mutex_unlock(&sess_lock);
-	(void)smfi_stop();
-	milter_mux_wake();
-	return NULL;
+	/*
+	 * Nothing is left to do.  smfi_stop() would wait for libmilter's
+	 * listener, which holds its lock through a 5 s poll, so end here.
+	 */
+	exit(0);
 }
 
 /* milter_run - serve until told to stop */

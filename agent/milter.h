@@ -21,7 +21,6 @@ int	milter_setup(struct config *cfg, const struct listener *ls, size_t n,
  * SIGTERM (libmilter's own) stops at once. */
 int	milter_run(int drain_s);
 void	milter_mux_quiesce(void);
-void	milter_mux_wake(void);
 /* milter_mux_install - see milter_mux.c */
 int	milter_mux_install(int fd, const struct listener *ls, size_t n,
 	    char *why, size_t whylen);

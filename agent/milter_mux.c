@@ -27,26 +27,22 @@
  * ERRORS: milter_mux_install returns -1 with why.
  */
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "listen.h"
-#include "log.h"
 #include "milter.h"
 
 #define MUX_MAX		16
 
 static int	mux_fd = -1;
-static int	wake_fd = -1;	/* eventfd: wakes libmilter's poll to stop */
 static int	lfd[MUX_MAX];
 static int	lfamily[MUX_MAX];
 static size_t	nlfd;
@@ -85,15 +81,6 @@ milter_mux_install(int fd, const struct listener *ls, size_t n, char *why,
 		lfd[i] = ls[i].fd;
 		lfamily[i] = ls[i].family;
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.fd = -1;
-	if ((wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
-	    epoll_ctl(ep, EPOLL_CTL_ADD, wake_fd, &ev) != 0) {
-		snprintf(why, whylen, "eventfd: %s", strerror(errno));
-		close(ep);
-		return -1;
-	}
 	if (dup3(ep, fd, O_CLOEXEC) < 0) {
 		snprintf(why, whylen, "dup3: %s", strerror(errno));
 		close(ep);
@@ -114,17 +101,6 @@ milter_mux_quiesce(void)
 
 	for (i = 0; i < nlfd; i++)
 		(void)epoll_ctl(mux_fd, EPOLL_CTL_DEL, lfd[i], NULL);
-}
-
-/* milter_mux_wake - make libmilter's poll return, so that it sees that
- * smfi_stop() was called without waiting for its 5 s timeout */
-void
-milter_mux_wake(void)
-{
-	uint64_t	one = 1;
-
-	if (write(wake_fd, &one, sizeof(one)) < 0)
-		log_warn("milter: waking the listener");
 }
 
 /*
