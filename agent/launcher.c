@@ -626,15 +626,8 @@ int
 launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
     char *why, size_t whylen)
 {
-	struct msghdr	 mh;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}		 cbuf;
 	struct buf	 b;
-	char		 byte = 'R', *p = NULL;
+	char		*p = NULL;
 	size_t		 len, max;
 	long long	 wait;
 	int		 sv[2], rc = -1;
@@ -644,22 +637,7 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 		snprintf(why, whylen, "socketpair: %s", strerror(errno));
 		return -1;
 	}
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = sizeof(cbuf.buf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
-	while (sendmsg(ctl, &mh, MSG_NOSIGNAL) < 0) {
-		if (errno == EINTR)
-			continue;
+	if (send_fd(ctl, sv[1]) != 0) {
 		snprintf(why, whylen, "cannot reach the launcher: %s",
 		    strerror(errno));
 		close(sv[0]);
