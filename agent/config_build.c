@@ -664,9 +664,13 @@ build_listen(struct config *c, const struct cnode *root, const char *path,
 
 	if (c->run_dir[0] != '/')
 		config_errors_add(e, "%s: run_dir must be an absolute path",
-		    path);
+		    cfg_where(root, "run_dir", where, sizeof(where)));
 	for (i = 0; v != NULL && v[i] != NULL; i++)
 		n++;
+	if (n > LISTEN_MAX)
+		config_errors_add(e, "%s: milter_listen: %zu sockets, at most "
+		    "%d", cfg_where(root, "milter_listen", where,
+		    sizeof(where)), n, LISTEN_MAX);
 	c->milter_listen = xcalloc(n + 2, sizeof(*c->milter_listen));
 	if (v == NULL) {
 		c->milter_listen[0] = xstrdup("unix:milter.sock");

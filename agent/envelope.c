@@ -243,6 +243,17 @@ envelope_del_rcpt(struct envelope *env, const char *addr)
 	return n;
 }
 
+/* envelope_unbracket - a copy without one pair of angle brackets */
+char *
+envelope_unbracket(const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
+		return xstrndup(s + 1, len - 2);
+	return xstrdup(s);
+}
+
 /* envelope_set_sender - replace the sender with a copy of addr (or NULL) */
 void
 envelope_set_sender(struct envelope *env, const char *addr)

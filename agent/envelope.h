@@ -48,6 +48,9 @@ void	envelope_add_rcpt(struct envelope *, const char *);
 /* envelope_del_rcpt - remove all case-insensitively equal; returns count */
 int	envelope_del_rcpt(struct envelope *, const char *);
 void	envelope_set_sender(struct envelope *, const char *);
+/* envelope_unbracket - a copy of addr without one pair of angle
+ * brackets: "<a@b>" -> "a@b" (as MTAs and command lines give them) */
+char	*envelope_unbracket(const char *addr);
 void	envelope_copy(struct envelope *dst, const struct envelope *src);
 void	envelope_free(struct envelope *);
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "listen.h"
+#include "spool.h"
 #include "xmalloc.h"
 
 /* parse_port - 1 .. 65535 */
@@ -194,6 +195,12 @@ listen_open(const char *spec, const char *run_dir, int backlog,
 		goto fail;
 	}
 	if (l->family == AF_UNIX) {
+		/* its directory may be new (inside a Postfix chroot) */
+		if (spool_parent(l->path) != 0) {
+			snprintf(why, whylen, "%s: cannot make its directory: "
+			    "%s", spec, strerror(errno));
+			goto fail;
+		}
 		if (lstat(l->path, &st) == 0) {
 			if (!S_ISSOCK(st.st_mode)) {
 				snprintf(why, whylen, "%s: %s exists and is "

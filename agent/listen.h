@@ -12,6 +12,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+/* at most this many sockets per front end */
+#define LISTEN_MAX	16
+
 struct listener {
 	char			*spec;		/* as configured */
 	int			 fd;
@@ -31,7 +34,8 @@ struct listener {
 int	listen_parse(const char *spec, const char *run_dir, struct listener *l,
 	    char *why, size_t whylen);
 /*
- * listen_open - parse, then socket, bind and listen.  A unix socket file
+ * listen_open - parse, then socket, bind and listen.  A unix socket's
+ * missing parent directories are made (0755); a unix socket file
  * left by an earlier run is replaced (only if it is a socket) and gets
  * mode 0666: the MTA runs as its own user.  TCP sockets get TCP_NODELAY.
  */

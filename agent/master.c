@@ -90,28 +90,6 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* mkdirs - make dir and its missing parents with mode */
-static int
-mkdirs(const char *dir, mode_t mode)
-{
-	char	*p, *s = xstrdup(dir);
-	int	 rc = 0;
-
-	for (p = s + 1; rc == 0; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(s, mode) != 0 && errno != EEXIST)
-			rc = -1;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(s);
-	return rc;
-}
-
 /* pidfile_take - lock and write run_dir/sluiced.pid */
 static void
 pidfile_take(void)
@@ -396,11 +374,9 @@ master_main(const char *conf, char *const *ov, struct config *c,
 	if (geteuid() != 0)
 		log_warnx("master: not started as root: everything runs as "
 		    "uid %ld, not as user %s", (long)geteuid(), cfg->user);
-	if (mkdirs(cfg->run_dir, 0755) != 0)
+	if (spool_mkdirs(cfg->run_dir, 0755) != 0)
 		fatal("run_dir %s", cfg->run_dir);
 	pidfile_take();
-	if (mkdirs(cfg->spool_dir, 0755) != 0 && errno != EEXIST)
-		fatal("spool_dir %s", cfg->spool_dir);
 	if (spool_prepare(cfg->spool_dir, cfg->uid, cfg->gid, why,
 	    sizeof(why)) != 0)
 		fatalx("%s", why);
@@ -411,17 +387,6 @@ master_main(const char *conf, char *const *ov, struct config *c,
 		;
 	ls = xcalloc(nls, sizeof(*ls));
 	for (i = 0; i < nls; i++) {
-		/* a unix socket's directory may be new (a Postfix chroot) */
-		if (strncmp(cfg->milter_listen[i], "unix:/", 6) == 0 ||
-		    strncmp(cfg->milter_listen[i], "local:/", 7) == 0) {
-			char *d = xstrdup(strchr(cfg->milter_listen[i], ':') +
-			    1);
-
-			*strrchr(d, '/') = '\0';
-			if (d[0] != '\0' && mkdirs(d, 0755) != 0)
-				fatal("milter_listen: %s", d);
-			free(d);
-		}
 		if (listen_open(cfg->milter_listen[i], cfg->run_dir, SOMAXCONN,
 		    &ls[i], why, sizeof(why)) != 0)
 			fatalx("milter_listen: %s", why);

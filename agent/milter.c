@@ -127,17 +127,6 @@ action_names(unsigned long a, char *buf, size_t len)
 			    buf[0] ? ", " : "", names[i].name);
 }
 
-/* strip_brackets - "<a@b>" -> "a@b"; the MTA hands addresses bracketed */
-static char *
-strip_brackets(const char *s)
-{
-	size_t	len = strlen(s);
-
-	if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
-		return xstrndup(s + 1, len - 2);
-	return xstrdup(s);
-}
-
 /* macro - an MTA macro, or NULL when it is not set or empty */
 static const char *
 macro(SMFICTX *ctx, const char *name)
@@ -216,7 +205,8 @@ set_reply(SMFICTX *ctx, int code, const char *status, const char *text)
 	return r == MI_SUCCESS ? 0 : -1;
 }
 
-/* tempfail - our own failure while a message is in flight */
+/* tempfail - our own failure while a message is in flight; the reply
+ * is set before msg_end() drops the message and its config */
 static sfsistat
 tempfail(SMFICTX *ctx, struct mconn *c, const struct config *cfg)
 {
@@ -232,8 +222,6 @@ static sfsistat
 msg_fail(SMFICTX *ctx, struct mconn *c, const char *what)
 {
 	struct mmsg	*m = c->msg;
-	struct config	*cfg;
-	sfsistat	 r;
 
 	if (errno == EFBIG) {
 		log_info("%s: verdict=reject size over message_max (%zu)",
@@ -244,11 +232,7 @@ msg_fail(SMFICTX *ctx, struct mconn *c, const char *what)
 		return SMFIS_REJECT;
 	}
 	log_warn("%s: %s: answering tempfail", m->qid, what);
-	cfg = m->cfg;
-	config_ref(cfg);
-	r = tempfail(ctx, c, cfg);
-	config_unref(&cfg);
-	return r;
+	return tempfail(ctx, c, m->cfg);
 }
 
 /* conn_get - the connection's state, made on first use */
@@ -392,7 +376,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	}
 	free(path);
 	m->wopen = 1;
-	m->env.sender = strip_brackets(argv[0] != NULL ? argv[0] : "");
+	m->env.sender = envelope_unbracket(argv[0] != NULL ? argv[0] : "");
 	m->env.mail_args = join_args(argv[0] != NULL ? argv + 1 : argv);
 	return SMFIS_CONTINUE;
 }
@@ -406,7 +390,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (c->msg == NULL || argv[0] == NULL)
 		return SMFIS_CONTINUE;
-	r = strip_brackets(argv[0]);
+	r = envelope_unbracket(argv[0]);
 	envelope_add_rcpt(&c->msg->env, r);
 	free(r);
 	return SMFIS_CONTINUE;
@@ -584,7 +568,6 @@ mlfi_eom(SMFICTX *ctx)
 	struct mconn		*c = conn_get(ctx);
 	struct mmsg		*m = c->msg;
 	struct engine_msg	 em;
-	struct config		*cfg;
 	const char		*v;
 	char			 why[300];
 	sfsistat		 r;
@@ -607,14 +590,10 @@ mlfi_eom(SMFICTX *ctx)
 	if ((v = macro(ctx, "{auth_authen}")) != NULL)
 		m->env.auth_user = xstrdup(v);
 
-	cfg = m->cfg;
-	config_ref(cfg);
-	if (engine_msg_init(&em, cfg, m->workdir, &m->env, why,
+	if (engine_msg_init(&em, m->cfg, m->workdir, &m->env, why,
 	    sizeof(why)) != 0) {
 		log_warnx("%s: %s: answering tempfail", m->qid, why);
-		r = tempfail(ctx, c, cfg);
-		config_unref(&cfg);
-		return r;
+		return tempfail(ctx, c, m->cfg);
 	}
 	engine_run(&em);
 	switch (em.verdict) {
@@ -641,15 +620,12 @@ mlfi_eom(SMFICTX *ctx)
 			log_warnx("%s: the MTA refused a modification: "
 			    "answering tempfail", em.env.queue_id);
 			engine_msg_free(&em);
-			r = tempfail(ctx, c, cfg);
-			config_unref(&cfg);
-			return r;
+			return tempfail(ctx, c, m->cfg);
 		}
 		break;
 	}
 	engine_msg_free(&em);
 	msg_end(c);
-	config_unref(&cfg);
 	return r;
 }
 

@@ -40,7 +40,7 @@
 #include "listen.h"
 #include "milter.h"
 
-#define MUX_MAX		16
+#define MUX_MAX		LISTEN_MAX
 
 static int	mux_fd = -1;
 static int	lfd[MUX_MAX];

@@ -174,6 +174,43 @@ is_workdir_name(const char *s)
 	return i == 20;
 }
 
+/* spool_mkdirs - make dir and its missing parents with mode */
+int
+spool_mkdirs(const char *dir, mode_t mode)
+{
+	char	*p, *s = xstrdup(dir), c;
+	int	 rc = 0;
+
+	for (p = s + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(s, mode) != 0 && errno != EEXIST)
+			rc = -1;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(s);
+	return rc;
+}
+
+/* spool_parent - make the missing parents of path with mode 0755 */
+int
+spool_parent(const char *path)
+{
+	char	*d = xstrdup(path), *slash = strrchr(d, '/');
+	int	 rc = 0;
+
+	if (slash != NULL && slash != d) {
+		*slash = '\0';
+		rc = spool_mkdirs(d, 0755);
+	}
+	free(d);
+	return rc;
+}
+
 /* spool_prepare - dir exists, is a directory (not a symlink to one),
  * belongs to uid:gid and has mode 0700 */
 int
@@ -183,7 +220,8 @@ spool_prepare(const char *dir, uid_t uid, gid_t gid, char *why,
 	struct stat	st;
 	int		fd;
 
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (spool_parent(dir) != 0 ||
+	    (mkdir(dir, 0700) != 0 && errno != EEXIST)) {
 		snprintf(why, whylen, "spool %s: %s", dir, strerror(errno));
 		return -1;
 	}

@@ -34,7 +34,12 @@ int	spool_workdir_create(const char *spool_dir, const char *id,
 /* spool_remove - remove a work directory and everything in it, never
  * following a symlink; 0 or -1 with errno */
 int	spool_remove(const char *path);
-/* spool_prepare - make dir (one level) if needed; it must be a real
+/* spool_mkdirs - make dir and its missing parents with mode; 0 or -1
+ * with errno */
+int	spool_mkdirs(const char *dir, mode_t mode);
+/* spool_parent - make the missing parents of path (0755); 0 or -1 */
+int	spool_parent(const char *path);
+/* spool_prepare - make dir (and its parents) if needed; it must be a real
  * directory, and gets owner uid:gid and mode 0700; 0 or -1 with why */
 int	spool_prepare(const char *dir, uid_t uid, gid_t gid, char *why,
 	    size_t whylen);

@@ -28,8 +28,6 @@ int	ctl_scan(int argc, char **argv);
 
 /* ctl_load_config - load and print every error to stderr */
 struct config	*ctl_load_config(const char *path, char **overrides);
-/* ctl_addr - an address from the command line: "<a@b>" -> "a@b" */
-char		*ctl_addr(const char *);
 /* ctl_spool_base - a private temporary spool for offline runs */
 char		*ctl_spool_base(void);
 /*

@@ -155,10 +155,10 @@ ctl_scan(int argc, char **argv)
 		case 'c':	conf = optarg; break;
 		case 'f':
 			free(given.sender);
-			given.sender = ctl_addr(optarg);
+			given.sender = envelope_unbracket(optarg);
 			break;
 		case 'r':
-			a = ctl_addr(optarg);
+			a = envelope_unbracket(optarg);
 			envelope_add_rcpt(&given, a);
 			free(a);
 			break;

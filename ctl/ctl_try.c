@@ -226,10 +226,10 @@ ctl_try(int argc, char **argv)
 		case 'c':	conf = optarg; break;
 		case 'f':
 			free(env.sender);
-			env.sender = ctl_addr(optarg);
+			env.sender = envelope_unbracket(optarg);
 			break;
 		case 'r': {
-			char *a = ctl_addr(optarg);
+			char *a = envelope_unbracket(optarg);
 
 			envelope_add_rcpt(&env, a);
 			free(a);

@@ -285,7 +285,7 @@ mailbox_envelope(const char *data, size_t len, struct envelope *env)
 		return;
 	if (env->sender == NULL && (h = header_get(&hl, "Return-Path", 1))) {
 		v = header_value_unfold(h->value);
-		env->sender = ctl_addr(v);
+		env->sender = envelope_unbracket(v);
 		free(v);
 	}
 	for (i = 0; env->nrcpt == 0 && rcpt_fields[i] != NULL; i++)

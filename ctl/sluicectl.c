@@ -56,17 +56,6 @@ ctl_load_config(const char *path, char **overrides)
 	return c;
 }
 
-/* ctl_addr - strip one pair of angle brackets */
-char *
-ctl_addr(const char *s)
-{
-	size_t	len = strlen(s);
-
-	if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
-		return xstrndup(s + 1, len - 2);
-	return xstrdup(s);
-}
-
 /* ctl_spool_base - a 0700 directory under $TMPDIR */
 char *
 ctl_spool_base(void)

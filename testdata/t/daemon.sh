@@ -22,10 +22,8 @@ TAP_RESET=1
 
 master=
 cleanup() {
-	if [ -n "$master" ] && alive "$master"; then
-		kill "$master"
-		wait_gone "$master" || kill -KILL "$master"
-	fi
+	[ -n "$master" ] && stop_pid "$master"
+
 	[ "${KEEP:-0}" = 1 ] || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -139,12 +137,7 @@ end
 begin "a good reload starts a new agent with the new rules"
 conf second
 kill -HUP "$master"
-for _ in $(seq 50); do
-	b=$(kid sluice-agent)
-	[ -n "$b" ] && [ "$b" != "$a" ] && break
-	sleep 0.1
-done
-[ -n "$b" ] && [ "$b" != "$a" ] || err "no new agent"
+b=$(new_kid "$master" sluice-agent "$a") || err "no new agent"
 probe second || err "the new rules do not answer"
 wait_gone "$a" || err "the old agent is still there"
 grep -q "the previous agent (pid $a) exited with status 0" "$T/log" ||
@@ -154,12 +147,7 @@ end
 begin "a killed agent is restarted and answers again"
 a=$(kid sluice-agent)
 kill -KILL "$a"
-for _ in $(seq 100); do
-	b=$(kid sluice-agent)
-	[ -n "$b" ] && [ "$b" != "$a" ] && break
-	sleep 0.1
-done
-[ -n "$b" ] && [ "$b" != "$a" ] || err "no new agent"
+new_kid "$master" sluice-agent "$a" >/dev/null || err "no new agent"
 grep -q 'agent killed by signal 9 (Killed); restarting it in' "$T/log" ||
     err "no restart log line"
 probe second || err "no answer after the restart"
@@ -168,12 +156,7 @@ end
 begin "a killed launcher is restarted and filters run again"
 l=$(kid sluice-launcher)
 kill -KILL "$l"
-for _ in $(seq 100); do
-	m=$(kid sluice-launcher)
-	[ -n "$m" ] && [ "$m" != "$l" ] && break
-	sleep 0.1
-done
-[ -n "$m" ] && [ "$m" != "$l" ] || err "no new launcher"
+new_kid "$master" sluice-launcher "$l" >/dev/null || err "no new launcher"
 probe second || err "no filter run after the restart"
 end
 

@@ -28,10 +28,8 @@ spid=
 srcpid=
 cleanup() {
 	[ -n "$srcpid" ] && kill "$srcpid" 2>/dev/null
-	if [ -n "$spid" ]; then
-		kill "$spid" 2>/dev/null
-		wait_gone "$spid" || wait_gone "$spid" || kill -KILL "$spid"
-	fi
+	[ -n "$spid" ] && stop_pid "$spid"
+
 	pf_cleanup
 	[ "${KEEP:-0}" = 1 ] || rm -rf "$T"
 }
@@ -94,11 +92,7 @@ while [ "$kills" -lt "$KILLS" ] && alive "$srcpid"; do
 	grep -q 'verdict=' "$T/sluiced.log" || continue
 	kill -KILL "$a" 2>/dev/null && kills=$((kills + 1))
 	# wait for the replacement, so the next kill hits it under load
-	for _ in $(seq 100); do
-		b=$(agent_pid)
-		[ -n "$b" ] && [ "$b" != "$a" ] && break
-		sleep 0.1
-	done
+	new_kid "$spid" sluice-agent "$a" >/dev/null
 done
 wait "$srcpid"
 srcpid=
@@ -135,8 +129,7 @@ seen=$(grep -c 'rule=all filter=tag exit=0' "$T/sluiced.log")
 end
 
 begin "no work directory is left after the restarts"
-kill "$spid"
-wait_gone "$spid" || wait_gone "$spid" || err "sluiced did not stop"
+stop_pid "$spid" || err "sluiced did not stop"
 spid=
 left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 [ "$left" -eq 0 ] || err "$left work directories left"

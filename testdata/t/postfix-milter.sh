@@ -26,8 +26,7 @@ spid=
 # stop_sluiced - SIGTERM the master and wait until it is gone
 stop_sluiced() {
 	[ -n "$spid" ] || return 0
-	kill "$spid" 2>/dev/null
-	wait_gone "$spid" || wait_gone "$spid" || kill -KILL "$spid"
+	stop_pid "$spid"
 	wait "$spid" 2>/dev/null
 	spid=
 }

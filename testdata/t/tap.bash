@@ -66,6 +66,29 @@ wait_gone() {	# pid
 	return 1
 }
 
+# stop_pid - SIGTERM, up to about 10 s to end, then SIGKILL; 0 when it
+# ended of itself
+stop_pid() {	# pid
+	kill "$1" 2>/dev/null
+	wait_gone "$1" || wait_gone "$1" || { kill -KILL "$1" 2>/dev/null;
+	    return 1; }
+}
+
+# new_kid - wait up to about 10 s for a child of sluiced's master with
+# this process name other than old; print its pid.  0 when one came.
+new_kid() {	# master name old
+	local _ k
+	for _ in $(seq 100); do
+		k=$(pgrep -P "$1" -x "$2" | head -1)
+		if [ -n "$k" ] && [ "$k" != "$3" ]; then
+			echo "$k"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
 # filter - write an executable shell filter into $T/bin; @T@ becomes $T
 filter() {	# name, body on stdin
 	{ echo '#!/bin/sh'; sed "s|@T@|$T|g"; } >"$T/bin/$1"
