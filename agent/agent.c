@@ -2,17 +2,28 @@
  * agent.c - the agent process: everything that touches mail
  *
  * Forked by the master with the listening sockets and its end of the
- * launcher's control socket.  It registers with libmilter and takes over
- * libmilter's socket while still root (milter_setup makes a throwaway
- * socket in run_dir), drops to the sluice user, and serves the MTA.
- * Filter programs are never forked here: engine_spawn goes through the
- * launcher.
+ * launcher's control socket.  When there are milter sockets it registers
+ * with libmilter and takes over libmilter's socket while still root
+ * (milter_setup makes a throwaway socket in run_dir); the SMTP/LMTP
+ * content-filter sockets get their own accepting thread.  Then it drops
+ * to the sluice user and serves.  Filter programs are never forked here:
+ * engine_spawn goes through the launcher.
+ *
+ * SIGUSR1 (from the master, at stop and reload) drains: no new
+ * connections, the open ones finish (at most DRAIN_SECONDS), then exit.
+ * libmilter is not asked to stop: once it gets SIGTERM it stops reading
+ * commands on open connections, which would then hang until timeout.
  *
  * SECURITY: handles mail as the unprivileged sluice user.
  * ERRORS: a setup failure exits 1 with a log line; the master restarts
  * the agent with a back-off.
  */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "engine.h"
@@ -20,11 +31,13 @@
 #include "log.h"
 #include "milter.h"
 #include "privsep.h"
+#include "smtp_server.h"
 
 /* how long a stopping agent lets running connections finish */
 #define DRAIN_SECONDS	60
 
 static struct config	*current;
+static int		 have_milter;
 
 /* agent_config - the snapshot new messages start with */
 struct config *
@@ -34,19 +47,77 @@ agent_config(void)
 	return current;
 }
 
+/* open_sessions - connections of both front ends */
+static int
+open_sessions(void)
+{
+	return (have_milter ? milter_sessions() : 0) + smtp_server_sessions();
+}
+
+/* drainer - on SIGUSR1: take nothing new, let the open connections
+ * finish, then end the process */
+static void *
+drainer(void *arg)
+{
+	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
+	sigset_t	 set;
+	int		 sig, n, waited = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	while (sigwait(&set, &sig) != 0)
+		;
+	if (have_milter)
+		milter_mux_quiesce();
+	smtp_server_quiesce();
+	if ((n = open_sessions()) > 0)
+		log_info("agent: letting %d connection%s finish (at most "
+		    "%d s)", n, n == 1 ? "" : "s", DRAIN_SECONDS);
+	while ((n = open_sessions()) > 0) {
+		if (waited++ >= DRAIN_SECONDS * 10) {
+			log_warnx("agent: %d connection%s still open after "
+			    "%d s; closing", n, n == 1 ? "" : "s",
+			    DRAIN_SECONDS);
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	/*
+	 * Nothing is left to do.  smfi_stop() would wait for libmilter's
+	 * listener, which holds its lock through a 5 s poll, so end here.
+	 */
+	exit(0);
+}
+
 /* agent_main - set up, drop privileges, serve; exits */
 void
-agent_main(struct config *cfg, const struct listener *ls, size_t nls,
-    int ctlfd)
+agent_main(struct config *cfg, const struct listener *ms, size_t nms,
+    const struct listener *ss, size_t nss, int ctlfd)
 {
-	char	why[300];
+	pthread_t	t;
+	sigset_t	set;
+	char		why[300];
 
 	current = cfg;
+	have_milter = nms > 0;
 	launcher_client_init(ctlfd);
 	engine_spawn = launcher_spawn;
-	if (milter_setup(cfg, ls, nls, why, sizeof(why)) != 0)
+	/* blocked here, so in every thread made later: only the drainer
+	 * takes it */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (have_milter && milter_setup(cfg, ms, nms, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);
 	if (privsep_drop(cfg->user, cfg->uid, cfg->gid, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);
-	exit(milter_run(DRAIN_SECONDS));
+	if (pthread_create(&t, NULL, drainer, NULL) != 0)
+		fatalx("agent: cannot start a thread");
+	pthread_detach(t);
+	if (smtp_server_start(ss, nss, why, sizeof(why)) != 0)
+		fatalx("agent: %s", why);
+	if (have_milter)
+		exit(milter_run());
+	for (;;)
+		pause();
 }

@@ -10,8 +10,9 @@
 #include "listen.h"
 
 /* agent_main - the agent process; never returns */
-void	agent_main(struct config *, const struct listener *, size_t,
-	    int ctlfd) __attribute__((noreturn));
+void	agent_main(struct config *, const struct listener *milter, size_t,
+	    const struct listener *smtp, size_t, int ctlfd)
+	    __attribute__((noreturn));
 
 /*
  * master_main - open what the children need, detach when asked (then

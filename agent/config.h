@@ -77,6 +77,14 @@ struct addr_rule {
 	size_t			 nadd_header;
 };
 
+/* one SMTP/LMTP content-filter socket and where its mail goes on to */
+struct smtp_listen {
+	char	*listen;	/* socket spec, as milter_listen */
+	char	*next_hop;	/* socket spec of the next hop */
+	int	 lmtp;		/* clients speak LMTP to us */
+	int	 next_lmtp;	/* we speak LMTP to the next hop */
+};
+
 struct config {
 	int			 refs;
 	char			*path;
@@ -84,6 +92,18 @@ struct config {
 	char			*run_dir;
 	char			**milter_listen;	/* NULL-terminated */
 	int			 milter_timeout;	/* seconds */
+	struct smtp_listen	*smtp;
+	size_t			 nsmtp;
+	char			*smtp_hostname;
+	int			 smtp_timeout;		/* seconds */
+	int			 smtp_session_timeout;	/* seconds */
+	int			 smtp_connections;
+	size_t			 smtp_line_max;
+	size_t			 smtp_text_line_max;
+	int			 smtp_recipients_max;
+	int			 smtp_bare_reject;	/* else normalize */
+	int			 relay_timeout;		/* seconds */
+	int			 relay_connect_timeout;	/* seconds */
 	char			*user;
 	uid_t			 uid;
 	gid_t			 gid;

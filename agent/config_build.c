@@ -688,6 +688,87 @@ build_listen(struct config *c, const struct cnode *root, const char *path,
 	free(v);
 }
 
+/* check_spec - a socket spec that parses; 0 or -1 (reported) */
+static int
+check_spec(const struct config *c, const char *spec, const char *what,
+    const char *file, int line, struct config_errors *e)
+{
+	struct listener	l;
+	char		why[300];
+
+	if (listen_parse(spec, c->run_dir, &l, why, sizeof(why)) != 0) {
+		config_errors_add(e, "%s:%d: %s: %s", file, line, what, why);
+		return -1;
+	}
+	listen_close(&l, 0);
+	return 0;
+}
+
+/* build_smtp - the content-filter sockets and their next hops */
+static void
+build_smtp(struct config *c, const struct cnode *root,
+    struct config_errors *e)
+{
+	const struct cnode	*l = cnode_get(root, "smtp_listen"), *g;
+	struct smtp_listen	*s;
+	size_t			 i, k;
+
+	c->smtp_hostname = xstrdup(cfg_str(root, "smtp_hostname") != NULL ?
+	    cfg_str(root, "smtp_hostname") : "localhost");
+	if (strlen(c->smtp_hostname) == 0 ||
+	    strcspn(c->smtp_hostname, " \t\r\n") != strlen(c->smtp_hostname))
+		config_errors_add(e, "%s: smtp_hostname must be one word",
+		    c->path);
+	c->smtp_timeout = (int)cfg_seconds(root, "smtp_timeout");
+	c->smtp_session_timeout = (int)cfg_seconds(root,
+	    "smtp_session_timeout");
+	c->smtp_connections = (int)cfg_int(root, "smtp_connections");
+	c->smtp_line_max = (size_t)cfg_size(root, "smtp_line_max");
+	c->smtp_text_line_max = (size_t)cfg_size(root, "smtp_text_line_max");
+	c->smtp_recipients_max = (int)cfg_int(root, "smtp_recipients_max");
+	c->smtp_bare_reject = strcmp(cfg_str(root, "smtp_bare_newline"),
+	    "reject") == 0;
+	c->relay_timeout = (int)cfg_seconds(root, "relay_timeout");
+	c->relay_connect_timeout = (int)cfg_seconds(root,
+	    "relay_connect_timeout");
+	if (l == NULL)
+		return;
+	if (l->nkid > LISTEN_MAX)
+		config_errors_add(e, "%s:%d: smtp_listen: %zu sockets, at most "
+		    "%d", l->file, l->line, l->nkid, LISTEN_MAX);
+	c->smtp = xcalloc(l->nkid, sizeof(*c->smtp));
+	for (i = 0; i < l->nkid; i++) {
+		g = l->kid[i];
+		s = &c->smtp[c->nsmtp++];
+		s->listen = xstrdup(cfg_str(g, "smtp_listen.listen") ?
+		    cfg_str(g, "smtp_listen.listen") : "");
+		s->next_hop = xstrdup(cfg_str(g, "smtp_listen.next_hop") ?
+		    cfg_str(g, "smtp_listen.next_hop") : "");
+		s->lmtp = strcmp(cfg_str(g, "smtp_listen.protocol"),
+		    "lmtp") == 0;
+		s->next_lmtp = strcmp(cfg_str(g,
+		    "smtp_listen.next_hop_protocol"), "lmtp") == 0;
+		if (check_spec(c, s->listen, "smtp_listen: listen", g->file,
+		    g->line, e) != 0 || check_spec(c, s->next_hop,
+		    "smtp_listen: next_hop", g->file, g->line, e) != 0)
+			continue;
+		if (strcmp(s->listen, s->next_hop) == 0)
+			config_errors_add(e, "%s:%d: smtp_listen: next_hop is "
+			    "the socket itself (a mail loop)", g->file,
+			    g->line);
+		for (k = 0; k < i; k++)
+			if (strcmp(c->smtp[k].listen, s->listen) == 0)
+				config_errors_add(e, "%s:%d: smtp_listen: %s "
+				    "is listed twice", g->file, g->line,
+				    s->listen);
+		for (k = 0; c->milter_listen[k] != NULL; k++)
+			if (strcmp(c->milter_listen[k], s->listen) == 0)
+				config_errors_add(e, "%s:%d: smtp_listen: %s "
+				    "is also in milter_listen", g->file,
+				    g->line, s->listen);
+	}
+}
+
 static struct config *
 build(const struct cnode *root, const char *path, struct config_errors *e)
 {
@@ -705,6 +786,7 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 	c->run_dir = xstrdup(cfg_str(root, "run_dir"));
 	c->milter_timeout = (int)cfg_seconds(root, "milter_timeout");
 	build_listen(c, root, path, e);
+	build_smtp(c, root, e);
 	c->user = xstrdup(cfg_str(root, "user"));
 	c->include_dir = xstrdup(cfg_str(root, "include_dir"));
 	c->filter_dir = xstrdup(cfg_str(root, "filter_dir"));
@@ -860,6 +942,12 @@ config_free(struct config *c)
 	free(c->spool_dir);
 	free(c->run_dir);
 	xfree_strv(&c->milter_listen);
+	for (i = 0; i < c->nsmtp; i++) {
+		free(c->smtp[i].listen);
+		free(c->smtp[i].next_hop);
+	}
+	free(c->smtp);
+	free(c->smtp_hostname);
 	free(c->user);
 	free(c->include_dir);
 	free(c->filter_dir);

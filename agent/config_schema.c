@@ -50,6 +50,23 @@ static const struct schema_key schema[] = {
 	{ "run_dir", S_STRING, "/run/sluice", NOLIM, NULL, 0 },
 	{ "milter_listen", S_STRINGS, NULL, NOLIM, NULL, 0 },
 	{ "milter_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
+	{ "smtp_listen", S_LIST, NULL, NOLIM, NULL, 0 },
+	{ "smtp_listen.listen", S_STRING, NULL, NOLIM, NULL, 1 },
+	{ "smtp_listen.next_hop", S_STRING, NULL, NOLIM, NULL, 1 },
+	{ "smtp_listen.protocol", S_STRING, "smtp", NOLIM, "smtp|lmtp", 0 },
+	{ "smtp_listen.next_hop_protocol", S_STRING, "smtp", NOLIM,
+	    "smtp|lmtp", 0 },
+	{ "smtp_hostname", S_STRING, NULL, NOLIM, NULL, 0 },
+	{ "smtp_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
+	{ "smtp_session_timeout", S_SECONDS, "3600", 1, 604800, NULL, 0 },
+	{ "smtp_connections", S_INT, "100", 1, 100000, NULL, 0 },
+	{ "smtp_line_max", S_SIZE, "1000", 512, 65536, NULL, 0 },
+	{ "smtp_text_line_max", S_SIZE, "64K", 1000, 16777216, NULL, 0 },
+	{ "smtp_recipients_max", S_INT, "1000", 1, 100000, NULL, 0 },
+	{ "smtp_bare_newline", S_STRING, "normalize", NOLIM,
+	    "normalize|reject", 0 },
+	{ "relay_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
+	{ "relay_connect_timeout", S_SECONDS, "30", 1, 3600, NULL, 0 },
 	{ "include_dir", S_STRING, "conf.d", NOLIM, NULL, 0 },
 	{ "filter_dir", S_STRING, LIBEXECDIR, NOLIM, NULL, 0 },
 	{ "debug", S_BOOL, "false", NOLIM, NULL, 0 },
@@ -274,7 +291,9 @@ check_value1(const struct schema_key *k, struct cnode *n,
 				    n->kid[i]->line, k->path, i + 1,
 				    cnode_type_name(n->kid[i]->type));
 			}
-		if (n->nkid == 0)
+		/* milter_listen = [] is how a content filter alone is
+		 * configured; elsewhere an empty list is a mistake */
+		if (n->nkid == 0 && strcmp(k->path, "milter_listen") != 0)
 			config_errors_add(errs, "%s:%d: %s: empty array",
 			    n->file, n->line, k->path);
 		return;

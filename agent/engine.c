@@ -272,6 +272,91 @@ engine_run(struct engine_msg *m)
 	    m->reply.status, m->reply.text);
 }
 
+/* looks_at_rcpt - whether a condition set has a recipient condition */
+static int
+looks_at_rcpt(const struct cond_set *cs)
+{
+	size_t	i;
+
+	for (i = 0; i < cs->n; i++)
+		if (cs->c[i].field == CF_RCPT)
+			return 1;
+	return 0;
+}
+
+/* engine_rcpt_classes - recipients grouped by the rules they select */
+size_t
+engine_rcpt_classes(const struct config *cfg, const struct envelope *env,
+    const char *workdir, size_t *cls)
+{
+	struct header_list	 hdr;
+	struct envelope		 one;
+	struct cond_input	 in;
+	struct tm		 tm;
+	unsigned long long	 size;
+	size_t			 i, j, k, n = 0, body_off, nbits;
+	char			*path, **sig, why[320];
+	time_t			 now = time(NULL);
+	int			 any = 0;
+
+	for (i = 0; i < env->nrcpt; i++)
+		cls[i] = 0;
+	for (i = 0; i < cfg->nrules; i++)
+		any |= looks_at_rcpt(&cfg->rules[i].when) ||
+		    looks_at_rcpt(&cfg->rules[i].unless);
+	for (i = 0; i < cfg->narules; i++)
+		any |= !match_list_empty(&cfg->arules[i].rcpt);
+	if (!any || env->nrcpt < 2)
+		return env->nrcpt > 0 ? 1 : 0;
+
+	memset(&hdr, 0, sizeof(hdr));
+	xasprintf(&path, "%s/message", workdir);
+	if (message_read_headers(path, &hdr, &body_off, &size, why,
+	    sizeof(why)) != 0) {
+		/* the engine run reports it; one class is then enough */
+		free(path);
+		header_list_free(&hdr);
+		return 1;
+	}
+	free(path);
+	localtime_r(&now, &tm);
+	nbits = cfg->nrules + cfg->narules;
+	sig = xcalloc(env->nrcpt, sizeof(*sig));
+	memset(&one, 0, sizeof(one));
+	one.sender = env->sender;
+	one.nrcpt = 1;
+	in.env = &one;
+	in.hdr = &hdr;
+	in.size = size;
+	in.tm = &tm;
+	for (i = 0; i < env->nrcpt; i++) {
+		sig[i] = xcalloc(1, nbits + 1);
+		one.rcpt = &env->rcpt[i];
+		for (k = 0; k < cfg->nrules; k++) {
+			const struct rule *r = &cfg->rules[k];
+
+			sig[i][k] = cond_set_eval(&r->when, &in, why,
+			    sizeof(why)) && !(r->unless.n > 0 &&
+			    cond_set_eval(&r->unless, &in, why, sizeof(why))) ?
+			    '1' : '0';
+		}
+		for (k = 0; k < cfg->narules; k++)
+			sig[i][cfg->nrules + k] = match_list_empty(
+			    &cfg->arules[k].rcpt) || match_list_match(
+			    &cfg->arules[k].rcpt, env->rcpt[i], NULL) ?
+			    '1' : '0';
+		for (j = 0; j < i; j++)
+			if (strcmp(sig[j], sig[i]) == 0)
+				break;
+		cls[i] = j < i ? cls[j] : n++;
+	}
+	for (i = 0; i < env->nrcpt; i++)
+		free(sig[i]);
+	free(sig);
+	header_list_free(&hdr);
+	return n;
+}
+
 /* engine_write_message - the message as it now is */
 int
 engine_write_message(struct engine_msg *m, int fd, int crlf)

@@ -113,6 +113,15 @@ int	engine_msg_init(struct engine_msg *m, struct config *cfg,
 	    size_t whylen);
 /* engine_run - address rules, then filter rules; sets verdict and reply */
 void	engine_run(struct engine_msg *m);
+/*
+ * engine_rcpt_classes - for per-recipient answers (LMTP): group the
+ * recipients of env by the rules and address rules that would select
+ * each of them if it were the only recipient of the message in
+ * workdir.  cls[i] gets recipient i's group (0, 1, ...); returns the
+ * number of groups: 1 when no rule looks at recipients.
+ */
+size_t	engine_rcpt_classes(const struct config *cfg,
+	    const struct envelope *env, const char *workdir, size_t *cls);
 /* engine_write_message - the current message to fd, with CRLF line
  * endings when crlf is set; 0 or -1 with errno */
 int	engine_write_message(struct engine_msg *m, int fd, int crlf);

@@ -70,7 +70,8 @@ struct child {
 
 static struct config	*cfg;
 static struct listener	*ls;
-static size_t		 nls;
+static size_t		 nls;		/* milter sockets: ls[0..nls) */
+static size_t		 nall;		/* then SMTP: ls[nls..nall) */
 static int		 ctl[2] = { -1, -1 };
 static int		 sfd = -1, pidfd = -1;
 static char		*pidpath;
@@ -151,7 +152,7 @@ child_start(struct child *c)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (c == &launcher) {
-		for (i = 0; i < nls; i++)
+		for (i = 0; i < nall; i++)
 			close(ls[i].fd);
 		close(ctl[0]);
 		if (privsep_drop(cfg->user, cfg->uid, cfg->gid, why,
@@ -160,7 +161,7 @@ child_start(struct child *c)
 		launcher_main(ctl[1]);
 	}
 	close(ctl[1]);
-	agent_main(cfg, ls, nls, ctl[0]);
+	agent_main(cfg, ls, nls, ls + nls, nall - nls, ctl[0]);
 }
 
 /* describe - "exited with status 1", "killed by signal 9 (Killed)" */
@@ -246,6 +247,20 @@ same_strv(char **a, char **b)
 	return *a == NULL && *b == NULL;
 }
 
+/* same_smtp - the same content-filter sockets, in the same order */
+static int
+same_smtp(const struct config *a, const struct config *b)
+{
+	size_t	i;
+
+	if (a->nsmtp != b->nsmtp)
+		return 0;
+	for (i = 0; i < a->nsmtp; i++)
+		if (strcmp(a->smtp[i].listen, b->smtp[i].listen) != 0)
+			return 0;
+	return 1;
+}
+
 /* reload - a new agent with the new config, the old one drains */
 static void
 reload(const char *conf, char *const *ov)
@@ -272,10 +287,11 @@ reload(const char *conf, char *const *ov)
 	if (strcmp(n->run_dir, cfg->run_dir) != 0 ||
 	    strcmp(n->spool_dir, cfg->spool_dir) != 0 ||
 	    n->uid != cfg->uid || n->gid != cfg->gid ||
-	    !same_strv(n->milter_listen, cfg->milter_listen)) {
-		log_warnx("master: run_dir, spool_dir, user and milter_listen "
-		    "change only with a restart; the running configuration "
-		    "stays");
+	    !same_strv(n->milter_listen, cfg->milter_listen) ||
+	    !same_smtp(n, cfg)) {
+		log_warnx("master: run_dir, spool_dir, user, milter_listen and "
+		    "the smtp_listen sockets change only with a restart; the "
+		    "running configuration stays");
 		config_unref(&n);
 		return;
 	}
@@ -350,7 +366,7 @@ stop(void)
 		(void)kill(-launcher.pid, SIGKILL);
 	while (waitpid(-1, NULL, 0) > 0)
 		;
-	for (i = 0; i < nls; i++)
+	for (i = 0; i < nall; i++)
 		listen_close(&ls[i], 1);
 	(void)spool_clean(cfg->spool_dir);
 	(void)unlink(pidpath);
@@ -385,12 +401,21 @@ master_main(const char *conf, char *const *ov, struct config *c,
 		    "earlier run", n, n == 1 ? "y" : "ies");
 	for (nls = 0; cfg->milter_listen[nls] != NULL; nls++)
 		;
-	ls = xcalloc(nls, sizeof(*ls));
+	nall = nls + cfg->nsmtp;
+	ls = xcalloc(nall, sizeof(*ls));
 	for (i = 0; i < nls; i++) {
 		if (listen_open(cfg->milter_listen[i], cfg->run_dir, SOMAXCONN,
 		    &ls[i], why, sizeof(why)) != 0)
 			fatalx("milter_listen: %s", why);
 		log_info("master: milter listening on %s", ls[i].spec);
+	}
+	for (i = nls; i < nall; i++) {
+		if (listen_open(cfg->smtp[i - nls].listen, cfg->run_dir,
+		    SOMAXCONN, &ls[i], why, sizeof(why)) != 0)
+			fatalx("smtp_listen: %s", why);
+		log_info("master: %s listening on %s, next hop %s",
+		    cfg->smtp[i - nls].lmtp ? "LMTP" : "SMTP", ls[i].spec,
+		    cfg->smtp[i - nls].next_hop);
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0)
 		fatal("socketpair");

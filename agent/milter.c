@@ -79,7 +79,6 @@ struct mconn {
 };
 
 static pthread_mutex_t	sess_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	sess_cond = PTHREAD_COND_INITIALIZER;
 static int		sessions;
 
 /* needed_actions - the modifications this config may ask of the MTA */
@@ -655,8 +654,7 @@ mlfi_close(SMFICTX *ctx)
 	free(c);
 	smfi_setpriv(ctx, NULL);
 	pthread_mutex_lock(&sess_lock);
-	if (--sessions == 0)
-		pthread_cond_broadcast(&sess_cond);
+	sessions--;
 	pthread_mutex_unlock(&sess_lock);
 	return SMFIS_CONTINUE;
 }
@@ -733,63 +731,21 @@ fail:
 	return -1;
 }
 
-/*
- * drainer - on SIGUSR1: take no new connections, let the open ones
- * finish (libmilter, once told to stop, would leave them hanging), then
- * end the process
- */
-static void *
-drainer(void *arg)
+/* milter_sessions - MTA connections still open */
+int
+milter_sessions(void)
 {
-	struct timespec	 ts;
-	sigset_t	 set;
-	int		 sig, drain_s = *(int *)arg;
+	int	n;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	while (sigwait(&set, &sig) != 0)
-		;
-	milter_mux_quiesce();
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += drain_s;
 	pthread_mutex_lock(&sess_lock);
-	if (sessions > 0)
-		log_info("milter: letting %d connection%s finish (at most "
-		    "%d s)", sessions, sessions == 1 ? "" : "s", drain_s);
-	while (sessions > 0)
-		if (pthread_cond_timedwait(&sess_cond, &sess_lock, &ts) ==
-		    ETIMEDOUT) {
-			log_warnx("milter: %d connection%s still open after "
-			    "%d s; closing", sessions, sessions == 1 ? "" :
-			    "s", drain_s);
-			break;
-		}
+	n = sessions;
 	pthread_mutex_unlock(&sess_lock);
-	/*
-	 * Nothing is left to do.  smfi_stop() would wait for libmilter's
-	 * listener, which holds its lock through a 5 s poll, so end here.
-	 */
-	exit(0);
+	return n;
 }
 
-/* milter_run - serve until told to stop */
+/* milter_run - serve until the process ends */
 int
-milter_run(int drain_s)
+milter_run(void)
 {
-	static int	ds;
-	pthread_t	t;
-	sigset_t	set;
-	int		rc;
-
-	/* blocked here, so in every thread libmilter makes: only the
-	 * drainer takes it */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	ds = drain_s;
-	if (pthread_create(&t, NULL, drainer, &ds) != 0)
-		fatalx("milter: cannot start a thread");
-	pthread_detach(t);
-	rc = smfi_main();
-	return rc == MI_SUCCESS ? 0 : 1;
+	return smfi_main() == MI_SUCCESS ? 0 : 1;
 }

@@ -16,10 +16,11 @@
  */
 int	milter_setup(struct config *cfg, const struct listener *ls, size_t n,
 	    char *why, size_t whylen);
-/* milter_run - serve until SIGUSR1, then let running sessions finish
- * (at most drain_s seconds) and return the process's exit status.
- * SIGTERM (libmilter's own) stops at once. */
-int	milter_run(int drain_s);
+/* milter_run - serve through libmilter; returns the exit status when
+ * libmilter stops (SIGTERM, its own, stops at once) */
+int	milter_run(void);
+/* milter_sessions - MTA connections still open */
+int	milter_sessions(void);
 void	milter_mux_quiesce(void);
 /* milter_mux_install - see milter_mux.c */
 int	milter_mux_install(int fd, const struct listener *ls, size_t n,

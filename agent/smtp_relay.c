@@ -1,0 +1,559 @@
+/*
+ * NAME
+ *	smtp_relay.c - the SMTP/LMTP client that hands filtered mail on
+ *
+ * DESCRIPTION
+ *	relay_open() connects to the next hop (inet or unix socket), reads
+ *	its greeting and says EHLO (LHLO for LMTP), noting PIPELINING,
+ *	SIZE, 8BITMIME, SMTPUTF8 and XFORWARD.  relay_send() runs one
+ *	transaction: XFORWARD with the original client's facts, MAIL,
+ *	every RCPT, DATA (pipelined when the next hop offers it), the
+ *	content with CR LF line ends and exact dot-stuffing (smtp_stuff),
+ *	and the reply to the final dot: one for SMTP, one per accepted
+ *	recipient for LMTP.  Every recipient ends with a result of its own.
+ *
+ *	The caller (smtp_server.c) answers its client only after this, so
+ *	the message is either with the next hop or still with the upstream
+ *	MTA; sluice never holds it alone.
+ *
+ * SECURITY
+ *	Runs in the agent as the sluice user.  The next hop's replies are
+ *	parsed by smtp_resp_line(), which keeps only printable bytes of
+ *	their text.  Envelope values were checked before; a value with a
+ *	control character is refused here once more rather than sent.
+ *
+ * ERRORS
+ *	A connection failure, a timeout (relay_timeout per reply) or a
+ *	malformed reply returns -1 with why; the caller tempfails.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "header.h"
+#include "listen.h"
+#include "smtp_relay.h"
+#include "spool.h"
+#include "xmalloc.h"
+
+#define RELAY_LINE_MAX	4096
+#define CHUNK		32768
+
+/* relay_init - an unconnected relay */
+void
+relay_init(struct relay *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+/* wait_fd - poll fd for events within timeout_s; 0, or -1 with errno */
+static int
+wait_fd(int fd, short events, int timeout_s)
+{
+	struct pollfd	pfd;
+	int		n;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	do
+		n = poll(&pfd, 1, timeout_s * 1000);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		errno = ETIMEDOUT;
+	return n > 0 ? 0 : -1;
+}
+
+/* flush - write the output buffer; 0, or -1 with why */
+static int
+flush(struct relay *r, char *why, size_t whylen)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (off < r->out.len) {
+		n = send(r->fd, r->out.data + off, r->out.len - off,
+		    MSG_NOSIGNAL);
+		if (n < 0 && errno == EAGAIN &&
+		    wait_fd(r->fd, POLLOUT, r->timeout_s) == 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(why, whylen, "writing to the next hop: %s",
+			    n < 0 ? strerror(errno) : "connection closed");
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	buf_reset(&r->out);
+	return 0;
+}
+
+/* read_resp - one whole reply of the next hop */
+static int
+read_resp(struct relay *r, struct smtp_resp *resp, char *why, size_t whylen)
+{
+	size_t	used;
+	ssize_t	n;
+
+	smtp_resp_init(resp);
+	for (;;) {
+		while (r->off < r->len) {
+			if (!smtp_line_feed(&r->line, r->in + r->off,
+			    r->len - r->off, &used)) {
+				r->off += used;
+				break;
+			}
+			r->off += used;
+			if (smtp_resp_line(resp, r->line.buf, r->line.len)) {
+				if (resp->bad) {
+					snprintf(why, whylen, "the next hop "
+					    "sent a malformed reply");
+					return -1;
+				}
+				return 0;
+			}
+		}
+		r->off = r->len = 0;
+		if (wait_fd(r->fd, POLLIN, r->timeout_s) != 0) {
+			snprintf(why, whylen, "no reply from the next hop "
+			    "within %d s", r->timeout_s);
+			return -1;
+		}
+		n = recv(r->fd, r->in, sizeof(r->in), 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			snprintf(why, whylen, "the next hop %s",
+			    n < 0 ? strerror(errno) : "closed the connection");
+			return -1;
+		}
+		r->len = (size_t)n;
+	}
+}
+
+/* ehlo_keywords - note the extensions of an EHLO/LHLO reply */
+static void
+ehlo_keywords(struct relay *r, const struct smtp_resp *resp)
+{
+	static const char *const xnames[XF_COUNT] = {
+		"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"
+	};
+	const char	*p = resp->text, *e, *w;
+	size_t		 len, k;
+
+	r->ext = 0;
+	r->xfwd_attrs = 0;
+	/* the first line is the greeting name; keywords follow */
+	while ((p = strchr(p, '\n')) != NULL) {
+		p++;
+		e = strchr(p, '\n');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (len >= 10 && strncasecmp(p, "PIPELINING", 10) == 0)
+			r->ext |= RX_PIPELINING;
+		else if (len >= 4 && strncasecmp(p, "SIZE", 4) == 0)
+			r->ext |= RX_SIZE;
+		else if (len >= 8 && strncasecmp(p, "8BITMIME", 8) == 0)
+			r->ext |= RX_8BITMIME;
+		else if (len >= 8 && strncasecmp(p, "SMTPUTF8", 8) == 0)
+			r->ext |= RX_SMTPUTF8;
+		else if (len >= 8 && strncasecmp(p, "XFORWARD", 8) == 0) {
+			r->ext |= RX_XFORWARD;
+			for (w = p + 8; w < p + len;) {
+				while (w < p + len && *w == ' ')
+					w++;
+				for (k = 0; k < XF_COUNT; k++)
+					if (strncasecmp(w, xnames[k],
+					    strlen(xnames[k])) == 0 &&
+					    (w + strlen(xnames[k]) == p + len ||
+					    w[strlen(xnames[k])] == ' '))
+						r->xfwd_attrs |= 1u << k;
+				while (w < p + len && *w != ' ')
+					w++;
+			}
+		}
+	}
+}
+
+/* relay_open - connect, greeting, EHLO or LHLO */
+int
+relay_open(struct relay *r, const char *spec, const char *run_dir, int lmtp,
+    const char *helo, int connect_timeout, int timeout, char *why,
+    size_t whylen)
+{
+	struct listener		l;
+	struct smtp_resp	resp;
+	socklen_t		elen = sizeof(int);
+	char			w[300];
+	int			err = 0;
+
+	relay_init(r);
+	r->lmtp = lmtp;
+	r->timeout_s = timeout;
+	if (listen_parse(spec, run_dir, &l, w, sizeof(w)) != 0) {
+		snprintf(why, whylen, "next hop %s: %s", spec, w);
+		return -1;
+	}
+	r->fd = socket(l.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (r->fd < 0) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		listen_close(&l, 0);
+		return -1;
+	}
+	if (connect(r->fd, (struct sockaddr *)&l.ss, l.sslen) != 0 &&
+	    (errno != EINPROGRESS ||
+	    wait_fd(r->fd, POLLOUT, connect_timeout) != 0 ||
+	    getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 ||
+	    err != 0)) {
+		snprintf(why, whylen, "cannot connect to the next hop %s: %s",
+		    spec, strerror(err != 0 ? err : errno));
+		listen_close(&l, 0);
+		relay_close(r, 0);
+		return -1;
+	}
+	(void)listen_tune(r->fd, l.family);
+	listen_close(&l, 0);
+	smtp_line_init(&r->line, RELAY_LINE_MAX);
+	buf_init(&r->out, 0);
+	if (read_resp(r, &resp, why, whylen) != 0)
+		goto fail;
+	if (resp.code != 220) {
+		snprintf(why, whylen, "the next hop %s greeted with %d %s",
+		    spec, resp.code, resp.text);
+		goto fail;
+	}
+	buf_appendf(&r->out, "%s %s\r\n", lmtp ? "LHLO" : "EHLO", helo);
+	if (flush(r, why, whylen) != 0 || read_resp(r, &resp, why,
+	    whylen) != 0)
+		goto fail;
+	if (resp.code != 250) {
+		snprintf(why, whylen, "the next hop %s answered %s with %d "
+		    "%s", spec, lmtp ? "LHLO" : "EHLO", resp.code, resp.text);
+		goto fail;
+	}
+	ehlo_keywords(r, &resp);
+	return 0;
+fail:
+	relay_close(r, 0);
+	return -1;
+}
+
+/* relay_close - end the session */
+void
+relay_close(struct relay *r, int quit)
+{
+	struct smtp_resp	resp;
+	char			why[200];
+
+	if (r->fd >= 0 && quit) {
+		buf_reset(&r->out);
+		buf_appendf(&r->out, "QUIT\r\n");
+		if (flush(r, why, sizeof(why)) == 0)
+			(void)read_resp(r, &resp, why, sizeof(why));
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	if (r->line.buf != NULL)
+		smtp_line_free(&r->line);
+	buf_free(&r->out);
+	r->off = r->len = 0;
+}
+
+/* xtext - append v as RFC 3461 xtext */
+static void
+xtext(struct buf *b, const char *v)
+{
+	const unsigned char	*p = (const unsigned char *)v;
+
+	for (; *p != '\0'; p++)
+		if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
+			buf_appendf(b, "+%02X", *p);
+		else
+			buf_appendc(b, (char)*p);
+}
+
+/* add_xforward - XFORWARD commands with what the next hop takes;
+ * returns how many were written */
+static int
+add_xforward(struct relay *r, char *const *xfwd)
+{
+	static const char *const names[XF_COUNT] = {
+		"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"
+	};
+	struct buf	one;
+	size_t		k;
+	int		n = 0;
+
+	if (!(r->ext & RX_XFORWARD) || xfwd == NULL)
+		return 0;
+	buf_init(&one, 0);
+	for (k = 0; k < XF_COUNT; k++) {
+		if (!(r->xfwd_attrs & (1u << k)) || xfwd[k] == NULL)
+			continue;
+		buf_reset(&one);
+		buf_appendf(&one, " %s=", names[k]);
+		if (xfwd[k][0] == '\0')
+			buf_appendf(&one, "[UNAVAILABLE]");
+		else
+			xtext(&one, xfwd[k]);
+		/* a command line stays under 512 bytes */
+		if (n > 0 && r->out.len + one.len + 2 < 500 &&
+		    r->out.len >= 2) {
+			r->out.len -= 2;	/* the last line's CR LF */
+		} else {
+			buf_appendf(&r->out, "XFORWARD");
+			n++;
+		}
+		buf_append(&r->out, one.data, one.len);
+		buf_appendf(&r->out, "\r\n");
+	}
+	buf_free(&one);
+	return n;
+}
+
+/* clean_value - no control characters in a value we send */
+static int
+clean_value(const char *v)
+{
+	for (; *v != '\0'; v++)
+		if ((unsigned char)*v < 32 || *v == 127)
+			return 0;
+	return 1;
+}
+
+/* send_content - the message, CR LF and dot-stuffed, then "." */
+static int
+send_content(struct relay *r, const struct relay_job *job, char *why,
+    size_t whylen)
+{
+	struct smtp_stuff	 st;
+	char			*h, chunk[CHUNK], *o;
+	size_t			 hlen, i, n;
+	ssize_t			 got;
+	int			 in, rc = -1;
+
+	smtp_stuff_init(&st);
+	o = xmalloc(2 * CHUNK + 8);
+	h = header_serialize(job->hdr, &hlen);
+	for (i = 0; i < hlen; i += n) {
+		n = hlen - i > CHUNK ? CHUNK : hlen - i;
+		buf_append(&r->out, o, smtp_stuff_feed(&st, h + i, n, o));
+	}
+	free(h);
+	buf_append(&r->out, o, smtp_stuff_feed(&st, "\n", 1, o));
+	if ((in = spool_open_regular(job->msgfile)) < 0 ||
+	    lseek(in, (off_t)job->body_off, SEEK_SET) < 0) {
+		snprintf(why, whylen, "%s: %s", job->msgfile, strerror(errno));
+		if (in >= 0)
+			close(in);
+		free(o);
+		return -2;
+	}
+	for (;;) {
+		if (r->out.len >= CHUNK && flush(r, why, whylen) != 0)
+			goto out;
+		got = read(in, chunk, sizeof(chunk));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(why, whylen, "%s: %s", job->msgfile,
+			    strerror(errno));
+			rc = -2;
+			goto out;
+		}
+		if (got == 0)
+			break;
+		buf_append(&r->out, o, smtp_stuff_feed(&st, chunk,
+		    (size_t)got, o));
+	}
+	buf_append(&r->out, o, smtp_stuff_end(&st, o));
+	rc = flush(r, why, whylen);
+out:
+	close(in);
+	free(o);
+	return rc;
+}
+
+/* set_all - the same result for every recipient still without one */
+static void
+set_all(struct relay_job *job, const struct smtp_resp *resp, int only_ok)
+{
+	size_t	i;
+
+	for (i = 0; i < job->nrcpt; i++)
+		if (!only_ok || job->res[i].code / 100 == 2)
+			job->res[i] = *resp;
+}
+
+/* relay_send - one transaction with per-recipient results */
+int
+relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
+{
+	struct smtp_resp	 resp, mail, data;
+	size_t			 i, ok = 0;
+	int			 nx, k, pipe = (r->ext & RX_PIPELINING) != 0;
+	int			 refused = 0;
+
+	if (!clean_value(job->sender)) {
+		snprintf(why, whylen, "sender has a control character");
+		return -1;
+	}
+	for (i = 0; i < job->nrcpt; i++)
+		if (!clean_value(job->rcpt[i])) {
+			snprintf(why, whylen, "recipient has a control "
+			    "character");
+			return -1;
+		}
+	if (job->smtputf8 && !(r->ext & RX_SMTPUTF8)) {
+		smtp_resp_init(&resp);
+		resp.code = 553;
+		snprintf(resp.text, sizeof(resp.text), "5.6.7 The next hop "
+		    "does not support SMTPUTF8");
+		set_all(job, &resp, 0);
+		return 0;
+	}
+	buf_reset(&r->out);
+	nx = add_xforward(r, job->xfwd);
+	if (nx > 0 && !pipe) {
+		/* without PIPELINING: each XFORWARD line on its own */
+		struct buf	all = r->out;
+		size_t		start = 0, e;
+
+		buf_init(&r->out, 0);
+		for (k = 0; k < nx; k++) {
+			for (e = start; e + 1 < all.len &&
+			    !(all.data[e] == '\r' && all.data[e + 1] == '\n');
+			    e++)
+				;
+			buf_append(&r->out, all.data + start, e + 2 - start);
+			start = e + 2;
+			if (flush(r, why, whylen) != 0 ||
+			    read_resp(r, &resp, why, whylen) != 0) {
+				buf_free(&all);
+				return -1;
+			}
+			if (resp.code / 100 != 2) {
+				buf_free(&all);
+				snprintf(why, whylen, "the next hop refused "
+				    "XFORWARD: %d %s", resp.code, resp.text);
+				return -1;
+			}
+		}
+		buf_free(&all);
+		nx = 0;
+	}
+	buf_appendf(&r->out, "MAIL FROM:<%s>", job->sender);
+	if (r->ext & RX_SIZE)
+		buf_appendf(&r->out, " SIZE=%llu", job->size);
+	if (job->body8 && (r->ext & RX_8BITMIME))
+		buf_appendf(&r->out, " BODY=8BITMIME");
+	if (job->smtputf8)
+		buf_appendf(&r->out, " SMTPUTF8");
+	buf_appendf(&r->out, "\r\n");
+	if (!pipe && (flush(r, why, whylen) != 0 ||
+	    read_resp(r, &mail, why, whylen) != 0))
+		return -1;
+	for (i = 0; i < job->nrcpt; i++) {
+		buf_appendf(&r->out, "RCPT TO:<%s>\r\n", job->rcpt[i]);
+		if (!pipe && (flush(r, why, whylen) != 0 ||
+		    read_resp(r, &job->res[i], why, whylen) != 0))
+			return -1;
+	}
+	if (pipe) {
+		buf_appendf(&r->out, "DATA\r\n");
+		if (flush(r, why, whylen) != 0)
+			return -1;
+		for (k = 0; k < nx; k++) {
+			if (read_resp(r, &resp, why, whylen) != 0)
+				return -1;
+			if (resp.code / 100 != 2) {
+				snprintf(why, whylen, "the next hop refused "
+				    "XFORWARD: %d %s", resp.code, resp.text);
+				return -1;
+			}
+		}
+		if (read_resp(r, &mail, why, whylen) != 0)
+			return -1;
+		for (i = 0; i < job->nrcpt; i++)
+			if (read_resp(r, &job->res[i], why, whylen) != 0)
+				return -1;
+	}
+	if (mail.code / 100 != 2)
+		set_all(job, &mail, 0);
+	for (i = 0; i < job->nrcpt; i++) {
+		if (job->res[i].code / 100 == 2)
+			ok++;
+		else
+			refused = 1;
+	}
+	if (job->all_or_nothing && refused && ok > 0) {
+		/* deliver to none: the one answer upstream is the refusal */
+		for (i = 0; i < job->nrcpt && job->res[i].code / 100 == 2; i++)
+			;
+		resp = job->res[i];
+		for (i = 0; i < job->nrcpt; i++)
+			if (job->res[i].code / 100 == 4)
+				resp = job->res[i];
+		set_all(job, &resp, 1);
+		ok = 0;
+	}
+	if (pipe) {
+		if (read_resp(r, &data, why, whylen) != 0)
+			return -1;
+	} else if (ok > 0) {
+		buf_appendf(&r->out, "DATA\r\n");
+		if (flush(r, why, whylen) != 0 ||
+		    read_resp(r, &data, why, whylen) != 0)
+			return -1;
+	} else
+		data.code = 0;
+	if (ok == 0) {
+		if (data.code == 354) {
+			/* the only safe way out of DATA without a message */
+			relay_close(r, 0);
+			return 0;
+		}
+		buf_appendf(&r->out, "RSET\r\n");
+		if (flush(r, why, whylen) != 0 ||
+		    read_resp(r, &resp, why, whylen) != 0)
+			relay_close(r, 0);
+		return 0;
+	}
+	if (data.code != 354) {
+		set_all(job, &data, 1);
+		return 0;
+	}
+	switch (send_content(r, job, why, whylen)) {
+	case 0:
+		break;
+	case -2:
+		/* our own file failed: close so nothing half is delivered */
+		relay_close(r, 0);
+		return -1;
+	default:
+		return -1;
+	}
+	if (!r->lmtp) {
+		if (read_resp(r, &data, why, whylen) != 0)
+			return -1;
+		set_all(job, &data, 1);
+		return 0;
+	}
+	for (i = 0; i < job->nrcpt; i++) {
+		if (job->res[i].code / 100 != 2)
+			continue;
+		if (read_resp(r, &job->res[i], why, whylen) != 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * smtp_relay.h - the SMTP/LMTP client that hands filtered mail on
+ */
+#ifndef SLUICE_SMTP_RELAY_H
+#define SLUICE_SMTP_RELAY_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "smtp_proto.h"
+
+struct header_list;
+
+/* what the next hop said it can do (EHLO/LHLO keywords) */
+#define RX_PIPELINING	0x01
+#define RX_SIZE		0x02
+#define RX_8BITMIME	0x04
+#define RX_SMTPUTF8	0x08
+#define RX_XFORWARD	0x10
+
+struct relay {
+	int			 fd;		/* -1: not connected */
+	int			 lmtp;
+	int			 timeout_s;	/* each reply */
+	unsigned		 ext;
+	unsigned		 xfwd_attrs;	/* 1 << enum xfwd_attr */
+	struct smtp_line	 line;
+	char			 in[8192];
+	size_t			 off, len;
+	struct buf		 out;
+};
+
+/* one transaction: the envelope and content to send, results back */
+struct relay_job {
+	const char		*sender;	/* without brackets */
+	char *const		*rcpt;
+	size_t			 nrcpt;
+	char *const		*xfwd;		/* XF_COUNT values (NULL or ""
+						   = unavailable), or NULL */
+	int			 body8;		/* BODY=8BITMIME */
+	int			 smtputf8;
+	unsigned long long	 size;
+	const struct header_list *hdr;
+	const char		*msgfile;
+	size_t			 body_off;
+	/* SMTP upstream: one answer for all recipients, so when the next
+	 * hop refuses any recipient nothing is delivered to the others */
+	int			 all_or_nothing;
+	struct smtp_resp	*res;		/* nrcpt results, filled in */
+};
+
+void	relay_init(struct relay *);
+/*
+ * relay_open - connect to spec (a socket spec as in smtp_listen), read
+ * the greeting, EHLO (LHLO for LMTP) with helo.  0, or -1 with why.
+ */
+int	relay_open(struct relay *, const char *spec, const char *run_dir,
+	    int lmtp, const char *helo, int connect_timeout, int timeout,
+	    char *why, size_t whylen);
+/*
+ * relay_send - one transaction.  0 when every recipient has its result
+ * in job->res (2xx, 4xx or 5xx, possibly the next hop's refusal of the
+ * sender); -1 with why when the connection failed on the way: nothing
+ * is known, the caller answers tempfail and the relay is closed.
+ */
+int	relay_send(struct relay *, struct relay_job *, char *why,
+	    size_t whylen);
+/* relay_close - QUIT when asked and the connection is healthy, close */
+void	relay_close(struct relay *, int quit);
+
+#endif
