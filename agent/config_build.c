@@ -711,6 +711,7 @@ build_smtp(struct config *c, const struct cnode *root,
 {
 	const struct cnode	*l = cnode_get(root, "smtp_listen"), *g;
 	struct smtp_listen	*s;
+	char			 where[300];
 	size_t			 i, k;
 
 	c->smtp_hostname = xstrdup(cfg_str(root, "smtp_hostname") != NULL ?
@@ -718,7 +719,7 @@ build_smtp(struct config *c, const struct cnode *root,
 	if (strlen(c->smtp_hostname) == 0 ||
 	    strcspn(c->smtp_hostname, " \t\r\n") != strlen(c->smtp_hostname))
 		config_errors_add(e, "%s: smtp_hostname must be one word",
-		    c->path);
+		    cfg_where(root, "smtp_hostname", where, sizeof(where)));
 	c->smtp_timeout = (int)cfg_seconds(root, "smtp_timeout");
 	c->smtp_session_timeout = (int)cfg_seconds(root,
 	    "smtp_session_timeout");
@@ -748,6 +749,9 @@ build_smtp(struct config *c, const struct cnode *root,
 		    "lmtp") == 0;
 		s->next_lmtp = strcmp(cfg_str(g,
 		    "smtp_listen.next_hop_protocol"), "lmtp") == 0;
+		/* a missing key was reported by the schema */
+		if (*s->listen == '\0' || *s->next_hop == '\0')
+			continue;
 		if (check_spec(c, s->listen, "smtp_listen: listen", g->file,
 		    g->line, e) != 0 || check_spec(c, s->next_hop,
 		    "smtp_listen: next_hop", g->file, g->line, e) != 0)

@@ -102,6 +102,7 @@ static void t_ranges(void **s) { (void)s; golden("ranges"); }
 static void t_semantic(void **s) { (void)s; golden("semantic"); }
 static void t_syntax(void **s) { (void)s; golden("syntax"); }
 static void t_daemon(void **s) { (void)s; golden("daemon"); }
+static void t_smtp(void **s) { (void)s; golden("smtp"); }
 static void t_required(void **s) { (void)s; golden("required"); }
 static void t_frag(void **s) { (void)s; golden("frag"); }
 
@@ -361,6 +362,7 @@ main(void)
 		cmocka_unit_test(t_semantic),
 		cmocka_unit_test(t_syntax),
 		cmocka_unit_test(t_daemon),
+		cmocka_unit_test(t_smtp),
 		cmocka_unit_test(t_required),
 		cmocka_unit_test(t_frag),
 		cmocka_unit_test(t_defaults),

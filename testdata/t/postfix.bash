@@ -16,6 +16,7 @@
 #	pf_wait_idle 30 && sink_files
 #
 # pf_milter SPEC (re)points smtpd_milters at one milter, "" at none.
+# pf_content_filter PROTO DEST sets up an after-queue content filter.
 # Variables it sets: PF_DIR (absolute), PF_CONF (the config_directory,
 # $PF_DIR/etc), PF_PORT, PF_SINK_PORT (exported), PF_SINK_PID.
 # Variables it reads: PF_MILTER (at pf_init), SINK_DUMP=1 (at sink_start:
@@ -175,6 +176,42 @@ pf_conf() {	# key=value...
 pf_milter() {	# spec
 	pf_conf "smtpd_milters = $1" milter_default_action=tempfail \
 	    milter_protocol=6 "non_smtpd_milters ="
+}
+
+# pf_content_filter - FILTER_README's advanced after-queue setup: smtpd
+# hands every message to the "scan" transport (SMTP) or "lscan" (LMTP),
+# which delivers it to DEST (e.g. [127.0.0.1]:10025, or unix:/path for
+# LMTP) with XFORWARD; the filter sends it back to a second smtpd on
+# 127.0.0.1:$PF_REINJECT_PORT (exported), which has no content_filter and
+# no milters and relays to the sink.  PROTO is smtp or lmtp.  Call once,
+# after pf_init and before pf_start.
+pf_content_filter() {	# proto dest
+	local proto=${1:?} dest=${2:?} tr=scan
+	[ -n "$PF_CONF" ] || { echo "pf_content_filter: no pf_init" >&2;
+	    return 1; }
+	[ "$proto" = lmtp ] && tr=lscan
+	PF_REINJECT_PORT=$(free_port) || return 1
+	export PF_REINJECT_PORT
+	cat >>"$PF_CONF/master.cf" <<-EOF
+	scan      unix  - - n - 10 smtp
+	  -o smtp_send_xforward_command=yes
+	  -o disable_mime_output_conversion=yes
+	  -o smtp_generic_maps=
+	lscan     unix  - - n - 10 lmtp
+	  -o lmtp_send_xforward_command=yes
+	  -o disable_mime_output_conversion=yes
+	127.0.0.1:$PF_REINJECT_PORT inet n - n - 10 smtpd
+	  -o content_filter=
+	  -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters
+	  -o smtpd_helo_restrictions=
+	  -o smtpd_client_restrictions=
+	  -o smtpd_sender_restrictions=
+	  -o smtpd_relay_restrictions=permit_mynetworks,reject
+	  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+	  -o mynetworks=127.0.0.0/8
+	  -o smtpd_authorized_xforward_hosts=127.0.0.0/8
+	EOF
+	pf_conf "content_filter = $tr:$dest"
 }
 
 # pf_alive - is pid a running (not zombie) process
