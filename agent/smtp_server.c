@@ -84,7 +84,8 @@ struct sess {
 	size_t			 idx;		/* smtp_listen entry */
 	struct config		*cfg;		/* a reference */
 	const struct smtp_listen *lc;
-	char			 peer[64];	/* the connecting address */
+	char			 peer[64];	/* the connecting address, or
+						   "unix" */
 	char			*helo;
 	int			 esmtp;
 	char			*xfwd[XF_COUNT];
@@ -662,8 +663,10 @@ run_group(struct sess *s, const char *workdir, const size_t *ids, size_t n,
 	for (i = 0; i < n; i++)
 		envelope_add_rcpt(&env, s->rcpt[ids[i]]);
 	env.queue_id = xstrdup(qid);
-	env.client_addr = xstrdup(s->xfwd[XF_ADDR] != NULL ?
-	    s->xfwd[XF_ADDR] : s->peer);
+	if (s->xfwd[XF_ADDR] != NULL)
+		env.client_addr = xstrdup(s->xfwd[XF_ADDR]);
+	else if (strcmp(s->peer, "unix") != 0)
+		env.client_addr = xstrdup(s->peer);
 	if (s->xfwd[XF_NAME] != NULL)
 		env.client_name = xstrdup(s->xfwd[XF_NAME]);
 	env.helo = xstrdup(s->xfwd[XF_HELO] != NULL ? s->xfwd[XF_HELO] :
@@ -1085,7 +1088,7 @@ peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
 	else if (ss->ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &in6->sin6_addr, buf, (socklen_t)len);
 	else
-		snprintf(buf, len, "127.0.0.1");	/* a unix socket */
+		snprintf(buf, len, "unix");	/* a unix socket: no address */
 }
 
 /* turn_away - answer a connection we cannot serve, and close it */
