@@ -157,8 +157,9 @@ smtp_utf8_valid(const char *buf, size_t len)
 static int
 is_atext(unsigned char c)
 {
-	return isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL ||
-	    (c >= 0x80 && c != 0);
+	/* c != 0: strchr() would find the terminator */
+	return isalnum(c) || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) !=
+	    NULL) || c >= 0x80;
 }
 
 /* parse_domain - a Domain or address literal at buf[*i]; 0 or -1 */
@@ -510,9 +511,9 @@ parse_xforward(const char *a, size_t len, struct smtp_cmd *cmd,
 		if (strcmp(v, "[UNAVAILABLE]") == 0 ||
 		    strcmp(v, "[TEMPUNAVAIL]") == 0)
 			v[0] = '\0';
+		/* "+20" decodes to a space; values are single words */
 		for (k = 0; v[k] != '\0'; k++)
-			if (v[k] == ' ')	/* cannot be: xtext escapes it,
-						   but be sure */
+			if (v[k] == ' ')
 				v[k] = '_';
 		free(cmd->xfwd[n]);
 		cmd->xfwd[n] = v;

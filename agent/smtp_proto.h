@@ -28,7 +28,7 @@ struct smtp_reply {
  * The command line reader.  Lines end in CR LF; a bare LF also ends a
  * line, and is flagged, so the caller can apply its bare-newline policy.
  * A line longer than max bytes (without its line end) is reported once
- * complete, with too_long set and its bytes dropped.
+ * complete, with too_long set; only its first max bytes are kept.
  */
 struct smtp_line {
 	char	*buf;		/* max + 1 bytes, owned */
@@ -185,7 +185,8 @@ size_t	smtp_stuff_end(struct smtp_stuff *, char *out);
  * ("250-..." lines and then "250 ..."), from a line reader's lines.
  */
 struct smtp_resp {
-	int	code;		/* 0 until complete */
+	int	code;		/* of the lines so far; the reply is
+				   complete when smtp_resp_line() says so */
 	char	text[1024];	/* the lines' texts joined with "\n",
 				   enhanced status code included */
 	size_t	textlen;

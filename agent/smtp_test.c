@@ -1,0 +1,1485 @@
+/*
+ * NAME
+ *	smtp_test.c - unit tests for smtp_cmd.c and smtp_data.c
+ *
+ * DESCRIPTION
+ *	Tables of wire bytes with what the SMTP parsers must make of them,
+ *	written out by hand: the command line reader (CR LF, bare LF, a CR
+ *	inside a line, over-long lines), every command and its reply codes,
+ *	envelope paths at the RFC 5321 limits, ESMTP parameters, XFORWARD,
+ *	the DATA reader against the SMTP smuggling variants, the relay's
+ *	dot-stuffing writer and the next hop's reply reader.  Every stream
+ *	reader is also fed one byte at a time and in two pieces split at
+ *	every offset, and must give the same lines, content, flags and end.
+ *
+ * SECURITY
+ *	Test program; touches no file.
+ *
+ * ERRORS
+ *	None: every failure is a failed test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp_proto.h"
+#include "xmalloc.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+/* A string literal with its length, so inputs may hold NUL bytes. */
+#define B(s)		(s), sizeof(s) - 1
+
+/* ------------------------------------------------------------------ */
+/* The command line reader                                            */
+/* ------------------------------------------------------------------ */
+
+#define LINES_MAX	4
+
+struct line_want {
+	const char	*text;		/* NULL: too long, bytes not checked */
+	size_t		 len;
+	int		 bare_lf;
+	int		 bare_cr;
+	int		 too_long;
+};
+
+struct line_case {
+	const char		*label;
+	const char		*in;
+	size_t			 inlen;
+	size_t			 max;
+	size_t			 n;
+	struct line_want	 l[LINES_MAX];
+};
+
+#define LW(s)		{ (s), sizeof(s) - 1, 0, 0, 0 }
+#define LW_LF(s)	{ (s), sizeof(s) - 1, 1, 0, 0 }
+#define LW_CR(s)	{ (s), sizeof(s) - 1, 0, 1, 0 }
+#define LW_LONG		{ NULL, 0, 0, 0, 1 }
+#define LW_LONG_LF	{ NULL, 0, 1, 0, 1 }
+
+static const struct line_case line_cases[] = {
+	{ "one CRLF line", B("HELO a\r\n"), 100, 1, { LW("HELO a") } },
+	{ "two CRLF lines", B("NOOP\r\nQUIT\r\n"), 100, 2,
+	    { LW("NOOP"), LW("QUIT") } },
+	{ "empty line", B("\r\n"), 100, 1, { LW("") } },
+	{ "bare LF ends a line, flagged", B("a\nb\r\n"), 100, 2,
+	    { LW_LF("a"), LW("b") } },
+	{ "two bare LFs", B("\n\n"), 100, 2, { LW_LF(""), LW_LF("") } },
+	{ "CR inside a line is kept and flagged", B("a\rb\r\n"), 100, 1,
+	    { LW_CR("a\rb") } },
+	{ "CR CR LF", B("a\r\r\n"), 100, 1, { LW_CR("a\r") } },
+	{ "CR flag is per line", B("a\rb\r\nc\r\n"), 100, 2,
+	    { LW_CR("a\rb"), LW("c") } },
+	{ "LF flag is per line", B("a\nc\r\n"), 100, 2,
+	    { LW_LF("a"), LW("c") } },
+	{ "no line end yet", B("MAIL FROM:<a@b>"), 100, 0, { LW("") } },
+	{ "CR at the end is pending", B("QUIT\r"), 100, 0, { LW("") } },
+	{ "partial second line", B("a\r\nbc"), 100, 1, { LW("a") } },
+	{ "exactly max bytes", B("abcd\r\n"), 4, 1, { LW("abcd") } },
+	{ "max bytes, bare LF", B("abcd\n"), 4, 1, { LW_LF("abcd") } },
+	{ "one over max, next line fine", B("abcde\r\nxy\r\n"), 4, 2,
+	    { LW_LONG, LW("xy") } },
+	{ "far over max, next line fine", B("abcdefghijklmnop\r\nok\r\n"),
+	    4, 2, { LW_LONG, LW("ok") } },
+	{ "too long, bare LF", B("abcdefgh\nok\r\n"), 4, 2,
+	    { LW_LONG_LF, LW("ok") } },
+	{ "too long is reported only once complete", B("abcdefghij"), 4, 0,
+	    { LW("") } },
+	{ "a kept CR counts toward max", B("abc\rd\r\nz\r\n"), 3, 2,
+	    { { NULL, 0, 0, 1, 1 }, LW("z") } },
+	{ "NUL is a line byte", B("a\0b\r\n"), 100, 1, { LW("a\0b") } },
+};
+
+struct got_line {
+	char	text[64];
+	size_t	len;
+	int	bare_lf, bare_cr, too_long;
+};
+
+/*
+ * run_lines - feed in[0..len) in pieces of at most step bytes (the first
+ * piece split bytes, when split is nonzero); collect the lines
+ */
+static size_t
+run_lines(const char *in, size_t len, size_t max, size_t split, size_t step,
+    struct got_line *got, size_t gotmax)
+{
+	struct smtp_line	l;
+	size_t			off = 0, n = 0, used, chunk;
+
+	smtp_line_init(&l, max);
+	while (off < len) {
+		chunk = len - off;
+		if (split != 0 && off < split)
+			chunk = split - off;
+		else if (step != 0 && chunk > step)
+			chunk = step;
+		used = (size_t)-1;
+		if (smtp_line_feed(&l, in + off, chunk, &used)) {
+			assert_true(used >= 1 && used <= chunk);
+			assert_true(n < gotmax);
+			assert_true(l.len <= max);
+			assert_int_equal(l.buf[l.len], '\0');
+			got[n].len = l.len;
+			memcpy(got[n].text, l.buf, l.len < 64 ? l.len : 64);
+			got[n].bare_lf = l.bare_lf;
+			got[n].bare_cr = l.bare_cr;
+			got[n].too_long = l.too_long;
+			n++;
+		} else
+			assert_int_equal(used, chunk);
+		off += used;
+	}
+	smtp_line_free(&l);
+	return n;
+}
+
+/* check_lines - the lines got against the case */
+static void
+check_lines(const struct line_case *c, const char *how,
+    const struct got_line *got, size_t n)
+{
+	size_t	i;
+
+	if (n != c->n)
+		fail_msg("%s (%s): %zu lines, want %zu", c->label, how, n,
+		    c->n);
+	for (i = 0; i < n; i++) {
+		if (got[i].bare_lf != c->l[i].bare_lf ||
+		    got[i].bare_cr != c->l[i].bare_cr ||
+		    got[i].too_long != c->l[i].too_long)
+			fail_msg("%s (%s): line %zu flags lf=%d cr=%d long=%d, "
+			    "want %d %d %d", c->label, how, i, got[i].bare_lf,
+			    got[i].bare_cr, got[i].too_long, c->l[i].bare_lf,
+			    c->l[i].bare_cr, c->l[i].too_long);
+		if (c->l[i].text == NULL)
+			continue;
+		if (got[i].len != c->l[i].len ||
+		    memcmp(got[i].text, c->l[i].text, got[i].len) != 0)
+			fail_msg("%s (%s): line %zu is \"%.*s\", want \"%s\"",
+			    c->label, how, i, (int)got[i].len, got[i].text,
+			    c->l[i].text);
+	}
+}
+
+/* test_line_feed - each case whole, byte by byte, and split in two */
+static void
+test_line_feed(void **state)
+{
+	const struct line_case	*c;
+	struct got_line		 got[LINES_MAX + 1];
+	char			 how[32];
+	size_t			 i, k, n;
+
+	(void)state;
+	for (i = 0; i < NELEM(line_cases); i++) {
+		c = &line_cases[i];
+		memset(got, 0, sizeof(got));
+		n = run_lines(c->in, c->inlen, c->max, 0, 0, got, NELEM(got));
+		check_lines(c, "whole", got, n);
+		memset(got, 0, sizeof(got));
+		n = run_lines(c->in, c->inlen, c->max, 0, 1, got, NELEM(got));
+		check_lines(c, "byte by byte", got, n);
+		for (k = 1; k < c->inlen; k++) {
+			memset(got, 0, sizeof(got));
+			n = run_lines(c->in, c->inlen, c->max, k, 0, got,
+			    NELEM(got));
+			snprintf(how, sizeof(how), "split at %zu", k);
+			check_lines(c, how, got, n);
+		}
+	}
+}
+
+/* test_line_reuse - a reader goes on after a too-long line and clears
+ * its flags for the next line, also when fed line by line */
+static void
+test_line_reuse(void **state)
+{
+	struct smtp_line	l;
+	size_t			used;
+
+	(void)state;
+	smtp_line_init(&l, 8);
+	assert_int_equal(smtp_line_feed(&l, B("0123456789\n"), &used), 1);
+	assert_int_equal(used, 11);
+	assert_int_equal(l.too_long, 1);
+	assert_int_equal(l.bare_lf, 1);
+	assert_true(l.len <= 8);
+	assert_int_equal(smtp_line_feed(&l, B("DATA\r\nQUIT\r\n"), &used), 1);
+	assert_int_equal(used, 6);
+	assert_int_equal(l.too_long, 0);
+	assert_int_equal(l.bare_lf, 0);
+	assert_int_equal(l.bare_cr, 0);
+	assert_int_equal(l.len, 4);
+	assert_string_equal(l.buf, "DATA");
+	/* nothing: no line, and the next line is still a fresh one */
+	assert_int_equal(smtp_line_feed(&l, "", 0, &used), 0);
+	assert_int_equal(used, 0);
+	assert_int_equal(smtp_line_feed(&l, B("QUIT\r\n"), &used), 1);
+	assert_string_equal(l.buf, "QUIT");
+	smtp_line_free(&l);
+	assert_null(l.buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                           */
+/* ------------------------------------------------------------------ */
+
+struct cmd_case {
+	const char	*line;
+	size_t		 len;
+	int		 code;		/* 0: accepted */
+	const char	*status;
+	const char	*text;
+	enum smtp_verb	 verb;		/* when accepted */
+	const char	*arg;		/* NULL: must be NULL */
+	const char	*addr;		/* NULL: must be NULL */
+	int		 utf8;
+	const char	*params;	/* "K=V|K"; NULL: none */
+	const char	*xfwd;		/* "NAME=v|ADDR=" ...; NULL: none */
+};
+
+/* accepted: verb, arg, addr, utf8, params, xfwd */
+#define OK(l, v, a, ad, u, p, x) \
+	{ B(l), 0, NULL, NULL, v, a, ad, u, p, x }
+#define NO(l, c, s, t) \
+	{ B(l), c, s, t, SMTP_UNKNOWN, NULL, NULL, 0, NULL, NULL }
+
+#define E_SYN	"5.5.4"
+#define BADS	"Bad sender address syntax: "
+#define BADR	"Bad recipient address syntax: "
+
+static const struct cmd_case cmd_cases[] = {
+	/* verbs, case does not matter */
+	OK("HELO mx.example.org", SMTP_HELO, "mx.example.org", NULL, 0, NULL,
+	    NULL),
+	OK("helo mx", SMTP_HELO, "mx", NULL, 0, NULL, NULL),
+	OK("EhLo mx.example.org", SMTP_EHLO, "mx.example.org", NULL, 0,
+	    NULL, NULL),
+	OK("lhlo mx", SMTP_LHLO, "mx", NULL, 0, NULL, NULL),
+	OK("MAIL FROM:<a@b>", SMTP_MAIL, NULL, "a@b", 0, NULL, NULL),
+	OK("mail from:<a@b>", SMTP_MAIL, NULL, "a@b", 0, NULL, NULL),
+	OK("RCPT TO:<a@b>", SMTP_RCPT, NULL, "a@b", 0, NULL, NULL),
+	OK("rcpt to:<a@b>", SMTP_RCPT, NULL, "a@b", 0, NULL, NULL),
+	OK("DATA", SMTP_DATA, NULL, NULL, 0, NULL, NULL),
+	OK("data", SMTP_DATA, NULL, NULL, 0, NULL, NULL),
+	OK("DATA  ", SMTP_DATA, NULL, NULL, 0, NULL, NULL),
+	OK("RSET", SMTP_RSET, NULL, NULL, 0, NULL, NULL),
+	OK("rSeT", SMTP_RSET, NULL, NULL, 0, NULL, NULL),
+	OK("QUIT", SMTP_QUIT, NULL, NULL, 0, NULL, NULL),
+	OK("quit", SMTP_QUIT, NULL, NULL, 0, NULL, NULL),
+	OK("NOOP", SMTP_NOOP, "", NULL, 0, NULL, NULL),
+	OK("noop hello there", SMTP_NOOP, "hello there", NULL, 0, NULL, NULL),
+	OK("VRFY postmaster", SMTP_VRFY, "postmaster", NULL, 0, NULL, NULL),
+	OK("vrfy", SMTP_VRFY, "", NULL, 0, NULL, NULL),
+	OK("HELP", SMTP_HELP, "", NULL, 0, NULL, NULL),
+	OK("help DATA", SMTP_HELP, "DATA", NULL, 0, NULL, NULL),
+	OK("XFORWARD NAME=a", SMTP_XFORWARD, NULL, NULL, 0, NULL, "NAME=a"),
+	OK("xforward name=a", SMTP_XFORWARD, NULL, NULL, 0, NULL, "NAME=a"),
+
+	/* not offered, not known */
+	NO("STARTTLS", 502, "5.5.1", "Command not implemented"),
+	NO("starttls", 502, "5.5.1", "Command not implemented"),
+	NO("AUTH PLAIN AGpvZQBzZWNyZXQ=", 502, "5.5.1",
+	    "Command not implemented"),
+	NO("auth login", 502, "5.5.1", "Command not implemented"),
+	NO("BDAT 100 LAST", 502, "5.5.1", "Command not implemented"),
+	NO("bdat 0", 502, "5.5.1", "Command not implemented"),
+	NO("ETRN example.org", 502, "5.5.1", "Command not implemented"),
+	NO("EXPN staff", 502, "5.5.1", "Command not implemented"),
+	NO("TURN", 502, "5.5.1", "Command not implemented"),
+	NO("FOO", 500, "5.5.2", "Command not recognized"),
+	NO("", 500, "5.5.2", "Command not recognized"),
+	NO("   ", 500, "5.5.2", "Command not recognized"),
+	NO(" HELO mx", 500, "5.5.2", "Command not recognized"),
+	NO("MAILFROM:<a@b>", 500, "5.5.2", "Command not recognized"),
+	NO("HELOmx", 500, "5.5.2", "Command not recognized"),
+	NO("GET / HTTP/1.0", 500, "5.5.2", "Command not recognized"),
+	NO("DATAX", 500, "5.5.2", "Command not recognized"),
+
+	/* arguments where none belong */
+	NO("DATA x", 501, E_SYN, "Syntax: DATA"),
+	NO("data now please", 501, E_SYN, "Syntax: DATA"),
+	NO("RSET x", 501, E_SYN, "Syntax: RSET"),
+	NO("QUIT now", 501, E_SYN, "Syntax: QUIT"),
+
+	/* control characters, anywhere */
+	NO("HELO a\tb", 500, "5.5.2", "Invalid character in command"),
+	NO("HELO a\rb", 500, "5.5.2", "Invalid character in command"),
+	NO("HELO a\nb", 500, "5.5.2", "Invalid character in command"),
+	NO("MAIL FROM:<a\0@b>", 500, "5.5.2", "Invalid character in command"),
+	NO("RCPT TO:<a@b>\0", 500, "5.5.2", "Invalid character in command"),
+	NO("NOOP \033[2J", 500, "5.5.2", "Invalid character in command"),
+	NO("RCPT TO:<a@b>\177", 500, "5.5.2", "Invalid character in command"),
+	NO("\bQUIT", 500, "5.5.2", "Invalid character in command"),
+	NO("FOO\001", 500, "5.5.2", "Invalid character in command"),
+
+	/* HELO, EHLO, LHLO */
+	OK("EHLO mx.example.org trailing words", SMTP_EHLO, "mx.example.org",
+	    NULL, 0, NULL, NULL),
+	OK("EHLO    mx   ", SMTP_EHLO, "mx", NULL, 0, NULL, NULL),
+	OK("HELO [192.0.2.1]", SMTP_HELO, "[192.0.2.1]", NULL, 0, NULL, NULL),
+	OK("EHLO m\303\274ller.example", SMTP_EHLO, "m\303\274ller.example",
+	    NULL, 0, NULL, NULL),
+	NO("HELO", 501, E_SYN, "Syntax: HELO hostname"),
+	NO("HELO ", 501, E_SYN, "Syntax: HELO hostname"),
+	NO("EHLO", 501, E_SYN, "Syntax: EHLO hostname"),
+	NO("EHLO    ", 501, E_SYN, "Syntax: EHLO hostname"),
+	NO("LHLO", 501, E_SYN, "Syntax: LHLO hostname"),
+	NO("EHLO m\377ller", 501, E_SYN, "Bad hostname"),
+	NO("HELO \300\257", 501, E_SYN, "Bad hostname"),
+
+	/* MAIL and RCPT: the keyword and the spaces */
+	OK("MAIL FROM: <a@b>", SMTP_MAIL, NULL, "a@b", 0, NULL, NULL),
+	OK("MAIL FROM:   <a@b>", SMTP_MAIL, NULL, "a@b", 0, NULL, NULL),
+	OK("RCPT TO: <a@b>", SMTP_RCPT, NULL, "a@b", 0, NULL, NULL),
+	OK("MAIL FROM:<a@b>   ", SMTP_MAIL, NULL, "a@b", 0, NULL, NULL),
+	OK("MAIL FROM:<>", SMTP_MAIL, NULL, "", 0, NULL, NULL),
+	OK("MAIL FROM: <>", SMTP_MAIL, NULL, "", 0, NULL, NULL),
+	OK("MAIL FROM:<> BODY=8BITMIME", SMTP_MAIL, NULL, "", 0,
+	    "BODY=8BITMIME", NULL),
+	NO("MAIL", 501, E_SYN, "Syntax: MAIL FROM:<address>"),
+	NO("MAIL FROM", 501, E_SYN, "Syntax: MAIL FROM:<address>"),
+	NO("MAIL TO:<a@b>", 501, E_SYN, "Syntax: MAIL FROM:<address>"),
+	NO("MAIL FROM <a@b>", 501, E_SYN, "Syntax: MAIL FROM:<address>"),
+	NO("RCPT", 501, E_SYN, "Syntax: RCPT TO:<address>"),
+	NO("RCPT FROM:<a@b>", 501, E_SYN, "Syntax: RCPT TO:<address>"),
+	NO("RCPT TO", 501, E_SYN, "Syntax: RCPT TO:<address>"),
+	NO("MAIL FROM:a@b", 501, "5.1.7",
+	    BADS "the address must be in angle brackets"),
+	NO("MAIL FROM:", 501, "5.1.7",
+	    BADS "the address must be in angle brackets"),
+	NO("RCPT TO:a@b", 501, "5.1.3",
+	    BADR "the address must be in angle brackets"),
+	NO("MAIL FROM:<a@b", 501, "5.1.7", BADS "bad address"),
+	NO("RCPT TO:<a@b>x", 501, E_SYN, "Syntax error after address"),
+	NO("RCPT TO:<a@b><c@d>", 501, E_SYN, "Syntax error after address"),
+	NO("RCPT TO:<>", 501, "5.1.3",
+	    BADR "the null address is not a recipient"),
+
+	/* postmaster without a domain: RCPT only */
+	OK("RCPT TO:<Postmaster>", SMTP_RCPT, NULL, "Postmaster", 0, NULL,
+	    NULL),
+	OK("RCPT TO:<postmaster>", SMTP_RCPT, NULL, "postmaster", 0, NULL,
+	    NULL),
+	OK("RCPT TO:<POSTMASTER>", SMTP_RCPT, NULL, "POSTMASTER", 0, NULL,
+	    NULL),
+	NO("MAIL FROM:<postmaster>", 501, "5.1.7",
+	    BADS "the address needs a domain"),
+	NO("RCPT TO:<postmistress>", 501, "5.1.3",
+	    BADR "the address needs a domain"),
+	NO("RCPT TO:<user>", 501, "5.1.3", BADR "the address needs a domain"),
+	NO("RCPT TO:<a b@c>", 501, "5.1.3", BADR "the address needs a domain"),
+
+	/* quoted local parts */
+	OK("MAIL FROM:<\"john smith\"@example.org>", SMTP_MAIL, NULL,
+	    "\"john smith\"@example.org", 0, NULL, NULL),
+	OK("RCPT TO:<\"a\\\"b\\\\c\"@x.org>", SMTP_RCPT, NULL,
+	    "\"a\\\"b\\\\c\"@x.org", 0, NULL, NULL),
+	OK("RCPT TO:<\"a@b>c\"@x.org>", SMTP_RCPT, NULL, "\"a@b>c\"@x.org",
+	    0, NULL, NULL),
+	OK("RCPT TO:<\"\"@x.org>", SMTP_RCPT, NULL, "\"\"@x.org", 0, NULL,
+	    NULL),
+	NO("RCPT TO:<\"ab@x.org>", 501, "5.1.3",
+	    BADR "unterminated quoted local part"),
+	NO("RCPT TO:<\"ab\\\">", 501, "5.1.3",
+	    BADR "unterminated quoted local part"),
+	NO("RCPT TO:<\"ab\\", 501, "5.1.3", BADR "bad quoted local part"),
+	NO("RCPT TO:<\"a\"b@x.org>", 501, "5.1.3",
+	    BADR "the address needs a domain"),
+
+	/* dot-atom local parts */
+	OK("RCPT TO:<first.last+tag@x.org>", SMTP_RCPT, NULL,
+	    "first.last+tag@x.org", 0, NULL, NULL),
+	OK("RCPT TO:<!#$%&'*+-/=?^_`{|}~@x.org>", SMTP_RCPT, NULL,
+	    "!#$%&'*+-/=?^_`{|}~@x.org", 0, NULL, NULL),
+	NO("RCPT TO:<.a@x.org>", 501, "5.1.3", BADR "bad local part"),
+	NO("RCPT TO:<a.@x.org>", 501, "5.1.3", BADR "bad local part"),
+	NO("RCPT TO:<a..b@x.org>", 501, "5.1.3", BADR "bad local part"),
+	NO("RCPT TO:<@x.org>", 501, "5.1.3", BADR "bad source route"),
+	NO("RCPT TO:<a(b)@x.org>", 501, "5.1.3",
+	    BADR "the address needs a domain"),
+
+	/* source routes are dropped */
+	OK("RCPT TO:<@r1.example,@r2.example:u@d.example>", SMTP_RCPT, NULL,
+	    "u@d.example", 0, NULL, NULL),
+	OK("MAIL FROM:<@r1.example:u@d.example>", SMTP_MAIL, NULL,
+	    "u@d.example", 0, NULL, NULL),
+	OK("RCPT TO:<@[192.0.2.1]:u@d.example>", SMTP_RCPT, NULL,
+	    "u@d.example", 0, NULL, NULL),
+	NO("RCPT TO:<@r1.example,u@d.example>", 501, "5.1.3",
+	    BADR "bad source route"),
+	NO("RCPT TO:<@r1.example u@d.example>", 501, "5.1.3",
+	    BADR "bad source route"),
+	NO("RCPT TO:<@:u@d.example>", 501, "5.1.3", BADR "bad domain"),
+	NO("RCPT TO:<@r1,:u@d.example>", 501, "5.1.3",
+	    BADR "bad source route"),
+
+	/* domains and address literals */
+	OK("RCPT TO:<u@[192.0.2.1]>", SMTP_RCPT, NULL, "u@[192.0.2.1]", 0,
+	    NULL, NULL),
+	OK("RCPT TO:<u@[IPv6:2001:db8::1]>", SMTP_RCPT, NULL,
+	    "u@[IPv6:2001:db8::1]", 0, NULL, NULL),
+	OK("RCPT TO:<u@a-b.c-d.example>", SMTP_RCPT, NULL,
+	    "u@a-b.c-d.example", 0, NULL, NULL),
+	OK("RCPT TO:<u@x>", SMTP_RCPT, NULL, "u@x", 0, NULL, NULL),
+	NO("RCPT TO:<u@[]>", 501, "5.1.3", BADR "bad address literal"),
+	NO("RCPT TO:<u@[192.0.2.1>", 501, "5.1.3", BADR "bad address literal"),
+	NO("RCPT TO:<u@[1 2]>", 501, "5.1.3", BADR "bad address literal"),
+	NO("RCPT TO:<u@[a[b]>", 501, "5.1.3", BADR "bad address literal"),
+	NO("RCPT TO:<u@[a\\]]>", 501, "5.1.3", BADR "bad address literal"),
+	NO("RCPT TO:<u@-x.org>", 501, "5.1.3", BADR "bad domain"),
+	NO("RCPT TO:<u@x-.org>", 501, "5.1.3", BADR "bad domain"),
+	NO("RCPT TO:<u@x..org>", 501, "5.1.3", BADR "bad domain"),
+	NO("RCPT TO:<u@x.org.>", 501, "5.1.3", BADR "bad domain"),
+	NO("RCPT TO:<u@>", 501, "5.1.3", BADR "bad domain"),
+	NO("RCPT TO:<u@x_y.org>", 501, "5.1.3", BADR "bad address"),
+	NO("MAIL FROM:<u@x.org@y.org>", 501, "5.1.7", BADS "bad address"),
+
+	/* non-ASCII: well-formed UTF-8 only, flagged */
+	OK("RCPT TO:<j\303\266rg@b\303\274" "cher.example>", SMTP_RCPT, NULL,
+	    "j\303\266rg@b\303\274" "cher.example", 1, NULL, NULL),
+	OK("MAIL FROM:<\344\275\240\345\245\275@example.org> SMTPUTF8",
+	    SMTP_MAIL, NULL, "\344\275\240\345\245\275@example.org", 1,
+	    "SMTPUTF8", NULL),
+	OK("RCPT TO:<\"\303\251 \303\251\"@x.org>", SMTP_RCPT, NULL,
+	    "\"\303\251 \303\251\"@x.org", 1, NULL, NULL),
+	OK("RCPT TO:<u@\360\237\230\200.example>", SMTP_RCPT, NULL,
+	    "u@\360\237\230\200.example", 1, NULL, NULL),
+	NO("RCPT TO:<j\366rg@x.org>", 501, "5.1.3",
+	    BADR "address is not valid UTF-8"),
+	NO("MAIL FROM:<\300\257@x.org>", 501, "5.1.7",
+	    BADS "address is not valid UTF-8"),
+	NO("RCPT TO:<\340\200\257@x.org>", 501, "5.1.3",
+	    BADR "address is not valid UTF-8"),
+	NO("RCPT TO:<\355\240\200@x.org>", 501, "5.1.3",
+	    BADR "address is not valid UTF-8"),
+	NO("RCPT TO:<\364\220\200\200@x.org>", 501, "5.1.3",
+	    BADR "address is not valid UTF-8"),
+	NO("RCPT TO:<a\303@x.org>", 501, "5.1.3",
+	    BADR "address is not valid UTF-8"),
+	NO("RCPT TO:<u@x.\303>", 501, "5.1.3",
+	    BADR "address is not valid UTF-8"),
+	NO("RCPT TO:<\"\377\"@x.org>", 501, "5.1.3",
+	    BADR "address is not valid UTF-8"),
+
+	/* ESMTP parameters */
+	OK("MAIL FROM:<a@b> SIZE=1000 BODY=8BITMIME SMTPUTF8", SMTP_MAIL,
+	    NULL, "a@b", 0, "SIZE=1000|BODY=8BITMIME|SMTPUTF8", NULL),
+	OK("MAIL FROM:<a@b> size=10 body=7bit smtputf8", SMTP_MAIL, NULL,
+	    "a@b", 0, "SIZE=10|BODY=7bit|SMTPUTF8", NULL),
+	OK("MAIL FROM:<a@b>    SIZE=1     RET=HDRS   ", SMTP_MAIL, NULL, "a@b",
+	    0, "SIZE=1|RET=HDRS", NULL),
+	OK("RCPT TO:<a@b> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a+40b",
+	    SMTP_RCPT, NULL, "a@b", 0,
+	    "NOTIFY=SUCCESS,FAILURE|ORCPT=rfc822;a+40b", NULL),
+	OK("MAIL FROM:<a@b> X-Y2=1 Z9", SMTP_MAIL, NULL, "a@b", 0,
+	    "X-Y2=1|Z9", NULL),
+	OK("MAIL FROM:<a@b> X=\303\251", SMTP_MAIL, NULL, "a@b", 0,
+	    "X=\303\251", NULL),
+	OK("MAIL FROM:<a@b> A B C D E F G H I J K L M N O P", SMTP_MAIL, NULL,
+	    "a@b", 0, "A|B|C|D|E|F|G|H|I|J|K|L|M|N|O|P", NULL),
+	NO("MAIL FROM:<a@b> A B C D E F G H I J K L M N O P Q", 501, E_SYN,
+	    "Too many parameters"),
+	NO("MAIL FROM:<a@b> SIZE=1 size=2", 501, E_SYN,
+	    "Duplicate parameter"),
+	NO("MAIL FROM:<a@b> SMTPUTF8 SMTPUTF8", 501, E_SYN,
+	    "Duplicate parameter"),
+	NO("MAIL FROM:<a@b> =1", 501, E_SYN, "Syntax error in parameters"),
+	NO("MAIL FROM:<a@b> SIZE=", 501, E_SYN, "Syntax error in parameters"),
+	NO("MAIL FROM:<a@b> SIZE==1", 501, E_SYN,
+	    "Syntax error in parameters"),
+	NO("MAIL FROM:<a@b> SIZE=1=2", 501, E_SYN,
+	    "Syntax error in parameters"),
+	NO("MAIL FROM:<a@b> -X=1", 501, E_SYN, "Syntax error in parameters"),
+	NO("MAIL FROM:<a@b> A_B=1", 501, E_SYN, "Syntax error in parameters"),
+	NO("MAIL FROM:<a@b> S\303\251=1", 501, E_SYN,
+	    "Syntax error in parameters"),
+	NO("MAIL FROM:<a@b> X=\377", 501, E_SYN,
+	    "Parameter value is not valid UTF-8"),
+	NO("RCPT TO:<a@b> X=\355\240\200", 501, E_SYN,
+	    "Parameter value is not valid UTF-8"),
+
+	/* XFORWARD */
+	OK("XFORWARD NAME=mail.example.org ADDR=192.0.2.1 PORT=4711 "
+	    "PROTO=ESMTP HELO=client.example IDENT=1A2B3C SOURCE=REMOTE",
+	    SMTP_XFORWARD, NULL, NULL, 0, NULL,
+	    "NAME=mail.example.org|ADDR=192.0.2.1|PORT=4711|PROTO=ESMTP|"
+	    "HELO=client.example|IDENT=1A2B3C|SOURCE=REMOTE"),
+	OK("XFORWARD NAME=[UNAVAILABLE] ADDR=[TEMPUNAVAIL]", SMTP_XFORWARD,
+	    NULL, NULL, 0, NULL, "NAME=|ADDR="),
+	OK("XFORWARD HELO=+5BUNAVAILABLE+5D", SMTP_XFORWARD, NULL, NULL, 0,
+	    NULL, "HELO="),
+	OK("XFORWARD HELO=a+2Bb+3dc", SMTP_XFORWARD, NULL, NULL, 0, NULL,
+	    "HELO=a+b=c"),
+	OK("XFORWARD HELO=+C3+A9t+C3+A9", SMTP_XFORWARD, NULL, NULL, 0, NULL,
+	    "HELO=\303\251t\303\251"),
+	OK("XFORWARD ADDR=IPV6:2001:db8::1   PORT=25  ", SMTP_XFORWARD, NULL,
+	    NULL, 0, NULL, "ADDR=IPV6:2001:db8::1|PORT=25"),
+	OK("XFORWARD NAME=a NAME=b", SMTP_XFORWARD, NULL, NULL, 0, NULL,
+	    "NAME=b"),
+	OK("XFORWARD IDENT=", SMTP_XFORWARD, NULL, NULL, 0, NULL, "IDENT="),
+	/* a decoded space could split a word in a log line or a filter's
+	   argument: it comes out as "_" */
+	OK("XFORWARD HELO=a+20b", SMTP_XFORWARD, NULL, NULL, 0, NULL,
+	    "HELO=a_b"),
+	NO("XFORWARD", 501, E_SYN, "Syntax: XFORWARD attribute=value..."),
+	NO("XFORWARD   ", 501, E_SYN, "Syntax: XFORWARD attribute=value..."),
+	NO("XFORWARD NAME", 501, E_SYN, "Syntax: XFORWARD attribute=value..."),
+	NO("XFORWARD NAME=a ADDR", 501, E_SYN,
+	    "Syntax: XFORWARD attribute=value..."),
+	NO("XFORWARD FOO=bar", 501, E_SYN, "Bad XFORWARD attribute name"),
+	NO("XFORWARD =bar", 501, E_SYN, "Bad XFORWARD attribute name"),
+	NO("XFORWARD NAMES=a", 501, E_SYN, "Bad XFORWARD attribute name"),
+	NO("XFORWARD NAME=a=b", 501, E_SYN, "Bad XFORWARD attribute value"),
+	NO("XFORWARD NAME=+0A", 501, E_SYN, "Bad XFORWARD attribute value"),
+	NO("XFORWARD NAME=+0D+0A", 501, E_SYN,
+	    "Bad XFORWARD attribute value"),
+	NO("XFORWARD NAME=a+00", 501, E_SYN, "Bad XFORWARD attribute value"),
+	NO("XFORWARD NAME=+7F", 501, E_SYN, "Bad XFORWARD attribute value"),
+	NO("XFORWARD NAME=+2", 501, E_SYN, "Bad XFORWARD attribute value"),
+	NO("XFORWARD NAME=+GG", 501, E_SYN, "Bad XFORWARD attribute value"),
+	NO("XFORWARD NAME=+FF", 501, E_SYN, "Bad XFORWARD attribute value"),
+	NO("XFORWARD NAME=\303\251", 501, E_SYN,
+	    "Bad XFORWARD attribute value"),
+};
+
+/* fmt_params - "K=V|K" from the parsed parameters */
+static void
+fmt_params(const struct smtp_cmd *cmd, char *s, size_t n)
+{
+	size_t	i, o = 0;
+
+	s[0] = '\0';
+	for (i = 0; i < cmd->nparam && o < n; i++)
+		o += (size_t)snprintf(s + o, n - o, "%s%s%s%s", i ? "|" : "",
+		    cmd->param[i].key, cmd->param[i].value ? "=" : "",
+		    cmd->param[i].value ? cmd->param[i].value : "");
+}
+
+/* fmt_xfwd - "NAME=v|ADDR=" from the attributes sent */
+static void
+fmt_xfwd(const struct smtp_cmd *cmd, char *s, size_t n)
+{
+	static const char *const names[XF_COUNT] = {
+		"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"
+	};
+	size_t	i, o = 0;
+
+	s[0] = '\0';
+	for (i = 0; i < XF_COUNT && o < n; i++)
+		if (cmd->xfwd[i] != NULL)
+			o += (size_t)snprintf(s + o, n - o, "%s%s=%s",
+			    o ? "|" : "", names[i], cmd->xfwd[i]);
+}
+
+/* check_cmd - parse one line and compare with the case */
+static void
+check_cmd(const char *label, const char *line, size_t len, int code,
+    const char *status, const char *text, enum smtp_verb verb,
+    const char *arg, const char *addr, int utf8, const char *params,
+    const char *xfwd)
+{
+	struct smtp_cmd		cmd;
+	struct smtp_reply	r;
+	char			got[1024];
+	char			*copy;
+	int			rc;
+
+	/* the parser must not need a NUL after the line */
+	copy = xmalloc(len + 1);
+	memcpy(copy, line, len);
+	copy[len] = 'X';
+	memset(&r, 0, sizeof(r));
+	rc = smtp_cmd_parse(copy, len, &cmd, &r);
+	if (code != 0) {
+		if (rc != -1)
+			fail_msg("%s: accepted, want %d %s %s", label, code,
+			    status, text);
+		if (r.code != code || strcmp(r.status, status) != 0 ||
+		    strcmp(r.text, text) != 0)
+			fail_msg("%s: got %d %s %s, want %d %s %s", label,
+			    r.code, r.status, r.text, code, status, text);
+		smtp_cmd_free(&cmd);
+		free(copy);
+		return;
+	}
+	if (rc != 0)
+		fail_msg("%s: refused: %d %s %s", label, r.code, r.status,
+		    r.text);
+	if (cmd.verb != verb)
+		fail_msg("%s: verb %d, want %d", label, cmd.verb, verb);
+	if ((arg == NULL) != (cmd.arg == NULL) ||
+	    (arg != NULL && strcmp(arg, cmd.arg) != 0))
+		fail_msg("%s: arg \"%s\", want \"%s\"", label,
+		    cmd.arg ? cmd.arg : "(null)", arg ? arg : "(null)");
+	if ((addr == NULL) != (cmd.addr == NULL) ||
+	    (addr != NULL && strcmp(addr, cmd.addr) != 0))
+		fail_msg("%s: addr \"%s\", want \"%s\"", label,
+		    cmd.addr ? cmd.addr : "(null)", addr ? addr : "(null)");
+	if (cmd.utf8 != utf8)
+		fail_msg("%s: utf8 %d, want %d", label, cmd.utf8, utf8);
+	fmt_params(&cmd, got, sizeof(got));
+	if (strcmp(got, params ? params : "") != 0)
+		fail_msg("%s: params \"%s\", want \"%s\"", label, got,
+		    params ? params : "");
+	fmt_xfwd(&cmd, got, sizeof(got));
+	if (strcmp(got, xfwd ? xfwd : "") != 0)
+		fail_msg("%s: xforward \"%s\", want \"%s\"", label, got,
+		    xfwd ? xfwd : "");
+	assert_non_null(cmd.verb_text);
+	smtp_cmd_free(&cmd);
+	assert_null(cmd.addr);
+	free(copy);
+}
+
+/* test_cmd_table - every row of cmd_cases */
+static void
+test_cmd_table(void **state)
+{
+	const struct cmd_case	*c;
+	char			 label[64];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cmd_cases); i++) {
+		c = &cmd_cases[i];
+		snprintf(label, sizeof(label), "case %zu \"%.40s\"", i,
+		    c->line);
+		check_cmd(label, c->line, c->len, c->code, c->status, c->text,
+		    c->verb, c->arg, c->addr, c->utf8, c->params, c->xfwd);
+	}
+}
+
+/* test_verb_text - the verb as sent, at most 16 bytes */
+static void
+test_verb_text(void **state)
+{
+	struct smtp_cmd		cmd;
+	struct smtp_reply	r;
+
+	(void)state;
+	assert_int_equal(smtp_cmd_parse(B("MaIl FROM:<a@b>"), &cmd, &r), 0);
+	assert_string_equal(cmd.verb_text, "MaIl");
+	smtp_cmd_free(&cmd);
+	assert_int_equal(smtp_cmd_parse(B("ABCDEFGHIJKLMNOPQRSTUVWXYZ x"),
+	    &cmd, &r), -1);
+	assert_string_equal(cmd.verb_text, "ABCDEFGHIJKLMNOP");
+	smtp_cmd_free(&cmd);
+}
+
+/* repeat - n copies of c at s; returns s + n */
+static char *
+repeat(char *s, char c, size_t n)
+{
+	memset(s, c, n);
+	return s + n;
+}
+
+/* domain - a name of exactly n bytes made of labels of at most 63 */
+static char *
+domain(char *s, size_t n)
+{
+	size_t	lab;
+
+	while (n > 0) {
+		lab = n > 63 ? 63 : n;
+		if (n - lab == 1)	/* never leave one byte for a label */
+			lab--;
+		s = repeat(s, 'd', lab);
+		n -= lab;
+		if (n > 0) {
+			*s++ = '.';
+			n--;
+		}
+	}
+	return s;
+}
+
+/* path_cmd - "RCPT TO:<" local-bytes "@" domain ">" */
+static size_t
+path_cmd(char *buf, const char *verb, size_t local, size_t dom)
+{
+	char	*s = buf;
+
+	s += sprintf(s, "%s", verb);
+	s = repeat(s, 'l', local);
+	*s++ = '@';
+	s = domain(s, dom);
+	*s++ = '>';
+	*s = '\0';
+	return (size_t)(s - buf);
+}
+
+/* test_path_lengths - RFC 5321 4.5.3.1: both sides of every limit */
+static void
+test_path_lengths(void **state)
+{
+	char	line[1024], *s, want[400];
+	size_t	len;
+
+	(void)state;
+	/* local part: 64 bytes pass, 65 do not */
+	len = path_cmd(line, "RCPT TO:<", 64, 10);
+	memcpy(want, line + 9, len - 10);
+	want[len - 10] = '\0';
+	check_cmd("local 64", line, len, 0, NULL, NULL, SMTP_RCPT, NULL,
+	    want, 0, NULL, NULL);
+	len = path_cmd(line, "RCPT TO:<", 65, 10);
+	check_cmd("local 65", line, len, 501, "5.1.3",
+	    BADR "local part longer than 64 bytes", 0, NULL, NULL, 0, NULL,
+	    NULL);
+	len = path_cmd(line, "MAIL FROM:<", 65, 10);
+	check_cmd("local 65 sender", line, len, 501, "5.1.7",
+	    BADS "local part longer than 64 bytes", 0, NULL, NULL, 0, NULL,
+	    NULL);
+
+	/* a quoted local part counts its quotes: 62 + 2 pass, 63 + 2 not */
+	s = line + sprintf(line, "RCPT TO:<\"");
+	s = repeat(s, 'q', 62);
+	s += sprintf(s, "\"@x.org>");
+	len = (size_t)(s - line);
+	memcpy(want, line + 9, len - 10);
+	want[len - 10] = '\0';
+	check_cmd("quoted 64", line, len, 0, NULL, NULL, SMTP_RCPT, NULL,
+	    want, 0, NULL, NULL);
+	s = line + sprintf(line, "RCPT TO:<\"");
+	s = repeat(s, 'q', 63);
+	s += sprintf(s, "\"@x.org>");
+	check_cmd("quoted 65", line, (size_t)(s - line), 501, "5.1.3",
+	    BADR "local part longer than 64 bytes", 0, NULL, NULL, 0, NULL,
+	    NULL);
+
+	/* a label: 63 pass, 64 do not */
+	s = line + sprintf(line, "RCPT TO:<u@");
+	s = repeat(s, 'd', 63);
+	s += sprintf(s, ".org>");
+	len = (size_t)(s - line);
+	memcpy(want, line + 9, len - 10);
+	want[len - 10] = '\0';
+	check_cmd("label 63", line, len, 0, NULL, NULL, SMTP_RCPT, NULL,
+	    want, 0, NULL, NULL);
+	s = line + sprintf(line, "RCPT TO:<u@");
+	s = repeat(s, 'd', 64);
+	s += sprintf(s, ".org>");
+	check_cmd("label 64", line, (size_t)(s - line), 501, "5.1.3",
+	    BADR "domain label longer than 63 bytes", 0, NULL, NULL, 0, NULL,
+	    NULL);
+
+	/*
+	 * A domain: 255 bytes pass the domain rule, 256 do not.  With a
+	 * mailbox around it, 255 bytes then break the path limit: the
+	 * reason tells which rule refused it.
+	 */
+	len = path_cmd(line, "RCPT TO:<", 1, 255);
+	check_cmd("domain 255", line, len, 501, "5.1.3",
+	    BADR "address longer than 256 bytes", 0, NULL, NULL, 0, NULL,
+	    NULL);
+	len = path_cmd(line, "RCPT TO:<", 1, 256);
+	check_cmd("domain 256", line, len, 501, "5.1.3",
+	    BADR "domain longer than 255 bytes", 0, NULL, NULL, 0, NULL,
+	    NULL);
+	s = line + sprintf(line, "RCPT TO:<@");
+	s = domain(s, 256);
+	s += sprintf(s, ":u@x.org>");
+	check_cmd("route domain 256", line, (size_t)(s - line), 501, "5.1.3",
+	    BADR "domain longer than 255 bytes", 0, NULL, NULL, 0, NULL,
+	    NULL);
+
+	/* the path: 256 bytes with its brackets pass, 257 do not */
+	len = path_cmd(line, "RCPT TO:<", 64, 189);
+	assert_int_equal(len - 8, 256);
+	memcpy(want, line + 9, len - 10);
+	want[len - 10] = '\0';
+	check_cmd("path 256", line, len, 0, NULL, NULL, SMTP_RCPT, NULL,
+	    want, 0, NULL, NULL);
+	len = path_cmd(line, "MAIL FROM:<", 64, 190);
+	assert_int_equal(len - 10, 257);
+	check_cmd("path 257", line, len, 501, "5.1.7",
+	    BADS "address longer than 256 bytes", 0, NULL, NULL, 0, NULL,
+	    NULL);
+	len = path_cmd(line, "MAIL FROM:<", 40, 600);
+	check_cmd("path 600", line, len, 501, "5.1.7",
+	    BADS "domain longer than 255 bytes", 0, NULL, NULL, 0, NULL,
+	    NULL);
+}
+
+/* test_helo_length - a HELO argument of 512 bytes passes, 513 not */
+static void
+test_helo_length(void **state)
+{
+	char	line[600], *s;
+
+	(void)state;
+	s = line + sprintf(line, "EHLO ");
+	s = repeat(s, 'h', 512);
+	*s = '\0';
+	check_cmd("helo 512", line, (size_t)(s - line), 0, NULL, NULL,
+	    SMTP_EHLO, line + 5, NULL, 0, NULL, NULL);
+	*s++ = 'h';
+	check_cmd("helo 513", line, (size_t)(s - line), 501, E_SYN,
+	    "Bad hostname", 0, NULL, NULL, 0, NULL, NULL);
+}
+
+/* test_xforward_length - 255 decoded bytes pass, 256 not; raw values
+ * over three times that are refused before decoding */
+static void
+test_xforward_length(void **state)
+{
+	char	line[1200], want[300], *s;
+	size_t	i;
+
+	(void)state;
+	s = line + sprintf(line, "XFORWARD HELO=");
+	s = repeat(s, 'h', 255);
+	*s = '\0';
+	memcpy(want, "HELO=", 5);
+	memset(want + 5, 'h', 255);
+	want[260] = '\0';
+	check_cmd("xfwd 255", line, (size_t)(s - line), 0, NULL, NULL,
+	    SMTP_XFORWARD, NULL, NULL, 0, NULL, want);
+	*s++ = 'h';
+	check_cmd("xfwd 256", line, (size_t)(s - line), 501, E_SYN,
+	    "Bad XFORWARD attribute value", 0, NULL, NULL, 0, NULL, NULL);
+
+	/* 255 bytes, each written as "+41": 765 raw bytes pass */
+	s = line + sprintf(line, "XFORWARD HELO=");
+	for (i = 0; i < 255; i++)
+		s += sprintf(s, "+41");
+	memset(want + 5, 'A', 255);
+	check_cmd("xfwd 765 raw", line, (size_t)(s - line), 0, NULL, NULL,
+	    SMTP_XFORWARD, NULL, NULL, 0, NULL, want);
+	*s++ = 'A';
+	check_cmd("xfwd 766 raw", line, (size_t)(s - line), 501, E_SYN,
+	    "XFORWARD attribute value too long", 0, NULL, NULL, 0, NULL, NULL);
+}
+
+/* test_path_direct - smtp_path_parse's own outputs: *end, and bytes a
+ * command line cannot carry */
+static void
+test_path_direct(void **state)
+{
+	const char	*why;
+	char		*addr;
+	size_t		 end;
+	int		 utf8;
+
+	(void)state;
+	assert_int_equal(smtp_path_parse(B("<a@b> SIZE=1"), 0, &addr, &end,
+	    &utf8, &why), 0);
+	assert_string_equal(addr, "a@b");
+	assert_int_equal(end, 5);
+	free(addr);
+	assert_int_equal(smtp_path_parse(B("<>x"), 0, &addr, &end, &utf8,
+	    &why), 0);
+	assert_string_equal(addr, "");
+	assert_int_equal(end, 2);
+	free(addr);
+	assert_int_equal(smtp_path_parse(B("<@r:a@b>"), 1, &addr, &end,
+	    &utf8, &why), 0);
+	assert_string_equal(addr, "a@b");
+	assert_int_equal(end, 8);
+	free(addr);
+	/* control characters inside quotes, escaped or not */
+	assert_int_equal(smtp_path_parse(B("<\"a\rb\"@x>"), 1, &addr, &end,
+	    &utf8, &why), -1);
+	assert_null(addr);
+	assert_string_equal(why, "bad quoted local part");
+	assert_int_equal(smtp_path_parse(B("<\"a\\\nb\"@x>"), 1, &addr, &end,
+	    &utf8, &why), -1);
+	assert_string_equal(why, "bad quoted local part");
+	assert_int_equal(smtp_path_parse(B("<\"a\\\0b\"@x>"), 1, &addr, &end,
+	    &utf8, &why), -1);
+	assert_string_equal(why, "bad quoted local part");
+	assert_int_equal(smtp_path_parse(B("<a@x\0>"), 0, &addr, &end,
+	    &utf8, &why), -1);
+	assert_null(addr);
+	assert_int_equal(smtp_path_parse("", 0, 0, &addr, &end, &utf8, &why),
+	    -1);
+	assert_string_equal(why, "the address must be in angle brackets");
+	assert_int_equal(smtp_path_parse(B("<"), 0, &addr, &end, &utf8, &why),
+	    -1);
+	assert_int_equal(smtp_path_parse(B("<@"), 0, &addr, &end, &utf8,
+	    &why), -1);
+	assert_int_equal(smtp_path_parse(B("<a@b"), 0, &addr, &end, &utf8,
+	    &why), -1);
+	assert_string_equal(why, "bad address");
+}
+
+/*
+ * test_path_nul - a NUL byte is no atext: "<a\0b@x>" must be refused,
+ * not accepted as the address "a" (the copy stops at the NUL), which
+ * would turn a mailbox with a domain into a local one
+ */
+static void
+test_path_nul(void **state)
+{
+	const char	*why;
+	char		*addr;
+	size_t		 end;
+	int		 utf8;
+
+	(void)state;
+	addr = NULL;
+	if (smtp_path_parse(B("<a\0b@x>"), 1, &addr, &end, &utf8,
+	    &why) == 0) {
+		char	got[64];
+
+		snprintf(got, sizeof(got), "%s", addr);
+		free(addr);
+		fail_msg("\"<a\\0b@x>\" accepted as \"%s\"", got);
+	}
+	assert_null(addr);
+	addr = NULL;
+	if (smtp_path_parse(B("<\0@x>"), 0, &addr, &end, &utf8, &why) == 0) {
+		free(addr);
+		fail_msg("\"<\\0@x>\" accepted");
+	}
+}
+
+/* test_xtext_utf8 - the two helpers on their own */
+static void
+test_xtext_utf8(void **state)
+{
+	static const struct {
+		const char	*in;
+		size_t		 len;
+		const char	*out;	/* NULL: refused */
+	} xt[] = {
+		{ B(""), "" },
+		{ B("abc"), "abc" },
+		{ B("a+2Bb"), "a+b" },
+		{ B("+3D+3d"), "==" },
+		{ B("+7e"), "~" },
+		{ B("+2"), NULL },
+		{ B("+"), NULL },
+		{ B("a+g0"), NULL },
+		{ B("a=b"), NULL },
+		{ B("a b"), NULL },
+		{ B("a\001"), NULL },
+		{ B("+1F"), NULL },
+		{ B("+0a"), NULL },
+		{ B("+7F"), NULL },
+		{ B("\303\251"), NULL },
+		{ B("+C3+A9"), "\303\251" },
+	};
+	static const struct {
+		const char	*in;
+		size_t		 len;
+		int		 ok;
+	} u8[] = {
+		{ B(""), 1 },
+		{ B("plain"), 1 },
+		{ B("\0"), 1 },
+		{ B("\302\200"), 1 },		/* U+0080 */
+		{ B("\337\277"), 1 },		/* U+07FF */
+		{ B("\340\240\200"), 1 },	/* U+0800 */
+		{ B("\355\237\277"), 1 },	/* U+D7FF */
+		{ B("\356\200\200"), 1 },	/* U+E000 */
+		{ B("\357\277\277"), 1 },	/* U+FFFF */
+		{ B("\360\220\200\200"), 1 },	/* U+10000 */
+		{ B("\364\217\277\277"), 1 },	/* U+10FFFF */
+		{ B("\200"), 0 },		/* lone continuation */
+		{ B("\300\200"), 0 },		/* overlong NUL */
+		{ B("\301\277"), 0 },		/* overlong */
+		{ B("\340\237\277"), 0 },	/* overlong U+07FF */
+		{ B("\360\217\277\277"), 0 },	/* overlong U+FFFF */
+		{ B("\355\240\200"), 0 },	/* U+D800 */
+		{ B("\355\277\277"), 0 },	/* U+DFFF */
+		{ B("\364\220\200\200"), 0 },	/* U+110000 */
+		{ B("\365\200\200\200"), 0 },
+		{ B("\370\210\200\200\200"), 0 },
+		{ B("\377"), 0 },
+		{ B("\303"), 0 },		/* truncated */
+		{ B("\342\202"), 0 },
+		{ B("a\303("), 0 },
+		{ B("\342\202\254"), 1 },	/* the euro sign */
+	};
+	char	*s;
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(xt); i++) {
+		s = smtp_xtext_decode(xt[i].in, xt[i].len);
+		if ((s == NULL) != (xt[i].out == NULL) ||
+		    (s != NULL && strcmp(s, xt[i].out) != 0))
+			fail_msg("xtext %zu \"%s\": got \"%s\", want \"%s\"",
+			    i, xt[i].in, s ? s : "(null)",
+			    xt[i].out ? xt[i].out : "(null)");
+		free(s);
+	}
+	for (i = 0; i < NELEM(u8); i++)
+		if (smtp_utf8_valid(u8[i].in, u8[i].len) != u8[i].ok)
+			fail_msg("utf8 case %zu: got %d, want %d", i,
+			    !u8[i].ok, u8[i].ok);
+}
+
+/* ------------------------------------------------------------------ */
+/* The DATA reader                                                    */
+/* ------------------------------------------------------------------ */
+
+#define F_LF	0x01
+#define F_CR	0x02
+#define F_NUL	0x04
+#define F_LONG	0x08
+#define F_BIG	0x10
+#define ALL	((size_t)-1)	/* every byte was taken */
+
+struct data_case {
+	const char		*label;
+	const char		*in;
+	size_t			 inlen;
+	size_t			 line_max;
+	unsigned long long	 size_max;
+	int			 end;		/* 1: the end was found */
+	size_t			 used;		/* bytes taken, or ALL */
+	const char		*out;
+	size_t			 outlen;
+	int			 flags;
+};
+
+static const struct data_case data_cases[] = {
+	/* the end, and what follows it is left alone */
+	{ "empty message", B(".\r\n"), 0, 0, 1, ALL, B(""), 0 },
+	{ "empty message, then QUIT", B(".\r\nQUIT\r\n"), 0, 0, 1, 3, B(""),
+	    0 },
+	{ "one line", B("a\r\n.\r\n"), 0, 0, 1, ALL, B("a\n"), 0 },
+	{ "pipelined commands stay", B("a\r\nb\r\n.\r\nMAIL FROM:<x@y>\r\n"),
+	    0, 0, 1, 9, B("a\nb\n"), 0 },
+	{ "empty first line", B("\r\n.\r\n"), 0, 0, 1, ALL, B("\n"), 0 },
+	{ "two ends: the first counts", B("a\r\n.\r\n.\r\n"), 0, 0, 1, 6,
+	    B("a\n"), 0 },
+	{ "no end yet", B("a\r\nb"), 0, 0, 0, ALL, B("a\nb"), 0 },
+	{ "nothing", B(""), 0, 0, 0, ALL, B(""), 0 },
+	{ "end pending", B("a\r\n.\r"), 0, 0, 0, ALL, B("a\n"), 0 },
+
+	/* dot-unstuffing after a real CR LF */
+	{ "stuffed dot line", B("..\r\n.\r\n"), 0, 0, 1, ALL, B(".\n"), 0 },
+	{ "stuffed dots", B("a\r\n..b\r\n...\r\n.\r\n"), 0, 0, 1, ALL,
+	    B("a\n.b\n..\n"), 0 },
+	{ "leading dot at the start", B(".a\r\n.\r\n"), 0, 0, 1, ALL, B("a\n"),
+	    0 },
+	{ "dot inside a line", B("a.\r\n.b.\r\n.\r\n"), 0, 0, 1, ALL,
+	    B("a.\nb.\n"), 0 },
+	{ "dot space is not the end", B("a\r\n. \r\n.\r\n"), 0, 0, 1, ALL,
+	    B("a\n \n"), 0 },
+
+	/* smuggling: none of these is the end */
+	{ "LF . LF", B("a\n.\nMAIL FROM:<x@y>\r\n"), 0, 0, 0, ALL,
+	    B("a\n.\nMAIL FROM:<x@y>\n"), F_LF },
+	{ "CR . CR", B("a\r.\rMAIL FROM:<x@y>\r\n"), 0, 0, 0, ALL,
+	    B("a\n.\nMAIL FROM:<x@y>\n"), F_CR },
+	{ "LF . CRLF", B("a\n.\r\nMAIL FROM:<x@y>\r\n"), 0, 0, 0, ALL,
+	    B("a\n.\nMAIL FROM:<x@y>\n"), F_LF },
+	{ "CRLF . LF", B("a\r\n.\nMAIL FROM:<x@y>\r\n"), 0, 0, 0, ALL,
+	    B("a\n.\nMAIL FROM:<x@y>\n"), F_LF },
+	{ "CR . CRLF", B("a\r.\r\nMAIL FROM:<x@y>\r\n"), 0, 0, 0, ALL,
+	    B("a\n.\nMAIL FROM:<x@y>\n"), F_CR },
+	{ "CRLF . CR", B("a\r\n.\rMAIL FROM:<x@y>\r\n"), 0, 0, 0, ALL,
+	    B("a\n.\nMAIL FROM:<x@y>\n"), F_CR },
+	{ "LF . LF at the start", B("\n.\n"), 0, 0, 0, ALL, B("\n.\n"), F_LF },
+	{ ". LF right after DATA", B(".\nQUIT\r\n"), 0, 0, 0, ALL,
+	    B(".\nQUIT\n"), F_LF },
+	{ ". CR right after DATA", B(".\rQUIT\r\n"), 0, 0, 0, ALL,
+	    B(".\nQUIT\n"), F_CR },
+	{ "LF .. LF keeps both dots", B("a\n..\n"), 0, 0, 0, ALL,
+	    B("a\n..\n"), F_LF },
+	{ "smuggled, then the real end", B("a\n.\nRSET\r\n.\r\nQUIT\r\n"),
+	    0, 0, 1, 13, B("a\n.\nRSET\n"), F_LF },
+	{ "CR CR LF . CRLF is the end", B("a\r\r\n.\r\n"), 0, 0, 1, ALL,
+	    B("a\n\n"), F_CR },
+	{ "LF CR LF . CRLF is the end", B("a\n\r\n.\r\nX"), 0, 0, 1, 7,
+	    B("a\n\n"), F_LF },
+	{ "CRLF . CR CRLF . CRLF", B("a\r\n.\r\r\n.\r\n"), 0, 0, 1, ALL,
+	    B("a\n.\n\n"), F_CR },
+
+	/* NUL tricks */
+	{ "CRLF . NUL CRLF", B("a\r\n.\0\r\nQUIT\r\n"), 0, 0, 0, ALL,
+	    B("a\n\0\nQUIT\n"), F_NUL },
+	{ "CRLF NUL . CRLF", B("a\r\n\0.\r\nQUIT\r\n"), 0, 0, 0, ALL,
+	    B("a\n\0.\nQUIT\n"), F_NUL },
+	{ "CRLF . CR NUL LF", B("a\r\n.\r\0\nQUIT\r\n"), 0, 0, 0, ALL,
+	    B("a\n.\n\0\nQUIT\n"), F_CR | F_LF | F_NUL },
+	{ "CR NUL LF . CRLF", B("a\r\0\n.\r\nQUIT\r\n"), 0, 0, 0, ALL,
+	    B("a\n\0\n.\nQUIT\n"), F_CR | F_LF | F_NUL },
+	{ "NUL in a line, then the end", B("x\0y\r\n.\r\n"), 0, 0, 1, ALL,
+	    B("x\0y\n"), F_NUL },
+
+	/* limits */
+	{ "line of line_max", B("abc\r\n.\r\n"), 3, 0, 1, ALL, B("abc\n"), 0 },
+	{ "line over line_max", B("abcd\r\nx\r\n.\r\n"), 3, 0, 1, ALL,
+	    B("abcd\nx\n"), F_LONG },
+	{ "stuffed dot not counted", B("..ab\r\n.\r\n"), 3, 0, 1, ALL,
+	    B(".ab\n"), 0 },
+	{ "line over line_max, bare LF", B("abcd\nx\r\n.\r\n"), 3, 0, 1, ALL,
+	    B("abcd\nx\n"), F_LONG | F_LF },
+	{ "size_max exactly", B("abcd\r\n.\r\n"), 0, 5, 1, ALL, B("abcd\n"),
+	    0 },
+	{ "over size_max, output stops, end still found",
+	    B("abcde\r\nfgh\r\n.\r\nQUIT\r\n"), 0, 5, 1, 15, B("abcde"),
+	    F_BIG },
+};
+
+struct data_got {
+	int		 end;
+	size_t		 used;
+	char		*out;
+	size_t		 outlen;
+	int		 flags;
+};
+
+/*
+ * run_data - feed in[0..len) in pieces (as run_lines); stop at the end.
+ * Each call's output must fit the documented bound, len + 2.
+ */
+static void
+run_data(const char *in, size_t len, size_t line_max,
+    unsigned long long size_max, size_t split, size_t step,
+    struct data_got *g)
+{
+	struct smtp_data	d;
+	size_t			off = 0, used, o, chunk;
+	char			*buf;
+
+	smtp_data_init(&d, line_max, size_max);
+	g->out = xmalloc(len + 3);
+	g->outlen = 0;
+	g->end = 0;
+	buf = xmalloc(len + 3);
+	while (off < len) {
+		chunk = len - off;
+		if (split != 0 && off < split)
+			chunk = split - off;
+		else if (step != 0 && chunk > step)
+			chunk = step;
+		memset(buf, 0x55, len + 3);
+		g->end = smtp_data_feed(&d, in + off, chunk, &used, buf, &o);
+		assert_true(used <= chunk);
+		assert_true(o <= chunk + 2);
+		assert_true(g->outlen + o <= len + 2);
+		memcpy(g->out + g->outlen, buf, o);
+		g->outlen += o;
+		off += used;
+		if (g->end)
+			break;
+		assert_int_equal(used, chunk);
+	}
+	free(buf);
+	g->used = off;
+	g->flags = (d.bare_lf ? F_LF : 0) | (d.bare_cr ? F_CR : 0) |
+	    (d.nul ? F_NUL : 0) | (d.too_long ? F_LONG : 0) |
+	    (d.too_big ? F_BIG : 0);
+}
+
+/* check_data - a run against the expectation */
+static void
+check_data(const char *label, const char *how, const struct data_got *g,
+    int end, size_t used, const char *out, size_t outlen, int flags)
+{
+	if (g->end != end || g->used != used)
+		fail_msg("%s (%s): end %d used %zu, want end %d used %zu",
+		    label, how, g->end, g->used, end, used);
+	if (g->outlen != outlen || memcmp(g->out, out, outlen) != 0)
+		fail_msg("%s (%s): content \"%.*s\" (%zu), want \"%s\" (%zu)",
+		    label, how, (int)g->outlen, g->out, g->outlen, out,
+		    outlen);
+	if (g->flags != flags)
+		fail_msg("%s (%s): flags %#x, want %#x", label, how, g->flags,
+		    flags);
+}
+
+/* test_data_feed - each case whole, byte by byte, split everywhere */
+static void
+test_data_feed(void **state)
+{
+	const struct data_case	*c;
+	struct data_got		 g;
+	char			 how[32];
+	size_t			 i, k, used;
+
+	(void)state;
+	for (i = 0; i < NELEM(data_cases); i++) {
+		c = &data_cases[i];
+		run_data(c->in, c->inlen, c->line_max, c->size_max, 0, 0, &g);
+		used = c->used == ALL ? c->inlen : c->used;
+		check_data(c->label, "whole", &g, c->end, used, c->out,
+		    c->outlen, c->flags);
+		free(g.out);
+		run_data(c->in, c->inlen, c->line_max, c->size_max, 0, 1, &g);
+		check_data(c->label, "byte by byte", &g, c->end, used,
+		    c->out, c->outlen, c->flags);
+		free(g.out);
+		for (k = 1; k < c->inlen; k++) {
+			snprintf(how, sizeof(how), "split at %zu", k);
+			run_data(c->in, c->inlen, c->line_max, c->size_max, k,
+			    0, &g);
+			check_data(c->label, how, &g, c->end, used, c->out,
+			    c->outlen, c->flags);
+			free(g.out);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The dot-stuffing writer                                            */
+/* ------------------------------------------------------------------ */
+
+struct stuff_case {
+	const char	*in;
+	size_t		 inlen;
+	const char	*wire;		/* feed and end together */
+	size_t		 wirelen;
+	const char	*content;	/* what the DATA reader gives back */
+	size_t		 contentlen;
+	int		 nul;
+};
+
+static const struct stuff_case stuff_cases[] = {
+	{ B(""), B(".\r\n"), B(""), 0 },
+	{ B("a"), B("a\r\n.\r\n"), B("a\n"), 0 },
+	{ B("a\n"), B("a\r\n.\r\n"), B("a\n"), 0 },
+	{ B("a\r\n"), B("a\r\n.\r\n"), B("a\n"), 0 },
+	{ B("a\r"), B("a\r\n.\r\n"), B("a\n"), 0 },
+	{ B("a\rb\nc\r\nd"), B("a\r\nb\r\nc\r\nd\r\n.\r\n"), B("a\nb\nc\nd\n"),
+	    0 },
+	{ B("\n"), B("\r\n.\r\n"), B("\n"), 0 },
+	{ B("\r\r\n\n"), B("\r\n\r\n\r\n.\r\n"), B("\n\n\n"), 0 },
+	{ B("\n\r"), B("\r\n\r\n.\r\n"), B("\n\n"), 0 },
+	{ B("."), B("..\r\n.\r\n"), B(".\n"), 0 },
+	{ B(".\n"), B("..\r\n.\r\n"), B(".\n"), 0 },
+	{ B("..x\n"), B("...x\r\n.\r\n"), B("..x\n"), 0 },
+	{ B("a.b\n.c"), B("a.b\r\n..c\r\n.\r\n"), B("a.b\n.c\n"), 0 },
+	{ B("a\n.\nb"), B("a\r\n..\r\nb\r\n.\r\n"), B("a\n.\nb\n"), 0 },
+	{ B("a\r.\rb"), B("a\r\n..\r\nb\r\n.\r\n"), B("a\n.\nb\n"), 0 },
+	{ B("a\r\n.\r\nMAIL FROM:<x@y>\r\n"),
+	    B("a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n"),
+	    B("a\n.\nMAIL FROM:<x@y>\n"), 0 },
+	{ B("a\n.\r\n"), B("a\r\n..\r\n.\r\n"), B("a\n.\n"), 0 },
+	{ B("a\r\n.\n"), B("a\r\n..\r\n.\r\n"), B("a\n.\n"), 0 },
+	{ B("a\r\n.\r"), B("a\r\n..\r\n.\r\n"), B("a\n.\n"), 0 },
+	{ B(".\r\n"), B("..\r\n.\r\n"), B(".\n"), 0 },
+	{ B("a\r\n.\0\r\n"), B("a\r\n..\0\r\n.\r\n"), B("a\n.\0\n"), 1 },
+	{ B("\0.\n"), B("\0.\r\n.\r\n"), B("\0.\n"), 1 },
+	{ B("x\r\r\r"), B("x\r\n\r\n\r\n.\r\n"), B("x\n\n\n"), 0 },
+};
+
+/* run_stuff - feed in pieces, then end; returns the wire bytes */
+static char *
+run_stuff(const char *in, size_t len, size_t split, size_t step,
+    size_t *wirelen)
+{
+	struct smtp_stuff	s;
+	char			*wire;
+	size_t			 off = 0, o = 0, n, chunk;
+
+	wire = xmalloc(2 * len + 5 + 16);
+	smtp_stuff_init(&s);
+	while (off < len) {
+		chunk = len - off;
+		if (split != 0 && off < split)
+			chunk = split - off;
+		else if (step != 0 && chunk > step)
+			chunk = step;
+		n = smtp_stuff_feed(&s, in + off, chunk, wire + o);
+		assert_true(n <= 2 * chunk + 5);
+		o += n;
+		off += chunk;
+	}
+	n = smtp_stuff_end(&s, wire + o);
+	assert_true(n <= 5);
+	o += n;
+	assert_true(o <= 2 * len + 5);
+	*wirelen = o;
+	return wire;
+}
+
+/* test_stuff - wire bytes by hand; the same in any pieces; and the DATA
+ * reader finds exactly our end and gives the content back */
+static void
+test_stuff(void **state)
+{
+	const struct stuff_case	*c;
+	struct data_got		 g;
+	char			*wire, label[32];
+	size_t			 i, k, wl;
+
+	(void)state;
+	for (i = 0; i < NELEM(stuff_cases); i++) {
+		c = &stuff_cases[i];
+		for (k = 0; k <= c->inlen + 1; k++) {
+			/* k == 0: whole; k <= inlen: split; last: bytes */
+			if (k == c->inlen + 1)
+				wire = run_stuff(c->in, c->inlen, 0, 1, &wl);
+			else if (k == c->inlen)
+				wire = run_stuff(c->in, c->inlen, 0, 0, &wl);
+			else
+				wire = run_stuff(c->in, c->inlen, k, 0, &wl);
+			if (wl != c->wirelen ||
+			    memcmp(wire, c->wire, wl) != 0)
+				fail_msg("stuff case %zu (%zu): \"%.*s\", want "
+				    "\"%s\"", i, k, (int)wl, wire, c->wire);
+			free(wire);
+		}
+		snprintf(label, sizeof(label), "round trip %zu", i);
+		wire = run_stuff(c->in, c->inlen, 0, 0, &wl);
+		run_data(wire, wl, 0, 0, 0, 0, &g);
+		check_data(label, "whole", &g, 1, wl, c->content,
+		    c->contentlen, c->nul ? F_NUL : 0);
+		free(g.out);
+		run_data(wire, wl, 0, 0, 0, 1, &g);
+		check_data(label, "byte by byte", &g, 1, wl, c->content,
+		    c->contentlen, c->nul ? F_NUL : 0);
+		free(g.out);
+		free(wire);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The reply reader                                                   */
+/* ------------------------------------------------------------------ */
+
+struct resp_case {
+	const char	*label;
+	const char	*line[4];
+	size_t		 n;		/* lines fed; the last completes */
+	int		 bad;
+	int		 code;		/* when not bad */
+	const char	*text;
+};
+
+static const struct resp_case resp_cases[] = {
+	{ "single", { "250 ok" }, 1, 0, 250, "ok" },
+	{ "code only", { "250" }, 1, 0, 250, "" },
+	{ "code and space", { "354 " }, 1, 0, 354, "" },
+	{ "enhanced code kept", { "550 5.1.1 No such user" }, 1, 0, 550,
+	    "5.1.1 No such user" },
+	{ "multi-line", { "250-mx.example.org", "250-PIPELINING",
+	    "250 8BITMIME" }, 3, 0, 250, "mx.example.org\nPIPELINING\n8BITMIME" },
+	{ "empty continuation", { "220-", "220 ready" }, 2, 0, 220,
+	    "\nready" },
+	{ "4xx", { "451 4.3.0 try later" }, 1, 0, 451, "4.3.0 try later" },
+	{ "code mismatch", { "250-a", "251 b" }, 2, 1, 0, NULL },
+	{ "class mismatch", { "250-a", "550 b" }, 2, 1, 0, NULL },
+	{ "too short", { "25" }, 1, 1, 0, NULL },
+	{ "empty", { "" }, 1, 1, 0, NULL },
+	{ "letters", { "abc def" }, 1, 1, 0, NULL },
+	{ "letter in code", { "2x0 ok" }, 1, 1, 0, NULL },
+	{ "no separator", { "250ok" }, 1, 1, 0, NULL },
+	{ "tab separator", { "250\tok" }, 1, 1, 0, NULL },
+	{ "1xx", { "150 ok" }, 1, 1, 0, NULL },
+	{ "6xx", { "600 ok" }, 1, 1, 0, NULL },
+	{ "0xx", { "099 ok" }, 1, 1, 0, NULL },
+	{ "garbage after continuation", { "250-a", "garbage" }, 2, 1, 0,
+	    NULL },
+	{ "control bytes replaced", { "250 a\tb\033[0m\177c" }, 1, 0, 250,
+	    "a?b?[0m?c" },
+	{ "CR and NUL replaced", { "221-a\rb", "221 c\0d" }, 2, 0, 221,
+	    "a?b\nc?d" },
+	{ "UTF-8 kept", { "250 \303\251" }, 1, 0, 250, "\303\251" },
+};
+
+/* test_resp - each reply line by line */
+static void
+test_resp(void **state)
+{
+	const struct resp_case	*c;
+	struct smtp_resp	 r;
+	size_t			 i, k, len;
+	int			 rc;
+
+	(void)state;
+	for (i = 0; i < NELEM(resp_cases); i++) {
+		c = &resp_cases[i];
+		smtp_resp_init(&r);
+		for (k = 0; k < c->n; k++) {
+			len = strlen(c->line[k]);
+			if (strcmp(c->label, "CR and NUL replaced") == 0 &&
+			    k == 1)
+				len = 7;	/* "221 c\0d" */
+			rc = smtp_resp_line(&r, c->line[k], len);
+			if (rc != (k + 1 == c->n))
+				fail_msg("%s: line %zu returned %d", c->label,
+				    k, rc);
+		}
+		if (r.bad != c->bad)
+			fail_msg("%s: bad %d, want %d", c->label, r.bad,
+			    c->bad);
+		if (c->bad)
+			continue;
+		assert_int_equal(r.code, c->code);
+		assert_string_equal(r.text, c->text);
+		assert_int_equal(r.textlen, strlen(c->text));
+		assert_int_equal(r.lines, (int)c->n);
+	}
+}
+
+/* test_resp_limits - a reply that never ends, and one that is huge */
+static void
+test_resp_limits(void **state)
+{
+	struct smtp_resp	r;
+	char			line[3000];
+	int			i;
+
+	(void)state;
+	/* 99 continuation lines and a last line are one reply */
+	smtp_resp_init(&r);
+	for (i = 0; i < 99; i++)
+		assert_int_equal(smtp_resp_line(&r, B("250-x")), 0);
+	assert_int_equal(smtp_resp_line(&r, B("250 x")), 1);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(r.code, 250);
+	/* the 100th continuation line is too many */
+	smtp_resp_init(&r);
+	for (i = 0; i < 99; i++)
+		assert_int_equal(smtp_resp_line(&r, B("250-x")), 0);
+	assert_int_equal(smtp_resp_line(&r, B("250-x")), 1);
+	assert_int_equal(r.bad, 1);
+	/* text is cut to fit, NUL-terminated */
+	memcpy(line, "250 ", 4);
+	memset(line + 4, 'y', sizeof(line) - 4);
+	smtp_resp_init(&r);
+	assert_int_equal(smtp_resp_line(&r, line, sizeof(line)), 1);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(r.textlen, sizeof(r.text) - 1);
+	assert_int_equal(strlen(r.text), sizeof(r.text) - 1);
+	assert_int_equal(r.text[0], 'y');
+	/* the same, over several lines */
+	smtp_resp_init(&r);
+	line[3] = '-';
+	assert_int_equal(smtp_resp_line(&r, line, sizeof(line)), 0);
+	line[3] = ' ';
+	assert_int_equal(smtp_resp_line(&r, line, sizeof(line)), 1);
+	assert_int_equal(r.textlen, sizeof(r.text) - 1);
+	assert_int_equal(strlen(r.text), sizeof(r.text) - 1);
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_line_feed),
+		cmocka_unit_test(test_line_reuse),
+		cmocka_unit_test(test_cmd_table),
+		cmocka_unit_test(test_verb_text),
+		cmocka_unit_test(test_path_lengths),
+		cmocka_unit_test(test_helo_length),
+		cmocka_unit_test(test_xforward_length),
+		cmocka_unit_test(test_path_direct),
+		cmocka_unit_test(test_path_nul),
+		cmocka_unit_test(test_xtext_utf8),
+		cmocka_unit_test(test_data_feed),
+		cmocka_unit_test(test_stuff),
+		cmocka_unit_test(test_resp),
+		cmocka_unit_test(test_resp_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
