@@ -28,7 +28,7 @@
  *	line (554), message_max (SIZE= and the data: 552),
  *	smtp_recipients_max (452), smtp_timeout per command line and per
  *	read in DATA, smtp_session_timeout per connection (421), and 20
- *	errors per connection (421).
+ *	refused commands (5xx) per connection (421).
  *
  * SECURITY
  *	Everything a client sends is hostile.  Commands go through the
@@ -196,6 +196,14 @@ reply_resp(struct sess *s, const struct smtp_resp *r)
 	reply(s, r->code, NULL, r->text);
 }
 
+/* refuse - a 5xx reply to a command: it counts toward ERRORS_MAX */
+static void
+refuse(struct sess *s, int code, const char *status, const char *text)
+{
+	s->errors++;
+	reply(s, code, status, text);
+}
+
 /* resp_set - make a reply into a struct smtp_resp */
 static void
 resp_set(struct smtp_resp *r, int code, const char *status,
@@ -338,8 +346,7 @@ do_ehlo(struct sess *s, const struct smtp_cmd *c)
 	enum smtp_verb		 want = s->lc->lmtp ? SMTP_LHLO : SMTP_EHLO;
 
 	if (s->lc->lmtp != (c->verb == SMTP_LHLO)) {
-		s->errors++;
-		reply(s, 500, "5.5.1", s->lc->lmtp ? "Error: this is an LMTP "
+		refuse(s, 500, "5.5.1", s->lc->lmtp ? "Error: this is an LMTP "
 		    "service, say LHLO" : "Error: this is an SMTP service, "
 		    "say EHLO or HELO");
 		return;
@@ -370,16 +377,16 @@ do_mail(struct sess *s, struct smtp_cmd *c)
 	int			 body8 = 0, utf8 = 0;
 
 	if (s->helo == NULL) {
-		reply(s, 503, "5.5.1", s->lc->lmtp ? "Error: send LHLO first" :
+		refuse(s, 503, "5.5.1", s->lc->lmtp ? "Error: send LHLO first" :
 		    "Error: send HELO/EHLO first");
 		return;
 	}
 	if (s->in_mail) {
-		reply(s, 503, "5.5.1", "Error: nested MAIL command");
+		refuse(s, 503, "5.5.1", "Error: nested MAIL command");
 		return;
 	}
 	if (c->nparam > 0 && !s->esmtp) {
-		reply(s, 555, "5.5.4", "Error: parameters need EHLO");
+		refuse(s, 555, "5.5.4", "Error: parameters need EHLO");
 		return;
 	}
 	buf_init(&args, 0);
@@ -393,11 +400,11 @@ do_mail(struct sess *s, struct smtp_cmd *c)
 			size = strtoull(p->value, &end, 10);
 			if (*end != '\0' || errno != 0 ||
 			    p->value[0] < '0' || p->value[0] > '9') {
-				reply(s, 501, "5.5.4", "Bad SIZE value");
+				refuse(s, 501, "5.5.4", "Bad SIZE value");
 				goto out;
 			}
 			if (size > s->cfg->message_max) {
-				reply(s, 552, "5.3.4", "Message size exceeds "
+				refuse(s, 552, "5.3.4", "Message size exceeds "
 				    "fixed limit");
 				goto out;
 			}
@@ -405,7 +412,7 @@ do_mail(struct sess *s, struct smtp_cmd *c)
 			if (strcasecmp(p->value, "8BITMIME") == 0)
 				body8 = 1;
 			else if (strcasecmp(p->value, "7BIT") != 0) {
-				reply(s, 501, "5.5.4", "Unsupported BODY "
+				refuse(s, 501, "5.5.4", "Unsupported BODY "
 				    "value");
 				goto out;
 			}
@@ -413,12 +420,12 @@ do_mail(struct sess *s, struct smtp_cmd *c)
 		    p->value == NULL)
 			utf8 = 1;
 		else {
-			reply(s, 555, "5.5.4", "Unsupported option");
+			refuse(s, 555, "5.5.4", "Unsupported option");
 			goto out;
 		}
 	}
 	if (c->utf8 && !utf8) {
-		reply(s, 553, "5.6.7", "Error: non-ASCII sender needs "
+		refuse(s, 553, "5.6.7", "Error: non-ASCII sender needs "
 		    "SMTPUTF8");
 		goto out;
 	}
@@ -446,11 +453,11 @@ do_rcpt(struct sess *s, struct smtp_cmd *c)
 	struct envelope_error	ee;
 
 	if (!s->in_mail) {
-		reply(s, 503, "5.5.1", "Error: need MAIL command");
+		refuse(s, 503, "5.5.1", "Error: need MAIL command");
 		return;
 	}
 	if (c->nparam > 0) {
-		reply(s, 555, "5.5.4", "Unsupported option");
+		refuse(s, 555, "5.5.4", "Unsupported option");
 		return;
 	}
 	if (s->nrcpt >= (size_t)s->cfg->smtp_recipients_max) {
@@ -458,7 +465,7 @@ do_rcpt(struct sess *s, struct smtp_cmd *c)
 		return;
 	}
 	if (c->utf8 && !s->smtputf8) {
-		reply(s, 553, "5.6.7", "Error: non-ASCII recipient needs "
+		refuse(s, 553, "5.6.7", "Error: non-ASCII recipient needs "
 		    "SMTPUTF8");
 		return;
 	}
@@ -480,7 +487,7 @@ do_xforward(struct sess *s, struct smtp_cmd *c)
 	size_t	i;
 
 	if (s->in_mail) {
-		reply(s, 503, "5.5.1", "Error: MAIL transaction in progress");
+		refuse(s, 503, "5.5.1", "Error: MAIL transaction in progress");
 		return;
 	}
 	for (i = 0; i < XF_COUNT; i++)
@@ -829,11 +836,11 @@ do_data(struct sess *s)
 	int			 werr = 0, r, rc = 0;
 
 	if (!s->in_mail) {
-		reply(s, 503, "5.5.1", "Error: need MAIL command");
+		refuse(s, 503, "5.5.1", "Error: need MAIL command");
 		return 0;
 	}
 	if (s->nrcpt == 0) {
-		reply(s, 554, "5.5.1", "Error: no valid recipients");
+		refuse(s, 554, "5.5.1", "Error: no valid recipients");
 		return 0;
 	}
 	spool_new_id(id, sizeof(id));
@@ -992,18 +999,15 @@ session(struct sess *s)
 		if (next_line(s) != 0)
 			break;
 		if (s->line.too_long) {
-			s->errors++;
-			reply(s, 500, "5.5.2", "Error: line too long");
+			refuse(s, 500, "5.5.2", "Error: line too long");
 			continue;
 		}
 		if (s->line.bare_lf && s->cfg->smtp_bare_reject) {
-			s->errors++;
-			reply(s, 500, "5.5.2", "Error: bare <LF> received");
+			refuse(s, 500, "5.5.2", "Error: bare <LF> received");
 			continue;
 		}
 		if (smtp_cmd_parse(s->line.buf, s->line.len, &c, &err) != 0) {
-			s->errors++;
-			reply(s, err.code, err.status, err.text);
+			refuse(s, err.code, err.status, err.text);
 			smtp_cmd_free(&c);
 			continue;
 		}
@@ -1046,7 +1050,7 @@ session(struct sess *s)
 			s->closing = 1;
 			break;
 		default:
-			reply(s, 500, "5.5.2", "Command not recognized");
+			refuse(s, 500, "5.5.2", "Command not recognized");
 			break;
 		}
 		smtp_cmd_free(&c);
