@@ -83,6 +83,9 @@ filter discard.sh <<'EOF'
 : >@T@/out/discard.$SLUICE_QUEUE_ID
 exit 0
 EOF
+filter hold.sh <<'EOF'
+exit 3
+EOF
 filter xf.sh <<'EOF'
 printf '%s\n' "$@" >@T@/out/args.$SLUICE_QUEUE_ID
 env | grep '^SLUICE_' | sort >@T@/out/env.$SLUICE_QUEUE_ID
@@ -120,6 +123,7 @@ filters = (
 	{ name = "sender"; command = "sender.sh"; },
 	{ name = "reject"; command = "reject.sh"; },
 	{ name = "discard"; command = "discard.sh"; exit = { discard = 0; }; },
+	{ name = "hold"; command = "hold.sh"; exit = { quarantine = 3; }; },
 	{ name = "xf"; command = "xf.sh %i %h %H %q"; }
 );
 rules = (
@@ -129,6 +133,7 @@ rules = (
 	{ name = "sender"; filter = "sender"; recipient = "sender@example.net"; },
 	{ name = "reject"; filter = "reject"; recipient = "reject@example.net"; },
 	{ name = "discard"; filter = "discard"; recipient = "discard@example.net"; },
+	{ name = "hold"; filter = "hold"; recipient = "hold@example.net"; },
 	{ name = "xf"; filter = "xf"; recipient = "xf@example.net"; }
 );
 EOF
@@ -454,6 +459,35 @@ grep -qE ": $qid: to=<discard@example.net>.* status=sent \(250 2\.0\.0 Ok: disca
 [ -z "$(copies discard-1)" ] || err "the discarded message was delivered"
 [ "$(pf_queue_count)" -eq 0 ] || err "the discarded message is queued"
 want_no_bounce discard-1
+want_spool_clean
+end
+
+begin "a quarantined message is kept in the spool, synced, and answered 250"
+send "hold-1" hold@example.net -- \
+    --header "Message-Id: <hold-1@client.test>"
+want_rc 0
+pf_wait_idle 60 2>>"$T/stderr" || err "Postfix did not finish"
+qid=$(pf_qid hold-1@client.test)
+grep -qE ": $qid: to=<hold@example.net>.* status=sent \(250 2\.0\.0 Ok: quarantined" \
+    "$PF_DIR/maillog" || err "Postfix did not log the quarantine's 250"
+[ -z "$(copies hold-1)" ] || err "the quarantined message was delivered"
+[ "$(pf_queue_count)" -eq 0 ] || err "the quarantined message is queued"
+want_no_bounce hold-1
+q=$(find "$T/run/spool/quarantine" -mindepth 1 -maxdepth 1 -type d \
+    2>/dev/null)
+if [ "$(echo "$q" | grep -c .)" -ne 1 ]; then
+	err "not one quarantine directory: '$q'"
+else
+	grep -q "Message-Id: <hold-1@client.test>" "$q/message" ||
+	    err "the quarantined message file lacks the message"
+	grep -qx "queue_id $qid" "$q/envelope" &&
+	    grep -qx "sender sender@example.org" "$q/envelope" &&
+	    grep -qx "recipient hold@example.net" "$q/envelope" ||
+	    err "the envelope file: $(cat "$q/envelope")"
+	grep -q "$qid: quarantined in " "$T/sluiced.log" ||
+	    err "no log line for the quarantine"
+fi
+rm -rf "$T/run/spool/quarantine"
 want_spool_clean
 end
 
