@@ -38,8 +38,8 @@
 	{ p ".recipient_match", S_STRING, "any", NOLIM, "any|all", 0 }, \
 	{ p ".subject", S_STRINGS, NULL, NOLIM, NULL, 0 },		\
 	{ p ".header", S_LIST, NULL, NOLIM, NULL, 0 },			\
-	{ p ".header.name", S_STRING, NULL, NOLIM, NULL, 1 },		\
-	{ p ".header.match", S_STRINGS, NULL, NOLIM, NULL, 1 },		\
+	{ p ".header.name", S_STRING, NULL, NOLIM, NULL, K_REQUIRED }, \
+	{ p ".header.match", S_STRINGS, NULL, NOLIM, NULL, K_REQUIRED }, \
 	{ p ".size_min", S_SIZE, NULL, NOLIM, NULL, 0 },		\
 	{ p ".size_max", S_SIZE, NULL, NOLIM, NULL, 0 },		\
 	{ p ".time", S_STRING, NULL, NOLIM, NULL, 0 }
@@ -48,11 +48,12 @@ static const struct schema_key schema[] = {
 	{ "spool_dir", S_STRING, "/var/spool/sluice", NOLIM, NULL, 0 },
 	{ "user", S_STRING, "nobody", NOLIM, NULL, 0 },
 	{ "run_dir", S_STRING, "/run/sluice", NOLIM, NULL, 0 },
-	{ "milter_listen", S_STRINGS, NULL, NOLIM, NULL, 0 },
+	/* milter_listen = [] is a content filter without a milter */
+	{ "milter_listen", S_STRINGS, NULL, NOLIM, NULL, K_EMPTY_OK },
 	{ "milter_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
 	{ "smtp_listen", S_LIST, NULL, NOLIM, NULL, 0 },
-	{ "smtp_listen.listen", S_STRING, NULL, NOLIM, NULL, 1 },
-	{ "smtp_listen.next_hop", S_STRING, NULL, NOLIM, NULL, 1 },
+	{ "smtp_listen.listen", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },
+	{ "smtp_listen.next_hop", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },
 	{ "smtp_listen.protocol", S_STRING, "smtp", NOLIM, "smtp|lmtp", 0 },
 	{ "smtp_listen.next_hop_protocol", S_STRING, "smtp", NOLIM,
 	    "smtp|lmtp", 0 },
@@ -80,8 +81,8 @@ static const struct schema_key schema[] = {
 	    "Message deferred, please try again later"),
 
 	{ "filters", S_LIST, NULL, NOLIM, NULL, 0 },
-	{ "filters.name", S_STRING, NULL, NOLIM, NULL, 1 },
-	{ "filters.command", S_STRINGS, NULL, NOLIM, NULL, 1 },
+	{ "filters.name", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },
+	{ "filters.command", S_STRINGS, NULL, NOLIM, NULL, K_REQUIRED },
 	{ "filters.timeout", S_SECONDS, "60", 0.001, 86400, NULL, 0 },
 	{ "filters.kill_grace", S_SECONDS, "2", 0, 600, NULL, 0 },
 	{ "filters.instances", S_INT, "0", 0, 10000, NULL, 0 },
@@ -110,7 +111,7 @@ static const struct schema_key schema[] = {
 
 	{ "rules", S_LIST, NULL, NOLIM, NULL, 0 },
 	{ "rules.name", S_STRING, NULL, NOLIM, NULL, 0 },
-	{ "rules.filter", S_STRING, NULL, NOLIM, NULL, 1 },
+	{ "rules.filter", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },
 	COND_KEYS("rules"),
 	{ "rules.unless", S_GROUP, NULL, NOLIM, NULL, 0 },
 	COND_KEYS("rules.unless"),
@@ -291,9 +292,7 @@ check_value1(const struct schema_key *k, struct cnode *n,
 				    n->kid[i]->line, k->path, i + 1,
 				    cnode_type_name(n->kid[i]->type));
 			}
-		/* milter_listen = [] is how a content filter alone is
-		 * configured; elsewhere an empty list is a mistake */
-		if (n->nkid == 0 && strcmp(k->path, "milter_listen") != 0)
+		if (n->nkid == 0 && !(k->flags & K_EMPTY_OK))
 			config_errors_add(errs, "%s:%d: %s: empty array",
 			    n->file, n->line, k->path);
 		return;
@@ -395,7 +394,8 @@ schema_check(struct cnode *g, const char *prefix,
 	}
 	/* required keys: direct children of prefix only */
 	for (k = schema; k->path != NULL; k++) {
-		if (!k->required || strncmp(k->path, prefix, plen) != 0 ||
+		if (!(k->flags & K_REQUIRED) ||
+		    strncmp(k->path, prefix, plen) != 0 ||
 		    (plen && k->path[plen] != '.'))
 			continue;
 		if (strchr(k->path + plen + (plen ? 1 : 0), '.') != NULL)

@@ -54,8 +54,11 @@ struct schema_key {
 	double			 min;
 	double			 max;
 	const char		*choices; /* "a|b|c" for strings, or NULL */
-	int			 required;
+	int			 flags;	/* K_REQUIRED, K_EMPTY_OK */
 };
+
+#define K_REQUIRED	1	/* the key must be set */
+#define K_EMPTY_OK	2	/* S_STRINGS: [] is a value, not a mistake */
 
 /* cfgfile_read - parse one file into a group node, or NULL with errors */
 struct cnode	*cfgfile_read(const char *path, struct config_errors *);

@@ -103,6 +103,13 @@ done:
 	return 1;
 }
 
+/* smtp_line_idle - between lines */
+int
+smtp_line_idle(const struct smtp_line *l)
+{
+	return l->ready || (l->len == 0 && l->total == 0 && !l->cr);
+}
+
 /* set_reply - fill a reply */
 static int
 set_reply(struct smtp_reply *r, int code, const char *status,

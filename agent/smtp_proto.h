@@ -53,6 +53,8 @@ void	smtp_line_free(struct smtp_line *);
  */
 int	smtp_line_feed(struct smtp_line *, const char *in, size_t len,
 	    size_t *used);
+/* smtp_line_idle - no part of a line is waiting for its end */
+int	smtp_line_idle(const struct smtp_line *);
 
 enum smtp_verb {
 	SMTP_UNKNOWN = 0,

@@ -282,22 +282,59 @@ xtext(struct buf *b, const char *v)
 			buf_appendc(b, (char)*p);
 }
 
-/* add_xforward - XFORWARD commands with what the next hop takes;
- * returns how many were written */
+/* xforward_reply - read the answer to one XFORWARD; 0 or -1 with why */
 static int
-add_xforward(struct relay *r, char *const *xfwd)
+xforward_reply(struct relay *r, char *why, size_t whylen)
+{
+	struct smtp_resp	resp;
+
+	if (read_resp(r, &resp, why, whylen) != 0)
+		return -1;
+	if (resp.code / 100 != 2) {
+		snprintf(why, whylen, "the next hop refused XFORWARD: %d %s",
+		    resp.code, resp.text);
+		return -1;
+	}
+	return 0;
+}
+
+/* xforward_line - one XFORWARD command: queued behind the rest with
+ * PIPELINING (*pending counts its reply), else sent and answered now */
+static int
+xforward_line(struct relay *r, struct buf *line, int pipe, int *pending,
+    char *why, size_t whylen)
+{
+	buf_append(&r->out, line->data, line->len);
+	buf_appendf(&r->out, "\r\n");
+	buf_reset(line);
+	if (pipe) {
+		(*pending)++;
+		return 0;
+	}
+	if (flush(r, why, whylen) != 0)
+		return -1;
+	return xforward_reply(r, why, whylen);
+}
+
+/* add_xforward - the original client's facts the next hop takes, in
+ * command lines under 512 bytes; 0, or -1 with why */
+static int
+add_xforward(struct relay *r, char *const *xfwd, int pipe, int *pending,
+    char *why, size_t whylen)
 {
 	static const char *const names[XF_COUNT] = {
 		"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"
 	};
-	struct buf	one;
+	struct buf	one, line;
 	size_t		k;
-	int		n = 0;
+	int		rc = 0;
 
+	*pending = 0;
 	if (!(r->ext & RX_XFORWARD) || xfwd == NULL)
 		return 0;
 	buf_init(&one, 0);
-	for (k = 0; k < XF_COUNT; k++) {
+	buf_init(&line, 0);
+	for (k = 0; k < XF_COUNT && rc == 0; k++) {
 		if (!(r->xfwd_attrs & (1u << k)) || xfwd[k] == NULL)
 			continue;
 		buf_reset(&one);
@@ -306,19 +343,18 @@ add_xforward(struct relay *r, char *const *xfwd)
 			buf_appendf(&one, "[UNAVAILABLE]");
 		else
 			xtext(&one, xfwd[k]);
-		/* a command line stays under 512 bytes */
-		if (n > 0 && r->out.len + one.len + 2 < 500 &&
-		    r->out.len >= 2) {
-			r->out.len -= 2;	/* the last line's CR LF */
-		} else {
-			buf_appendf(&r->out, "XFORWARD");
-			n++;
-		}
-		buf_append(&r->out, one.data, one.len);
-		buf_appendf(&r->out, "\r\n");
+		if (line.len > 0 && line.len + one.len + 2 > 500)
+			rc = xforward_line(r, &line, pipe, pending, why,
+			    whylen);
+		if (line.len == 0)
+			buf_appendf(&line, "XFORWARD");
+		buf_append(&line, one.data, one.len);
 	}
+	if (rc == 0 && line.len > 0)
+		rc = xforward_line(r, &line, pipe, pending, why, whylen);
 	buf_free(&one);
-	return n;
+	buf_free(&line);
+	return rc;
 }
 
 /* clean_value - no control characters in a value we send */
@@ -423,35 +459,8 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		return 0;
 	}
 	buf_reset(&r->out);
-	nx = add_xforward(r, job->xfwd);
-	if (nx > 0 && !pipe) {
-		/* without PIPELINING: each XFORWARD line on its own */
-		struct buf	all = r->out;
-		size_t		start = 0, e;
-
-		buf_init(&r->out, 0);
-		for (k = 0; k < nx; k++) {
-			for (e = start; e + 1 < all.len &&
-			    !(all.data[e] == '\r' && all.data[e + 1] == '\n');
-			    e++)
-				;
-			buf_append(&r->out, all.data + start, e + 2 - start);
-			start = e + 2;
-			if (flush(r, why, whylen) != 0 ||
-			    read_resp(r, &resp, why, whylen) != 0) {
-				buf_free(&all);
-				return -1;
-			}
-			if (resp.code / 100 != 2) {
-				buf_free(&all);
-				snprintf(why, whylen, "the next hop refused "
-				    "XFORWARD: %d %s", resp.code, resp.text);
-				return -1;
-			}
-		}
-		buf_free(&all);
-		nx = 0;
-	}
+	if (add_xforward(r, job->xfwd, pipe, &nx, why, whylen) != 0)
+		return -1;
 	buf_appendf(&r->out, "MAIL FROM:<%s>", job->sender);
 	if (r->ext & RX_SIZE)
 		buf_appendf(&r->out, " SIZE=%llu", job->size);
@@ -473,15 +482,9 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		buf_appendf(&r->out, "DATA\r\n");
 		if (flush(r, why, whylen) != 0)
 			return -1;
-		for (k = 0; k < nx; k++) {
-			if (read_resp(r, &resp, why, whylen) != 0)
+		for (k = 0; k < nx; k++)
+			if (xforward_reply(r, why, whylen) != 0)
 				return -1;
-			if (resp.code / 100 != 2) {
-				snprintf(why, whylen, "the next hop refused "
-				    "XFORWARD: %d %s", resp.code, resp.text);
-				return -1;
-			}
-		}
 		if (read_resp(r, &mail, why, whylen) != 0)
 			return -1;
 		for (i = 0; i < job->nrcpt; i++)

@@ -81,7 +81,6 @@
 
 struct sess {
 	int			 fd;
-	size_t			 idx;		/* smtp_listen entry */
 	struct config		*cfg;		/* a reference */
 	const struct smtp_listen *lc;
 	char			 peer[64];	/* the connecting address, or
@@ -100,6 +99,7 @@ struct sess {
 	/* I/O */
 	char			 in[IN_SIZE];
 	size_t			 off, len;
+	char			 dout[IN_SIZE + 2];	/* DATA, LF line ends */
 	struct smtp_line	 line;
 	struct buf		 out;
 	long long		 end_ms;	/* smtp_session_timeout */
@@ -116,16 +116,6 @@ static struct {
 	int			 quiesce;
 	int			 sessions;
 } srv = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = { -1, -1 } };
-
-/* now_ms - the monotonic clock */
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* quiescing - whether the agent is stopping */
 static int
@@ -146,6 +136,7 @@ flush(struct sess *s)
 	struct pollfd	pfd;
 	size_t		off = 0;
 	ssize_t		n;
+	int		r;
 
 	while (off < s->out.len) {
 		n = send(s->fd, s->out.data + off, s->out.len - off,
@@ -153,8 +144,8 @@ flush(struct sess *s)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			pfd.fd = s->fd;
 			pfd.events = POLLOUT;
-			if (poll(&pfd, 1, s->cfg->smtp_timeout * 1000) <= 0 &&
-			    errno != EINTR) {
+			r = poll(&pfd, 1, s->cfg->smtp_timeout * 1000);
+			if (r == 0 || (r < 0 && errno != EINTR)) {
 				s->closing = 1;
 				return -1;
 			}
@@ -226,20 +217,16 @@ fill(struct sess *s, long long deadline, int idle)
 	ssize_t		n;
 	int		r;
 
-	if (s->off == s->len)
-		s->off = s->len = 0;
-	if (s->off > 0 && s->len == sizeof(s->in)) {
-		memmove(s->in, s->in + s->off, s->len - s->off);
-		s->len -= s->off;
-		s->off = 0;
-	}
+	/* the line and DATA readers take all they are given, so the
+	 * buffer is empty whenever more is read */
+	s->off = s->len = 0;
 	if (s->out.len > 0 && flush(s) != 0)
 		return -1;
 	for (;;) {
 		if (idle && quiescing())
 			return -2;
 		left = (deadline < s->end_ms ? deadline : s->end_ms) -
-		    now_ms();
+		    engine_clock_ms();
 		if (left <= 0)
 			return 0;
 		pfd.fd = s->fd;
@@ -273,7 +260,7 @@ say_timeout(struct sess *s)
 static int
 next_line(struct sess *s)
 {
-	long long	deadline = now_ms() + s->cfg->smtp_timeout * 1000LL;
+	long long	deadline = engine_clock_ms() + s->cfg->smtp_timeout * 1000LL;
 	size_t		used;
 	int		r;
 
@@ -285,8 +272,8 @@ next_line(struct sess *s)
 			if (r)
 				return 0;
 		}
-		switch (fill(s, deadline, !s->in_mail && s->line.total == 0 &&
-		    s->line.len == 0)) {
+		switch (fill(s, deadline, !s->in_mail &&
+		    smtp_line_idle(&s->line))) {
 		case 1:
 			continue;
 		case 0:
@@ -516,12 +503,13 @@ worst(const struct smtp_resp *r, size_t n)
 	return w;
 }
 
-/* copy_workdir - a fresh work directory with a copy of the message */
+/* copy_workdir - a fresh work directory with a copy of the message:
+ * each group's filters may write beside it and change it */
 static int
 copy_workdir(const struct config *cfg, const char *src, char **dst,
     char *why, size_t whylen)
 {
-	char	 id[32], *from, *to, chunk[65536];
+	char	 id[32], *from, *to;
 	ssize_t	 n;
 	int	 in = -1, out = -1, rc = -1;
 
@@ -530,32 +518,20 @@ copy_workdir(const struct config *cfg, const char *src, char **dst,
 		return -1;
 	xasprintf(&from, "%s/message", src);
 	xasprintf(&to, "%s/message", *dst);
-	if ((in = spool_open_regular(from)) < 0 ||
+	if ((in = spool_open_regular(from)) >= 0 &&
 	    (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0)
-		goto out;
-	for (;;) {
-		n = read(in, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (write(out, chunk, (size_t)n) != n) {
-			n = -1;
-			break;
-		}
+	    O_CLOEXEC, 0600)) >= 0) {
+		while ((n = copy_file_range(in, NULL, out, NULL, 1 << 20,
+		    0)) > 0)
+			;
+		rc = n == 0 ? 0 : -1;
+		if (close(out) != 0)
+			rc = -1;
 	}
-	if (n == 0)
-		rc = 0;
-out:
 	if (rc != 0)
 		snprintf(why, whylen, "copying %s: %s", from, strerror(errno));
 	if (in >= 0)
 		close(in);
-	if (out >= 0 && close(out) != 0 && rc == 0) {
-		snprintf(why, whylen, "%s: %s", to, strerror(errno));
-		rc = -1;
-	}
 	free(from);
 	free(to);
 	return rc;
@@ -829,7 +805,7 @@ do_data(struct sess *s)
 	struct smtp_data	 d;
 	struct smtp_resp	*res, one;
 	char			 id[32], *workdir = NULL, *path, why[300];
-	char			*out = NULL, **dirs = NULL;
+	char			**dirs = NULL;
 	const char		*qid;
 	size_t			 used, olen, i, k, ncls, *cls = NULL, *ids;
 	long long		 deadline;
@@ -870,19 +846,18 @@ do_data(struct sess *s)
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 	smtp_data_init(&d, s->cfg->smtp_text_line_max,
 	    s->cfg->message_max);
-	out = xmalloc(sizeof(s->in) + 2);
 	for (;;) {
 		if (s->off < s->len) {
 			r = smtp_data_feed(&d, s->in + s->off,
-			    s->len - s->off, &used, out, &olen);
+			    s->len - s->off, &used, s->dout, &olen);
 			s->off += used;
 			if (olen > 0 && werr == 0 &&
-			    spool_writer_write(w, out, olen) != 0)
+			    spool_writer_write(w, s->dout, olen) != 0)
 				werr = errno;
 			if (r)
 				break;
 		}
-		deadline = now_ms() + s->cfg->smtp_timeout * 1000LL;
+		deadline = engine_clock_ms() + s->cfg->smtp_timeout * 1000LL;
 		switch (fill(s, deadline, 0)) {
 		case 1:
 			continue;
@@ -967,7 +942,6 @@ do_data(struct sess *s)
 	free(ids);
 done:
 	free(cls);
-	free(out);
 	if (w->fd >= 0)
 		(void)spool_writer_close(w, 0);
 	free(w);
@@ -985,7 +959,7 @@ session(struct sess *s)
 	struct smtp_cmd		 c;
 	struct smtp_reply	 err;
 
-	s->end_ms = now_ms() + s->cfg->smtp_session_timeout * 1000LL;
+	s->end_ms = engine_clock_ms() + s->cfg->smtp_session_timeout * 1000LL;
 	smtp_line_init(&s->line, s->cfg->smtp_line_max);
 	buf_init(&s->out, 0);
 	relay_init(&s->relay);
@@ -1159,7 +1133,6 @@ acceptor(void *arg)
 			}
 			s = xcalloc(1, sizeof(*s));
 			s->fd = fd;
-			s->idx = i;
 			s->cfg = cfg;
 			s->lc = &cfg->smtp[i];
 			peer_name(&ss, s->peer, sizeof(s->peer));

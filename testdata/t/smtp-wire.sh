@@ -22,9 +22,9 @@ PY=/usr/bin/python3
 CLIENT=$top/testdata/t/smtp_client.py
 
 T=$(mktemp -d /tmp/sluice-smtpwire.XXXXXX) || exit 1
-mkdir -p "$T/sink" "$T/wire" "$T/n/inc" "$T/r/inc" "$T/s/inc"
+mkdir -p "$T/sink" "$T/sink2" "$T/wire" "$T/wire2" "$T/n/inc" "$T/r/inc" "$T/s/inc"
 chmod 755 "$T"
-chown postfix "$T/sink"
+chown postfix "$T/sink" "$T/sink2"
 TAP_RESET=1
 . "$(dirname "$0")/tap.bash"
 . "$(dirname "$0")/postfix.bash"	# free_port, pf_wait_port
@@ -32,6 +32,9 @@ TAP_RESET=1
 sinkpid=
 teepid=
 tee7pid=
+sink2pid=
+tee2pid=
+silentpid=
 dn=
 dr=
 ds=
@@ -47,6 +50,9 @@ cleanup() {
 	[ -n "$teepid" ] && kill "$teepid" 2>/dev/null
 	[ -n "$tee7pid" ] && kill "$tee7pid" 2>/dev/null
 	[ -n "$sinkpid" ] && kill "$sinkpid" 2>/dev/null
+	for p in $sink2pid $tee2pid $silentpid; do
+		kill "$p" 2>/dev/null
+	done
 	wait 2>/dev/null
 	[ "${KEEP:-0}" = 1 ] || rm -rf "$T"
 }
@@ -57,6 +63,11 @@ sinkport=$(free_port) || exit 1
 teeport=$(free_port) || exit 1	# adds SMTPUTF8 to smtp-sink's EHLO
 tee7port=$(free_port) || exit 1	# does not
 deadport=$(free_port) || exit 1	# nothing listens there
+sink2port=$(free_port) || exit 1	# smtp-sink without PIPELINING
+tee2port=$(free_port) || exit 1	# records what reaches it
+silentport=$(free_port) || exit 1	# listens, never answers
+pn2=$(free_port) || exit 1	# smtp, next hop without PIPELINING
+ps2=$(free_port) || exit 1	# smtp, next hop that never answers
 pn=$(free_port) || exit 1	# smtp, smtp_bare_newline = normalize
 pl=$(free_port) || exit 1	# lmtp
 pd=$(free_port) || exit 1	# smtp, next hop down
@@ -78,7 +89,7 @@ conf() {	# name listeners keys
 	smtp_text_line_max = 1000;
 	smtp_recipients_max = 100;
 	relay_connect_timeout = 5;
-	relay_timeout = 20;
+	relay_timeout = ${4:-20};
 	$3
 	EOF
 }
@@ -86,13 +97,17 @@ hop="next_hop = \"inet:127.0.0.1:$teeport\";"
 conf n "{ listen = \"inet:127.0.0.1:$pn\"; $hop },
     { listen = \"inet:127.0.0.1:$pl\"; protocol = \"lmtp\"; $hop },
     { listen = \"inet:127.0.0.1:$pd\";
-      next_hop = \"inet:127.0.0.1:$deadport\"; }" \
+      next_hop = \"inet:127.0.0.1:$deadport\"; },
+    { listen = \"inet:127.0.0.1:$pn2\";
+      next_hop = \"inet:127.0.0.1:$tee2port\"; }" \
     'smtp_bare_newline = "normalize";'
 conf r "{ listen = \"inet:127.0.0.1:$pr\";
       next_hop = \"inet:127.0.0.1:$tee7port\"; }" \
     'smtp_bare_newline = "reject";'
-conf s "{ listen = \"inet:127.0.0.1:$ps\"; $hop }" \
-    'smtp_timeout = 2; smtp_connections = 3;'
+conf s "{ listen = \"inet:127.0.0.1:$ps\"; $hop },
+    { listen = \"inet:127.0.0.1:$ps2\";
+      next_hop = \"inet:127.0.0.1:$silentport\"; }" \
+    'smtp_timeout = 2; smtp_connections = 3;' 3
 
 smtp-sink -u postfix -d "$T/sink/%M." "127.0.0.1:$sinkport" 100 \
     >"$T/sink.log" 2>&1 &
@@ -102,13 +117,28 @@ sinkpid=$!
 teepid=$!
 "$PY" "$CLIENT" --tee "$tee7port" "$sinkport" "$T/wire" >"$T/tee7.log" 2>&1 &
 tee7pid=$!
+smtp-sink -p -u postfix -d "$T/sink2/%M." "127.0.0.1:$sink2port" 100 \
+    >"$T/sink2.log" 2>&1 &
+sink2pid=$!
+"$PY" "$CLIENT" --tee "$tee2port" "$sink2port" "$T/wire2" \
+    >"$T/tee2.log" 2>&1 &
+tee2pid=$!
+# a next hop that takes the connection into its backlog and says nothing
+"$PY" -c 'import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+time.sleep(3600)' "$silentport" >"$T/silent.log" 2>&1 &
+silentpid=$!
 "$SLUICED" -f -c "$T/n.conf" >"$T/n.log" 2>&1 &
 dn=$!
 "$SLUICED" -f -c "$T/r.conf" >"$T/r.log" 2>&1 &
 dr=$!
 "$SLUICED" -f -c "$T/s.conf" >"$T/s.log" 2>&1 &
 ds=$!
-for p in "$sinkport" "$teeport" "$tee7port" "$pn" "$pl" "$pd" "$pr" "$ps"; do
+for p in "$sinkport" "$teeport" "$tee7port" "$pn" "$pl" "$pd" "$pr" "$ps" \
+    "$sink2port" "$tee2port" "$silentport" "$pn2" "$ps2"; do
 	if ! pf_wait_port "$p" 15; then
 		echo "Bail out! nothing listens on port $p"
 		tail -n 5 "$T"/*.log | sed 's/^/# /'
@@ -772,6 +802,34 @@ cl "$pl" w:220 's:LHLO client.test\r\n' w:250 "s:$from"'RCPT TO:<r1@b.test>\r\n'
 want_codes "220 250 250 250 250 354 451 451 221"
 end
 
+begin "a next hop without PIPELINING gets XFORWARD and the rest one by one"
+cl "$pn2" w:220 "$ehlo" n:1 's:XFORWARD ADDR=10.1.2.3 HELO=orig.test\r\n' \
+    n:1 's:XFORWARD IDENT=ABC123 NAME=[UNAVAILABLE]\r\n' n:1 "s:$from$to" \
+    n:2 's:DATA\r\n' w:354 "s:$msg" n:1 "$quit" w:221
+want_codes "220 250 250 250 250 250 354 250 221"
+[ "$(find "$T/sink2" -type f | wc -l)" -eq 1 ] ||
+    err "not one message at the sink without PIPELINING"
+cat "$T"/wire2/* >"$T/wire2.all" 2>/dev/null
+grep -aq '^XFORWARD .*ADDR=10\.1\.2\.3' "$T/wire2.all" &&
+    grep -aq '^XFORWARD .*HELO=orig\.test' "$T/wire2.all" &&
+    grep -aq '^XFORWARD .*NAME=\[UNAVAILABLE\]' "$T/wire2.all" ||
+    err "XFORWARD not passed on:" "$(grep -a XFORWARD "$T/wire2.all")"
+[ "$(grep -an '^XFORWARD\|^MAIL FROM' "$T/wire2.all" | tail -n 1 |
+    cut -d: -f2-)" = "$(grep -a '^MAIL FROM' "$T/wire2.all")" ] ||
+    err "XFORWARD after MAIL"
+grep -q 'ABC123: to=<bob@b.test>' "$T/n.log" ||
+    err "the log does not name the message by its XFORWARD IDENT"
+end
+
+begin "a next hop that never answers: 451 4.4.1 after relay_timeout"
+cl "$ps2" w:220 "$ehlo" n:1 "s:$from$to" n:2 's:DATA\r\n' w:354 "s:$msg" n:1 \
+    "$quit" w:221
+want_codes "220 250 250 250 354 451 221"
+want_reply "451 4.4.1"
+grep -q 'no reply from the next hop within 3 s' "$T/s.log" ||
+    err "no log line naming the silent next hop"
+end
+
 begin "the daemons are still up, with no error of their own"
 for p in $dn $dr $ds; do
 	alive "$p" || err "sluiced $p died"
@@ -779,6 +837,18 @@ done
 grep -ahiE 'panic|fatal|AddressSanitizer|runtime error' "$T"/[nrs].log |
     head -5 | while read -r l; do echo "$l"; done >"$T/bad"
 [ -s "$T/bad" ] && err "$(cat "$T/bad")"
+end
+
+begin "stopping: an idle connection gets 421 4.3.2, the daemon ends"
+"$PY" "$CLIENT" "$pr" w:220 "$ehlo" n:1 e:60 >"$T/out" 2>>"$T/stderr" &
+idle=$!
+sleep 1
+kill -TERM "$dr"
+wait "$idle"
+grep -aq '^421 4\.3\.2' "$T/out" || err "no 421 4.3.2:" "$(cat "$T/out")"
+want_closed
+wait_gone "$dr" || wait_gone "$dr" || err "sluiced did not stop"
+dr=
 end
 
 echo "1..$ntest"
