@@ -20,13 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "ctl.h"
-#include "engine.h"
-#include "envelope.h"
-#include "log.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "config/config.h"
+#include "engine/engine.h"
+#include "engine/spool.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
 
 #define MAX_JOBS	64
 

@@ -18,14 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "config.h"
 #include "ctl.h"
-#include "engine.h"
-#include "envelope.h"
-#include "log.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "config/config.h"
+#include "engine/engine.h"
+#include "engine/spool.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
 
 #define INPUT_MAX	(1024UL * 1024 * 1024)
 

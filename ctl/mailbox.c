@@ -21,12 +21,12 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "ctl.h"
-#include "envelope.h"
-#include "header.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "engine/spool.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
+#include "mail/header.h"
 
 #define MAILBOX_MAX	(4UL * 1024 * 1024 * 1024)
 #define MESSAGE_MAX	(1024UL * 1024 * 1024)

@@ -14,13 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "ctl.h"
-#include "engine.h"
-#include "envelope.h"
-#include "log.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "config/config.h"
+#include "engine/engine.h"
+#include "engine/spool.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
 
 /* usage - the synopsis */
 static void

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "cond.h"
-#include "spawn.h"
-#include "verdict.h"
+#include "lib/spawn.h"
+#include "mail/verdict.h"
+#include "rules/cond.h"
 
 struct filter_state;
 

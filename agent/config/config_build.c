@@ -24,15 +24,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "config_tree.h"
-#include "envelope.h"
-#include "filter_state.h"
-#include "header.h"
-#include "listen.h"
-#include "log.h"
-#include "subst.h"
-#include "xmalloc.h"
+#include "config/config.h"
+#include "config/config_tree.h"
+#include "lib/listen.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
+#include "mail/header.h"
+#include "rules/filter_state.h"
+#include "rules/subst.h"
 
 /*
  * Default exit codes; a filter's "exit" group replaces the whole table.

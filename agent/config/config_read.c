@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "config_tree.h"
-#include "xmalloc.h"
+#include "config/config.h"
+#include "config/config_tree.h"
+#include "lib/xmalloc.h"
 
 static const char *const type_names[] = {
 	"a group", "a list", "an array", "an integer", "a number",

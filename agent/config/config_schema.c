@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "config_tree.h"
-#include "log.h"
-#include "xmalloc.h"
+#include "config/config.h"
+#include "config/config_tree.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 
 #ifndef LIBEXECDIR
 #define LIBEXECDIR "/usr/local/libexec/sluice"

@@ -25,13 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "engine.h"
-#include "launcher.h"
-#include "log.h"
-#include "milter.h"
-#include "privsep.h"
-#include "smtp_server.h"
+#include "daemon/agent.h"
+#include "daemon/launcher.h"
+#include "daemon/privsep.h"
+#include "engine/engine.h"
+#include "lib/log.h"
+#include "milter/milter.h"
+#include "smtp/smtp_server.h"
 
 /* how long a stopping agent lets running connections finish */
 #define DRAIN_SECONDS	60

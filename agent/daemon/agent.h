@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "listen.h"
+#include "config/config.h"
+#include "lib/listen.h"
 
 /* agent_main - the agent process; never returns */
 void	agent_main(struct config *, const struct listener *milter, size_t,

@@ -43,9 +43,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "launcher.h"
-#include "log.h"
-#include "xmalloc.h"
+#include "daemon/launcher.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 
 #define REQ_MAGIC	0x534c5251u	/* "SLRQ" */
 #define RES_MAGIC	0x534c5253u	/* "SLRS" */

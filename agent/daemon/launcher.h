@@ -15,8 +15,8 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "spawn.h"
+#include "lib/buf.h"
+#include "lib/spawn.h"
 
 /* largest encoded request: argv may hold one word per recipient */
 #define LAUNCHER_REQ_MAX	(16 * 1024 * 1024)

@@ -44,13 +44,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "launcher.h"
-#include "listen.h"
-#include "log.h"
-#include "privsep.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "daemon/agent.h"
+#include "daemon/launcher.h"
+#include "daemon/privsep.h"
+#include "engine/spool.h"
+#include "lib/listen.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_FIRST_MS	250

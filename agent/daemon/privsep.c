@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "privsep.h"
+#include "daemon/privsep.h"
+#include "lib/log.h"
 
 /* privsep_drop - become uid:gid for good */
 int

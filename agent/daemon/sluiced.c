@@ -19,9 +19,9 @@
 
 #include <syslog.h>
 
-#include "agent.h"
-#include "config.h"
-#include "log.h"
+#include "config/config.h"
+#include "daemon/agent.h"
+#include "lib/log.h"
 
 #define MAX_OVERRIDES	32
 

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "cond.h"
-#include "engine_int.h"
-#include "filter_state.h"
-#include "log.h"
-#include "message.h"
-#include "xmalloc.h"
+#include "engine/engine_int.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "mail/message.h"
+#include "rules/cond.h"
+#include "rules/filter_state.h"
 
 /* monotonic_ms - the default clock */
 static long long

@@ -16,11 +16,11 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "config.h"
-#include "envelope.h"
-#include "header.h"
-#include "spawn.h"
-#include "verdict.h"
+#include "config/config.h"
+#include "lib/spawn.h"
+#include "mail/envelope.h"
+#include "mail/header.h"
+#include "mail/verdict.h"
 
 enum mod_kind {
 	MOD_ADD_HEADER,		/* name, value */

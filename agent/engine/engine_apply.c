@@ -17,11 +17,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "engine_int.h"
-#include "header.h"
-#include "log.h"
-#include "message.h"
-#include "xmalloc.h"
+#include "engine/engine_int.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "mail/header.h"
+#include "mail/message.h"
 
 /* engine_step_new - append an empty step */
 struct engine_step *

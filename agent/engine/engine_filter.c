@@ -22,14 +22,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "engine_int.h"
-#include "header.h"
-#include "log.h"
-#include "spawn.h"
-#include "spool.h"
-#include "subst.h"
-#include "xmalloc.h"
+#include "config/config.h"
+#include "engine/engine_int.h"
+#include "engine/spool.h"
+#include "lib/log.h"
+#include "lib/spawn.h"
+#include "lib/xmalloc.h"
+#include "mail/header.h"
+#include "rules/subst.h"
 
 #define HEAD_LINES	3	/* lines of output kept for the trace */
 #define LOG_LINES	20	/* lines of output logged per stream */

@@ -4,8 +4,8 @@
 #ifndef SLUICE_ENGINE_INT_H
 #define SLUICE_ENGINE_INT_H
 
-#include "directive.h"
-#include "engine.h"
+#include "engine/engine.h"
+#include "mail/directive.h"
 
 struct rule;
 

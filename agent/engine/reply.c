@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_int.h"
-#include "xmalloc.h"
+#include "engine/engine_int.h"
+#include "lib/xmalloc.h"
 
 /* reply_clean_reason - first line, printable, bounded */
 char *

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spool.h"
-#include "xmalloc.h"
+#include "engine/spool.h"
+#include "lib/xmalloc.h"
 
 /*
  * spool_new_id - seconds, pid and a per-process counter in fields of

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "xmalloc.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
 
 /* buf_init - an empty buffer that may grow to max bytes (0 = no limit) */
 void

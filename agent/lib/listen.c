@@ -23,9 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "listen.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "engine/spool.h"
+#include "lib/listen.h"
+#include "lib/xmalloc.h"
 
 /* parse_port - 1 .. 65535 */
 static int

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 static enum log_dest	dest = LOG_DEST_STDERR;
 static const char	*progname = "sluice";

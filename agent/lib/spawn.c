@@ -53,9 +53,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "spawn.h"
-#include "xmalloc.h"
+#include "lib/buf.h"
+#include "lib/spawn.h"
+#include "lib/xmalloc.h"
 
 /*
  * The child's stack.  Its code needs a few hundred bytes; the rest is

@@ -30,9 +30,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "directive.h"
-#include "header.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "mail/directive.h"
+#include "mail/header.h"
 
 #define INDEX_MAX	10000	/* largest header position or index */
 #define PREFIX_MAX	200	/* longest subject prefix */

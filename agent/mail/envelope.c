@@ -31,8 +31,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "envelope.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
 
 static void	set_error(struct envelope_error *, int, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));

@@ -29,9 +29,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "header.h"
-#include "xmalloc.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
+#include "mail/header.h"
 
 /* One physical line of the input. */
 struct line {

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "header.h"
-#include "message.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "engine/spool.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
+#include "mail/header.h"
+#include "mail/message.h"
 
 /* beyond this, the rest of an endless header block counts as body */
 #define HEADER_BLOCK_MAX	(1024 * 1024)

@@ -27,9 +27,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "envelope.h"
-#include "smtp_proto.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
+#include "mail/smtp_proto.h"
 
 /* smtp_line_init - a line reader for lines of at most max bytes */
 void

@@ -32,7 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "smtp_proto.h"
+#include "mail/smtp_proto.h"
 
 /* smtp_data_init - a reader at the start of the data */
 void

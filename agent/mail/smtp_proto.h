@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 #define SMTP_PARAMS_MAX		16	/* ESMTP parameters per command */
 #define SMTP_XFWD_VALUE_MAX	255	/* an XFORWARD value, decoded */

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <strings.h>
 
-#include "verdict.h"
+#include "mail/verdict.h"
 
 static const char *const names[V_COUNT] = {
 	"continue", "accept", "reject", "tempfail", "discard", "quarantine",

@@ -45,14 +45,14 @@
 
 #include <libmilter/mfapi.h>
 
-#include "buf.h"
-#include "engine.h"
-#include "envelope.h"
-#include "filter_state.h"
-#include "log.h"
-#include "milter.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "engine/engine.h"
+#include "engine/spool.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
+#include "milter/milter.h"
+#include "rules/filter_state.h"
 
 #define MAX_REPLY_LINES		32	/* smfi_setmlreply's limit */
 #define BODY_CHUNK		65536

@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "listen.h"
+#include "config/config.h"
+#include "lib/listen.h"
 
 /*
  * milter_setup - register with libmilter and take over its listening

@@ -37,8 +37,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "listen.h"
-#include "milter.h"
+#include "lib/listen.h"
+#include "milter/milter.h"
 
 #define MUX_MAX		LISTEN_MAX
 

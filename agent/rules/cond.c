@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cond.h"
-#include "envelope.h"
-#include "header.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
+#include "mail/header.h"
+#include "rules/cond.h"
 
 static const char *const field_names[] = {
 	"sender", "recipient", "subject", "header", "size", "time"

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "cron.h"
-#include "match.h"
+#include "rules/cron.h"
+#include "rules/match.h"
 
 struct envelope;
 struct header_list;

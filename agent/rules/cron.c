@@ -41,7 +41,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "cron.h"
+#include "rules/cron.h"
 
 #define CRON_NFIELDS	5
 

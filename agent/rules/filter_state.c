@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "filter_state.h"
-#include "log.h"
-#include "xmalloc.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "rules/filter_state.h"
 
 struct filter_state {
 	pthread_mutex_t	 mu;

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "match.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "rules/match.h"
 
 #define MATCH_LIMIT	1000000
 #define DEPTH_LIMIT	10000

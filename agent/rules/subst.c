@@ -47,10 +47,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "envelope.h"
-#include "subst.h"
-#include "xmalloc.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
+#include "rules/subst.h"
 
 /* Every letter that may follow '%'. */
 static const char subst_known[] = "fnsorqihHutz%";

@@ -37,11 +37,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "header.h"
-#include "listen.h"
-#include "smtp_relay.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "engine/spool.h"
+#include "lib/listen.h"
+#include "lib/xmalloc.h"
+#include "mail/header.h"
+#include "smtp/smtp_relay.h"
 
 #define RELAY_LINE_MAX	4096
 #define CHUNK		32768

@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "smtp_proto.h"
+#include "lib/buf.h"
+#include "mail/smtp_proto.h"
 
 struct header_list;
 

@@ -64,16 +64,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "engine.h"
-#include "envelope.h"
-#include "log.h"
-#include "milter.h"
-#include "smtp_proto.h"
-#include "smtp_relay.h"
-#include "smtp_server.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "engine/engine.h"
+#include "engine/spool.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
+#include "mail/smtp_proto.h"
+#include "milter/milter.h"
+#include "smtp/smtp_relay.h"
+#include "smtp/smtp_server.h"
 
 #define ERRORS_MAX	20	/* bad commands before 421 */
 #define IN_SIZE		65536

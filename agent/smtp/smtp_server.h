@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "listen.h"
+#include "lib/listen.h"
 
 /*
  * smtp_server_start - serve ls[i] as the config's smtp_listen[i]: one

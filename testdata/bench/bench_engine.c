@@ -21,10 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "log.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "engine/engine.h"
+#include "engine/spool.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 
 extern char	**environ;
 

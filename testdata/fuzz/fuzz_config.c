@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "log.h"
+#include "config/config.h"
+#include "lib/log.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

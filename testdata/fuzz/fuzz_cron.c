@@ -23,8 +23,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cron.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "rules/cron.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "directive.h"
-#include "header.h"
+#include "mail/directive.h"
+#include "mail/header.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

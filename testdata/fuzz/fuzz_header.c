@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "header.h"
+#include "mail/header.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp_proto.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "mail/smtp_proto.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

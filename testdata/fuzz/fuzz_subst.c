@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envelope.h"
-#include "subst.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
+#include "rules/subst.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

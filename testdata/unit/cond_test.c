@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cond.h"
-#include "envelope.h"
-#include "header.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
+#include "mail/header.h"
+#include "rules/cond.h"
 
 /* patterns - add NULL-terminated patterns to a condition */
 static void

@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "filter_state.h"
-#include "xmalloc.h"
+#include "config/config.h"
+#include "lib/xmalloc.h"
+#include "rules/filter_state.h"
 
 static char	*cfgdir;
 

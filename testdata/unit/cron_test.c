@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "cron.h"
+#include "rules/cron.h"
 
 #define B(n)	((uint64_t)1 << (n))
 

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "log.h"
-#include "spool.h"
-#include "xmalloc.h"
+#include "engine/engine.h"
+#include "engine/spool.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
 
 static char		*dir;		/* scripts, config, spool */
 static long long	 fake_now;

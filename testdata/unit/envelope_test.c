@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envelope.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
 
 #define NOAT	((size_t)-1)	/* build a value without '@' */
 

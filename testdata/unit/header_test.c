@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "header.h"
+#include "mail/header.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 /* A string literal with its length, so inputs may hold NUL bytes. */

@@ -36,9 +36,9 @@
 
 #include <cmocka.h>
 
-#include "launcher.h"
-#include "listen.h"
-#include "xmalloc.h"
+#include "daemon/launcher.h"
+#include "lib/listen.h"
+#include "lib/xmalloc.h"
 
 static char *const	sh_argv[] = { (char *)"/bin/sh", (char *)"-c",
 			    (char *)"echo out; echo err >&2; exit 3", NULL };

@@ -3,7 +3,7 @@
  *
  * Used by "make check" to compare the schema with sluice.conf(5).
  */
-#include "config.h"
+#include "config/config.h"
 
 int
 main(void)

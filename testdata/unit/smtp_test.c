@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp_proto.h"
-#include "xmalloc.h"
+#include "lib/xmalloc.h"
+#include "mail/smtp_proto.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 /* A string literal with its length, so inputs may hold NUL bytes. */

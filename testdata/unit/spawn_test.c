@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "spawn.h"
+#include "lib/spawn.h"
 
 #define SH		"/bin/sh"
 #define UNUSED		__attribute__((unused))

@@ -29,10 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "envelope.h"
-#include "subst.h"
-#include "xmalloc.h"
+#include "lib/buf.h"
+#include "lib/xmalloc.h"
+#include "mail/envelope.h"
+#include "rules/subst.h"
 
 #define GOLDEN_MIN	12	/* fewer cases found means a broken setup */
 
