@@ -20,7 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "ctl_common.h"
+#include "mailbox.h"
 #include "config/config.h"
 #include "engine/engine.h"
 #include "engine/spool.h"

@@ -18,11 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "ctl_common.h"
 #include "config/config.h"
 #include "engine/engine.h"
 #include "engine/spool.h"
 #include "lib/buf.h"
+#include "lib/io.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "mail/envelope.h"
@@ -179,6 +180,13 @@ print_envelope(const char *label, const struct envelope *env)
 	putchar('\n');
 }
 
+/* fd_sink - engine_write_message() into a file */
+static int
+fd_sink(void *arg, const char *p, size_t len)
+{
+	return io_write_all(*(int *)arg, p, len, -1);
+}
+
 /* write_output - the resulting message to path */
 static int
 write_output(struct engine_msg *m, const char *path)
@@ -191,7 +199,7 @@ write_output(struct engine_msg *m, const char *path)
 		fprintf(stderr, "sluicectl: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	rc = engine_write_message(m, fd, 0);
+	rc = engine_write_message(m, fd_sink, &fd);
 	if (rc != 0)
 		fprintf(stderr, "sluicectl: %s: %s\n", path, strerror(errno));
 	if (fd != STDOUT_FILENO && close(fd) != 0)

@@ -21,9 +21,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "engine/spool.h"
+#include "mailbox.h"
 #include "lib/buf.h"
+#include "lib/file.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/envelope.h"
 #include "mail/header.h"
@@ -93,7 +94,7 @@ mailbox_open(const char *path, char *why, size_t whylen)
 	char		*sub;
 
 	if (stat(path, &st) != 0) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		why_set(why, whylen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	mb = xcalloc(1, sizeof(*mb));
@@ -104,7 +105,7 @@ mailbox_open(const char *path, char *why, size_t whylen)
 			free(sub);
 			xasprintf(&sub, "%s/new", path);
 			if (stat(sub, &st) != 0) {
-				snprintf(why, whylen, "%s: a directory but not "
+				why_set(why, whylen, "%s: a directory but not "
 				    "a Maildir (no cur/ or new/)", path);
 				free(sub);
 				mailbox_close(&mb);
@@ -114,15 +115,15 @@ mailbox_open(const char *path, char *why, size_t whylen)
 		free(sub);
 		mb->is_maildir = 1;
 		if (add_dir(mb, "cur") != 0 || add_dir(mb, "new") != 0) {
-			snprintf(why, whylen, "%s: %s", path, strerror(errno));
+			why_set(why, whylen, "%s: %s", path, strerror(errno));
 			mailbox_close(&mb);
 			return NULL;
 		}
 		qsort(mb->files, mb->nfiles, sizeof(*mb->files), name_cmp);
 		return mb;
 	}
-	if (spool_read_file(path, MAILBOX_MAX, 1, &mb->data, &mb->len) != 0) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+	if (file_read(path, MAILBOX_MAX, 1, &mb->data, &mb->len) != 0) {
+		why_set(why, whylen, "%s: %s", path, strerror(errno));
 		mailbox_close(&mb);
 		return NULL;
 	}
@@ -178,9 +179,9 @@ mailbox_next(struct mailbox *mb, char **data, size_t *len, char **label,
 		if (mb->next >= mb->nfiles)
 			return 0;
 		*label = xstrdup(mb->files[mb->next]);
-		if (spool_read_file(mb->files[mb->next++], MESSAGE_MAX, 1,
+		if (file_read(mb->files[mb->next++], MESSAGE_MAX, 1,
 		    data, len) != 0) {
-			snprintf(why, whylen, "%s: %s", *label,
+			why_set(why, whylen, "%s: %s", *label,
 			    strerror(errno));
 			return -1;
 		}

@@ -12,6 +12,7 @@
 #ifndef SLUICE_CONFIG_H
 #define SLUICE_CONFIG_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -138,6 +139,25 @@ struct config	*config_load(const char *path, char *const *overrides,
 		    struct config_errors *errs);
 void		 config_ref(struct config *);
 void		 config_unref(struct config **);
+
+/*
+ * The snapshot new messages start with.  The agent owns one holder and
+ * hands it to each front end; a message takes its own reference when it
+ * starts and keeps that snapshot to its end, whatever replaces the
+ * holder's meanwhile.
+ */
+struct config_holder {
+	pthread_mutex_t	 lock;
+	struct config	*cfg;
+};
+
+/* config_holder_init - the holder takes over the caller's reference */
+void		 config_holder_init(struct config_holder *, struct config *);
+/* config_holder_get - the current snapshot, a new reference */
+struct config	*config_holder_get(struct config_holder *);
+/* config_holder_set - replace the snapshot (the holder takes over the
+ * caller's reference and drops its old one) */
+void		 config_holder_set(struct config_holder *, struct config *);
 struct filter	*config_find_filter(const struct config *, const char *);
 void		 config_errors_add(struct config_errors *, const char *,
 		    ...) __attribute__((format(printf, 2, 3)));

@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/config_read.h"
+#include "config/config_schema.h"
 #include "config/config_tree.h"
 #include "lib/listen.h"
 #include "lib/log.h"
@@ -46,34 +48,6 @@ static const struct {
 } default_exits[] = {
 	{ 0, V_CONTINUE }, { 1, V_REJECT }, { 75, V_TEMPFAIL }
 };
-
-/* config_errors_add - append one formatted message */
-void
-config_errors_add(struct config_errors *e, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		fatal("vasprintf");
-	va_end(ap);
-	e->msg = xreallocarray(e->msg, e->n + 1, sizeof(*e->msg));
-	e->msg[e->n++] = s;
-}
-
-/* config_errors_free - drop every message */
-void
-config_errors_free(struct config_errors *e)
-{
-	size_t	i;
-
-	for (i = 0; i < e->n; i++)
-		free(e->msg[i]);
-	free(e->msg);
-	e->msg = NULL;
-	e->n = 0;
-}
 
 /* apply_override - "key=value" for a top-level scalar key */
 static void
@@ -260,7 +234,7 @@ build_reply(struct reply_cfg *r, const struct cnode *g, const char *path,
 /* a reply line must fit RFC 5321's 512 octets with code and status */
 #define REPLY_LINE_MAX	400
 #define REPLY_LINES_MAX	32	/* smfi_setmlreply's limit */
-#define REPLY_TEXT_MAX	500	/* what struct engine_reply holds, with room
+#define REPLY_CFG_TEXT_MAX	500	/* what struct reply holds, with room
 				   for a reason */
 
 /* check_reply - status must agree with the code's class; the text is
@@ -298,10 +272,10 @@ check_reply(const struct reply_cfg *r, const char *where, const char *what,
 		}
 	}
 	if (lines > REPLY_LINES_MAX || (lines > 1 && strlen(r->text) >
-	    REPLY_TEXT_MAX))
+	    REPLY_CFG_TEXT_MAX))
 		config_errors_add(e, "%s: %s: reply text of more than %d "
 		    "lines or %d characters", where, what, REPLY_LINES_MAX,
-		    REPLY_TEXT_MAX);
+		    REPLY_CFG_TEXT_MAX);
 }
 
 /* resolve_program - argv[0] to an absolute executable path */
@@ -574,7 +548,7 @@ check_addresses(const struct cnode *g, const char *path,
 {
 	const char		**v = cfg_strings(g, path);
 	char			**out, where[300];
-	struct envelope_error	  ee;
+	struct reply	  ee;
 	size_t			  i;
 
 	if (v == NULL)
@@ -970,4 +944,38 @@ config_unref(struct config **cp)
 	*cp = NULL;
 	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		config_free(c);
+}
+
+/* config_holder_init - a holder with its first snapshot */
+void
+config_holder_init(struct config_holder *h, struct config *c)
+{
+	pthread_mutex_init(&h->lock, NULL);
+	h->cfg = c;
+}
+
+/* config_holder_get - a reference to the current snapshot */
+struct config *
+config_holder_get(struct config_holder *h)
+{
+	struct config	*c;
+
+	pthread_mutex_lock(&h->lock);
+	c = h->cfg;
+	config_ref(c);
+	pthread_mutex_unlock(&h->lock);
+	return c;
+}
+
+/* config_holder_set - a new current snapshot */
+void
+config_holder_set(struct config_holder *h, struct config *c)
+{
+	struct config	*old;
+
+	pthread_mutex_lock(&h->lock);
+	old = h->cfg;
+	h->cfg = c;
+	pthread_mutex_unlock(&h->lock);
+	config_unref(&old);
 }

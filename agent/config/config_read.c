@@ -1,10 +1,10 @@
 /*
- * config.c - read config files with libconfig
+ * config_read.c - read config files with libconfig
  *
  * The only file that includes libconfig.h.  It reads one file into the
  * neutral tree of config_tree.h, keeping file and line of every setting
- * for messages.  Everything else about the config lives elsewhere:
- * the schema in config_schema.c, the snapshot in config_build.c.
+ * for messages.  The loader goes one way: read (here), check against
+ * the schema (config_schema.c), build the snapshot (config_build.c).
  * SECURITY: config files are trusted but may be wrong; any error is
  * reported, never fatal.
  * ERRORS: returned as "file:line: what" in the error list.
@@ -16,77 +16,9 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "config/config_read.h"
 #include "config/config_tree.h"
 #include "lib/xmalloc.h"
-
-static const char *const type_names[] = {
-	"a group", "a list", "an array", "an integer", "a number",
-	"a boolean", "a string"
-};
-
-/* cnode_type_name - for "expected X, got Y" messages */
-const char *
-cnode_type_name(enum cnode_type t)
-{
-	return type_names[t];
-}
-
-/* cnode_new - a node without children */
-struct cnode *
-cnode_new(enum cnode_type type, const char *name, const char *file, int line)
-{
-	struct cnode	*n;
-
-	n = xcalloc(1, sizeof(*n));
-	n->type = type;
-	n->name = name ? xstrdup(name) : NULL;
-	n->file = xstrdup(file ? file : "");
-	n->line = line;
-	return n;
-}
-
-/* cnode_add - append a child */
-void
-cnode_add(struct cnode *parent, struct cnode *kid)
-{
-	parent->kid = xreallocarray(parent->kid, parent->nkid + 1,
-	    sizeof(*parent->kid));
-	parent->kid[parent->nkid++] = kid;
-}
-
-/* cnode_get - the child called name, or NULL */
-const struct cnode *
-cnode_get(const struct cnode *g, const char *name)
-{
-	size_t	i;
-
-	if (g == NULL)
-		return NULL;
-	for (i = 0; i < g->nkid; i++)
-		if (g->kid[i]->name != NULL &&
-		    strcmp(g->kid[i]->name, name) == 0)
-			return g->kid[i];
-	return NULL;
-}
-
-/* cnode_free - free a node and everything under it */
-void
-cnode_free(struct cnode **np)
-{
-	struct cnode	*n = *np;
-	size_t		 i;
-
-	if (n == NULL)
-		return;
-	for (i = 0; i < n->nkid; i++)
-		cnode_free(&n->kid[i]);
-	free(n->kid);
-	free(n->name);
-	free(n->s);
-	free(n->file);
-	free(n);
-	*np = NULL;
-}
 
 /* convert - one libconfig setting to a node */
 static struct cnode *

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "config/config_schema.h"
 #include "config/config_tree.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"

@@ -36,16 +36,8 @@
 /* how long a stopping agent lets running connections finish */
 #define DRAIN_SECONDS	60
 
-static struct config	*current;
-static int		 have_milter;
-
-/* agent_config - the snapshot new messages start with */
-struct config *
-agent_config(void)
-{
-	config_ref(current);
-	return current;
-}
+static struct config_holder	 current;	/* what new messages use */
+static int			 have_milter;
 
 /* open_sessions - connections of both front ends */
 static int
@@ -98,7 +90,7 @@ agent_main(struct config *cfg, const struct listener *ms, size_t nms,
 	sigset_t	set;
 	char		why[300];
 
-	current = cfg;
+	config_holder_init(&current, cfg);
 	have_milter = nms > 0;
 	launcher_client_init(ctlfd);
 	engine_spawn = launcher_spawn;
@@ -107,14 +99,14 @@ agent_main(struct config *cfg, const struct listener *ms, size_t nms,
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (have_milter && milter_setup(cfg, ms, nms, why, sizeof(why)) != 0)
+	if (have_milter && milter_setup(&current, ms, nms, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);
 	if (privsep_drop(cfg->user, cfg->uid, cfg->gid, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);
 	if (pthread_create(&t, NULL, drainer, NULL) != 0)
 		fatalx("agent: cannot start a thread");
 	pthread_detach(t);
-	if (smtp_server_start(ss, nss, why, sizeof(why)) != 0)
+	if (smtp_server_start(&current, ss, nss, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);
 	if (have_milter)
 		exit(milter_run());

@@ -44,7 +44,10 @@
 #include <unistd.h>
 
 #include "daemon/launcher.h"
+#include "lib/clock.h"
+#include "lib/io.h"
 #include "lib/log.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 
 #define REQ_MAGIC	0x534c5251u	/* "SLRQ" */
@@ -84,16 +87,6 @@ struct wire_res {
 };
 
 static int	ctl = -1;
-
-/* now_ms - the monotonic clock in milliseconds */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* launcher_req_encode - the request as header and NUL-ended words */
 void
@@ -138,7 +131,7 @@ launcher_req_decode(const char *p, size_t len, struct spawn_req *req,
 	memset(req, 0, sizeof(*req));
 	*strs = NULL;
 	if (len < sizeof(w)) {
-		snprintf(why, whylen, "request of %zu bytes is too short",
+		why_set(why, whylen, "request of %zu bytes is too short",
 		    len);
 		return -1;
 	}
@@ -146,7 +139,7 @@ launcher_req_decode(const char *p, size_t len, struct spawn_req *req,
 	if (w.magic != REQ_MAGIC || w.argc == 0 || w.argc > STRS_MAX ||
 	    w.envc > STRS_MAX || w.has_cwd > 1 || w.timeout_ms < 0 ||
 	    w.grace_ms < 0 || w.capture_max > SIZE_MAX / 4) {
-		snprintf(why, whylen, "malformed request header");
+		why_set(why, whylen, "malformed request header");
 		return -1;
 	}
 	want = (size_t)w.argc + w.envc + w.has_cwd;
@@ -156,7 +149,7 @@ launcher_req_decode(const char *p, size_t len, struct spawn_req *req,
 		if (p[i] == '\0')
 			n++;
 	if (n != want || (len > 0 && p[len - 1] != '\0')) {
-		snprintf(why, whylen, "request holds %zu words, expected %zu",
+		why_set(why, whylen, "request holds %zu words, expected %zu",
 		    n, want);
 		return -1;
 	}
@@ -233,14 +226,14 @@ launcher_res_decode(const char *p, size_t len, struct spawn_res *res,
 
 	memset(res, 0, sizeof(*res));
 	if (len < sizeof(w)) {
-		snprintf(why, whylen, "answer of %zu bytes is too short", len);
+		why_set(why, whylen, "answer of %zu bytes is too short", len);
 		return -1;
 	}
 	memcpy(&w, p, sizeof(w));
 	if (w.magic != RES_MAGIC || w.outcome < SPAWN_EXITED ||
 	    w.outcome > SPAWN_FAILED || w.outlen > len || w.errlen > len ||
 	    sizeof(w) + w.outlen + w.errlen != len) {
-		snprintf(why, whylen, "malformed answer");
+		why_set(why, whylen, "malformed answer");
 		return -1;
 	}
 	res->outcome = (enum spawn_outcome)w.outcome;
@@ -262,25 +255,6 @@ launcher_res_decode(const char *p, size_t len, struct spawn_res *res,
 	return 0;
 }
 
-/* send_all - write everything, never raising SIGPIPE */
-static int
-send_all(int fd, const void *p, size_t len)
-{
-	const char	*c = p;
-	ssize_t		 n;
-
-	while (len > 0) {
-		n = send(fd, c, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		c += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* recv_all - read exactly len bytes by the deadline; -1 with errno
  * (ETIMEDOUT, ECONNRESET for end of file) */
 static int
@@ -293,7 +267,7 @@ recv_all(int fd, void *p, size_t len, long long deadline)
 	int		 r;
 
 	while (len > 0) {
-		left = deadline - now_ms();
+		left = deadline - clock_mono_ms();
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
@@ -328,9 +302,9 @@ send_framed(int fd, const struct buf *b)
 {
 	uint32_t	n = (uint32_t)b->len;
 
-	if (send_all(fd, &n, sizeof(n)) != 0)
+	if (io_write_all(fd, &n, sizeof(n), -1) != 0)
 		return -1;
-	return send_all(fd, b->data, b->len);
+	return io_write_all(fd, b->data, b->len, -1);
 }
 
 /* recv_framed - the counterpart, refusing more than max bytes */
@@ -365,7 +339,7 @@ serve(int fd)
 	char			*p, *strs, why[200];
 	size_t			 len;
 
-	if (recv_framed(fd, LAUNCHER_REQ_MAX, now_ms() + REQ_WAIT_MS, &p,
+	if (recv_framed(fd, LAUNCHER_REQ_MAX, clock_mono_ms() + REQ_WAIT_MS, &p,
 	    &len) != 0) {
 		log_warn("launcher: reading a request");
 		return;
@@ -478,7 +452,7 @@ keeper(int sock)
 		serve(fd);
 		close(fd);
 		/* idle again */
-		if (send_all(sock, "I", 1) != 0)
+		if (io_write_all(sock, "I", 1, -1) != 0)
 			break;
 	}
 	_exit(0);
@@ -634,11 +608,11 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 
 	memset(res, 0, sizeof(*res));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		snprintf(why, whylen, "socketpair: %s", strerror(errno));
+		why_set(why, whylen, "socketpair: %s", strerror(errno));
 		return -1;
 	}
 	if (send_fd(ctl, sv[1]) != 0) {
-		snprintf(why, whylen, "cannot reach the launcher: %s",
+		why_set(why, whylen, "cannot reach the launcher: %s",
 		    strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
@@ -649,12 +623,12 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 	buf_init(&b, 0);
 	launcher_req_encode(req, &b);
 	if (b.len > LAUNCHER_REQ_MAX) {
-		snprintf(why, whylen, "command line of %zu bytes is too long",
+		why_set(why, whylen, "command line of %zu bytes is too long",
 		    b.len);
 		goto out;
 	}
 	if (send_framed(sv[0], &b) != 0) {
-		snprintf(why, whylen, "sending to the launcher: %s",
+		why_set(why, whylen, "sending to the launcher: %s",
 		    strerror(errno));
 		goto out;
 	}
@@ -662,8 +636,8 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 	if (req->timeout_ms == 0)
 		wait = 24LL * 3600 * 1000;
 	max = sizeof(struct wire_res) + 2 * req->capture_max;
-	if (recv_framed(sv[0], max, now_ms() + wait, &p, &len) != 0) {
-		snprintf(why, whylen, "no answer from the launcher: %s",
+	if (recv_framed(sv[0], max, clock_mono_ms() + wait, &p, &len) != 0) {
+		why_set(why, whylen, "no answer from the launcher: %s",
 		    errno == ECONNRESET ? "it closed the connection" :
 		    strerror(errno));
 		goto out;

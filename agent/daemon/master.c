@@ -48,6 +48,8 @@
 #include "daemon/launcher.h"
 #include "daemon/privsep.h"
 #include "engine/spool.h"
+#include "lib/clock.h"
+#include "lib/file.h"
 #include "lib/listen.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -80,16 +82,6 @@ static struct child	 agent = { "agent", 0, 0, 0, 0 };
 static pid_t		 retiring[MAX_RETIRING];
 static size_t		 nretiring;
 static int		 stopping;
-
-/* now_ms - the monotonic clock */
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* pidfile_take - lock and write run_dir/sluiced.pid */
 static void
@@ -136,12 +128,12 @@ child_start(struct child *c)
 	pid = fork();
 	if (pid < 0) {
 		log_warn("master: fork for the %s", c->role);
-		c->restart_at = now_ms() + BACKOFF_MAX_MS;
+		c->restart_at = clock_mono_ms() + BACKOFF_MAX_MS;
 		return;
 	}
 	if (pid > 0) {
 		c->pid = pid;
-		c->started = now_ms();
+		c->started = clock_mono_ms();
 		c->restart_at = 0;
 		return;
 	}
@@ -181,7 +173,7 @@ describe(int st, char *buf, size_t len)
 static void
 child_died(struct child *c, int st)
 {
-	long long	lived = now_ms() - c->started;
+	long long	lived = clock_mono_ms() - c->started;
 	char		how[100];
 	int		n;
 
@@ -197,7 +189,7 @@ child_died(struct child *c, int st)
 		c->backoff = BACKOFF_FIRST_MS;
 	else if ((c->backoff *= 2) > BACKOFF_MAX_MS)
 		c->backoff = BACKOFF_MAX_MS;
-	c->restart_at = now_ms() + c->backoff;
+	c->restart_at = clock_mono_ms() + c->backoff;
 	log_warnx("master: %s %s; restarting it in %d ms", c->role, how,
 	    c->backoff);
 	/* its messages are still with the MTA; their directories go */
@@ -314,10 +306,10 @@ wait_for(int (*done)(void), long long ms)
 {
 	struct signalfd_siginfo	si;
 	struct pollfd		pfd = { .fd = sfd, .events = POLLIN };
-	long long		end = now_ms() + ms, left;
+	long long		end = clock_mono_ms() + ms, left;
 
 	reap();
-	while (!done() && (left = end - now_ms()) > 0) {
+	while (!done() && (left = end - clock_mono_ms()) > 0) {
 		if (poll(&pfd, 1, (int)left) > 0 &&
 		    read(sfd, &si, sizeof(si)) == sizeof(si) &&
 		    (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)) {
@@ -390,7 +382,7 @@ master_main(const char *conf, char *const *ov, struct config *c,
 	if (geteuid() != 0)
 		log_warnx("master: not started as root: everything runs as "
 		    "uid %ld, not as user %s", (long)geteuid(), cfg->user);
-	if (spool_mkdirs(cfg->run_dir, 0755) != 0)
+	if (file_mkdirs(cfg->run_dir, 0755) != 0)
 		fatal("run_dir %s", cfg->run_dir);
 	pidfile_take();
 	if (spool_prepare(cfg->spool_dir, cfg->uid, cfg->gid, why,
@@ -450,7 +442,7 @@ master_main(const char *conf, char *const *ov, struct config *c,
 			next = launcher.restart_at;
 		if (agent.restart_at && (next < 0 || agent.restart_at < next))
 			next = agent.restart_at;
-		t = next < 0 ? -1 : next - now_ms();
+		t = next < 0 ? -1 : next - clock_mono_ms();
 		pfd.fd = sfd;
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, next < 0 ? -1 : t < 0 ? 0 : (int)t) > 0 &&
@@ -469,7 +461,7 @@ master_main(const char *conf, char *const *ov, struct config *c,
 		}
 		if (stopping)
 			break;
-		t = now_ms();
+		t = clock_mono_ms();
 		if (launcher.restart_at && launcher.restart_at <= t)
 			child_start(&launcher);
 		if (agent.restart_at && agent.restart_at <= t)

@@ -20,6 +20,7 @@
 
 #include "daemon/privsep.h"
 #include "lib/log.h"
+#include "lib/why.h"
 
 /* privsep_drop - become uid:gid for good */
 int
@@ -32,13 +33,13 @@ privsep_drop(const char *user, uid_t uid, gid_t gid, char *why,
 		return 0;
 	if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(uid, uid, uid) != 0) {
-		snprintf(why, whylen, "cannot become user %s (uid %u): %s",
+		why_set(why, whylen, "cannot become user %s (uid %u): %s",
 		    user, (unsigned)uid, strerror(errno));
 		return -1;
 	}
 	if (uid != 0 && (getresuid(&r, &e, &s) != 0 || r != uid || e != uid ||
 	    s != uid || setuid(0) == 0)) {
-		snprintf(why, whylen, "still privileged after becoming %s",
+		why_set(why, whylen, "still privileged after becoming %s",
 		    user);
 		return -1;
 	}

@@ -12,51 +12,134 @@
  * of our own while the message is in flight (disk, memory of a file)
  * becomes a tempfail.  Never an accept by accident.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "engine/engine_int.h"
+#include "engine/spool.h"
+#include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/message.h"
 #include "rules/cond.h"
 #include "rules/filter_state.h"
 
-/* monotonic_ms - the default clock */
-static long long
-monotonic_ms(void)
+static void	engine_run(struct engine_msg *);
+
+/* msg_init - take over the envelope, read the message headers */
+static int
+msg_init(struct engine_msg *m, struct config *cfg, const char *workdir,
+    char *why, size_t whylen)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long long	(*engine_clock_ms)(void) = monotonic_ms;
-
-/* engine_msg_init - take over the envelope, read the message headers */
-int
-engine_msg_init(struct engine_msg *m, struct config *cfg,
-    const char *workdir, struct envelope *env, char *why, size_t whylen)
-{
-	memset(m, 0, sizeof(*m));
 	config_ref(cfg);
 	m->cfg = cfg;
-	m->env = *env;
-	memset(env, 0, sizeof(*env));
 	if (m->env.queue_id == NULL)
 		m->env.queue_id = xstrdup("-");
 	if (m->env.sender == NULL)
 		m->env.sender = xstrdup("");
 	m->workdir = xstrdup(workdir);
-	xasprintf(&m->msgfile, "%s/message", workdir);
+	m->msgfile = spool_path(workdir, SPOOL_MESSAGE, 0);
 	m->now = time(NULL);
 	m->verdict = V_TEMPFAIL;
-	reply_set(&m->reply, &cfg->tempfail, NULL);
+	reply_from_cfg(&m->reply, &cfg->tempfail, NULL);
 	return message_read_headers(m->msgfile, &m->hdr, &m->body_off,
 	    &m->size, why, whylen);
+}
+
+/* dup_opt - a copy of an optional value */
+static char *
+dup_opt(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* envelope_in - the envelope of the input, copied */
+static void
+envelope_in(struct envelope *env, const struct engine_input *in)
+{
+	size_t	i;
+
+	memset(env, 0, sizeof(*env));
+	env->sender = xstrdup(in->sender != NULL ? in->sender : "");
+	for (i = 0; i < in->nrcpt; i++)
+		envelope_add_rcpt(env, in->rcpt[i]);
+	env->queue_id = xstrdup(in->queue_id != NULL ? in->queue_id : "-");
+	env->client_addr = dup_opt(in->client_addr);
+	env->client_name = dup_opt(in->client_name);
+	env->helo = dup_opt(in->helo);
+	env->auth_user = dup_opt(in->auth_user);
+	env->mail_args = dup_opt(in->mail_args);
+}
+
+/* keep - quarantine in the spool: the work directory moves, with the
+ * message as it now is and its envelope; 0 or -1 with why */
+static int
+keep(struct engine_msg *m, char *why, size_t whylen)
+{
+	struct buf	 b;
+	char		*where;
+	size_t		 i;
+	int		 rc;
+
+	buf_init(&b, 0);
+	buf_appendf(&b, "queue_id %s\nreason %s\nsender %s\n",
+	    m->env.queue_id, m->reason != NULL ? m->reason : "",
+	    m->env.sender);
+	for (i = 0; i < m->env.nrcpt; i++)
+		buf_appendf(&b, "recipient %s\n", m->env.rcpt[i]);
+	rc = spool_quarantine(m->cfg->spool_dir, m->workdir, m->msgfile,
+	    b.data, b.len, &where, why, whylen);
+	buf_free(&b);
+	if (rc != 0)
+		return -1;
+	log_info("%s: quarantined in %s", m->env.queue_id, where);
+	free(where);
+	return 0;
+}
+
+/* engine_judge - the one way into the engine for a front end */
+void
+engine_judge(struct engine_msg *m, const struct engine_input *in)
+{
+	char	why[320];
+
+	memset(m, 0, sizeof(*m));
+	envelope_in(&m->env, in);
+	if (in->spool_error != 0 || in->workdir == NULL) {
+		config_ref(in->cfg);
+		m->cfg = in->cfg;
+		m->verdict = in->spool_error == EFBIG ? V_REJECT : V_TEMPFAIL;
+		if (m->verdict == V_REJECT) {
+			reply_too_big(&m->reply);
+			log_info("%s: verdict=reject size over message_max "
+			    "(%zu)", m->env.queue_id, in->cfg->message_max);
+		} else {
+			reply_from_cfg(&m->reply, &in->cfg->tempfail, NULL);
+			log_warnx("%s: spooling the message: %s: answering "
+			    "tempfail", m->env.queue_id, in->spool_why != NULL ?
+			    in->spool_why : strerror(in->spool_error));
+		}
+		return;
+	}
+	if (msg_init(m, in->cfg, in->workdir, why, sizeof(why)) != 0) {
+		log_warnx("%s: %s: answering tempfail", m->env.queue_id, why);
+		m->verdict = V_TEMPFAIL;
+		reply_from_cfg(&m->reply, &in->cfg->tempfail, NULL);
+		return;
+	}
+	engine_run(m);
+	if (m->verdict == V_QUARANTINE && in->quarantine_in_spool &&
+	    keep(m, why, sizeof(why)) != 0) {
+		log_warnx("%s: quarantine: %s: answering tempfail",
+		    m->env.queue_id, why);
+		m->verdict = V_TEMPFAIL;
+		reply_from_cfg(&m->reply, &m->cfg->tempfail, NULL);
+	}
 }
 
 /* finish - set the final verdict and its reply */
@@ -72,21 +155,21 @@ finish(struct engine_msg *m, enum verdict v, const struct rule *r,
 	m->reason = reason ? xstrdup(reason) : NULL;
 	switch (v) {
 	case V_REJECT:
-		reply_set(&m->reply, f ? &f->reject : &m->cfg->reject, reason);
+		reply_from_cfg(&m->reply, f ? &f->reject : &m->cfg->reject, reason);
 		break;
 	case V_TEMPFAIL:
-		reply_set(&m->reply, f ? &f->tempfail : &m->cfg->tempfail,
+		reply_from_cfg(&m->reply, f ? &f->tempfail : &m->cfg->tempfail,
 		    reason);
 		break;
 	case V_DISCARD:
-		reply_set_raw(&m->reply, 250, "2.0.0", "Ok: discarded");
+		reply_set(&m->reply, 250, "2.0.0", "%s", "Ok: discarded");
 		break;
 	case V_QUARANTINE:
-		reply_set_raw(&m->reply, 250, "2.0.0", "Ok: quarantined");
+		reply_set(&m->reply, 250, "2.0.0", "%s", "Ok: quarantined");
 		break;
 	default:
 		m->verdict = V_ACCEPT;
-		reply_set_raw(&m->reply, 250, "2.0.0", "Ok");
+		reply_set(&m->reply, 250, "2.0.0", "%s", "Ok");
 		break;
 	}
 }
@@ -115,6 +198,23 @@ log_step(const struct engine_msg *m, const struct engine_step *st)
 		    st->filter, st->error);
 }
 
+/* rule_selects - the rule's conditions hold and its unless conditions
+ * do not; why says which decided */
+static int
+rule_selects(const struct rule *r, const struct cond_input *in, char *why,
+    size_t whylen)
+{
+	char	u[320];
+
+	if (!cond_set_eval(&r->when, in, why, whylen))
+		return 0;
+	if (r->unless.n > 0 && cond_set_eval(&r->unless, in, u, sizeof(u))) {
+		why_set(why, whylen, "unless: %s", u);
+		return 0;
+	}
+	return 1;
+}
+
 /* run_rule - conditions, state, slot, run; 1 when the pipeline ends */
 static int
 run_rule(struct engine_msg *m, const struct rule *r,
@@ -131,16 +231,11 @@ run_rule(struct engine_msg *m, const struct rule *r,
 	st = engine_step_new(m, STEP_RULE);
 	st->rule = r->name;
 	st->filter = f->name;
-	if (!cond_set_eval(&r->when, in, st->why, sizeof(st->why)))
+	if (!rule_selects(r, in, st->why, sizeof(st->why)))
 		return 0;
-	if (r->unless.n > 0 && cond_set_eval(&r->unless, in, why,
-	    sizeof(why))) {
-		snprintf(st->why, sizeof(st->why), "unless: %s", why);
-		return 0;
-	}
 	st->matched = 1;
 
-	gate = filter_state_gate(f->state, engine_clock_ms());
+	gate = filter_state_gate(f->state, clock_ms());
 	if (gate == FS_OFF) {
 		st->result = f->when_off;
 		st->verdict = f->when_off;
@@ -182,7 +277,7 @@ run_rule(struct engine_msg *m, const struct rule *r,
 	}
 	err = fo.verdict == V_ERROR;
 	ch = filter_state_record(f->state, gate, err, f->error_threshold,
-	    f->cooldown_ms, engine_clock_ms());
+	    f->cooldown_ms, clock_ms());
 	if (ch == FS_SWITCHED_OFF)
 		log_warnx("%s: filter=%s switched off for %d s after %s",
 		    m->env.queue_id, f->name, f->cooldown_ms / 1000,
@@ -226,10 +321,10 @@ run_rule(struct engine_msg *m, const struct rule *r,
 }
 
 /* engine_run - the whole pipeline */
-void
+static void
 engine_run(struct engine_msg *m)
 {
-	struct envelope_error	ee;
+	struct reply		ee;
 	struct cond_input	in;
 	struct tm		tm;
 	char			why[320];
@@ -238,16 +333,14 @@ engine_run(struct engine_msg *m)
 
 	if (envelope_check(&m->env, &ee) != 0) {
 		m->verdict = V_REJECT;
-		reply_set_raw(&m->reply, ee.code, ee.status, ee.text);
+		m->reply = ee;
 		log_info("%s: verdict=reject envelope: %s", m->env.queue_id,
 		    ee.text);
 		return;
 	}
 	if (m->size > m->cfg->message_max) {
 		m->verdict = V_REJECT;
-		snprintf(why, sizeof(why), "Message is larger than %zu bytes",
-		    m->cfg->message_max);
-		reply_set_raw(&m->reply, 552, "5.3.4", why);
+		reply_too_big(&m->reply);
 		log_info("%s: verdict=reject size %llu over message_max",
 		    m->env.queue_id, m->size);
 		return;
@@ -286,9 +379,9 @@ looks_at_rcpt(const struct cond_set *cs)
 
 /* engine_rcpt_classes - recipients grouped by the rules they select */
 size_t
-engine_rcpt_classes(const struct config *cfg, const struct envelope *env,
-    const char *workdir, size_t *cls)
+engine_rcpt_classes(const struct engine_input *ei, size_t *cls)
 {
+	const struct config	*cfg = ei->cfg;
 	struct header_list	 hdr;
 	struct envelope		 one;
 	struct cond_input	 in;
@@ -299,18 +392,18 @@ engine_rcpt_classes(const struct config *cfg, const struct envelope *env,
 	time_t			 now = time(NULL);
 	int			 any = 0;
 
-	for (i = 0; i < env->nrcpt; i++)
+	for (i = 0; i < ei->nrcpt; i++)
 		cls[i] = 0;
 	for (i = 0; i < cfg->nrules; i++)
 		any |= looks_at_rcpt(&cfg->rules[i].when) ||
 		    looks_at_rcpt(&cfg->rules[i].unless);
 	for (i = 0; i < cfg->narules; i++)
 		any |= !match_list_empty(&cfg->arules[i].rcpt);
-	if (!any || env->nrcpt < 2)
-		return env->nrcpt > 0 ? 1 : 0;
+	if (!any || ei->nrcpt < 2)
+		return ei->nrcpt > 0 ? 1 : 0;
 
 	memset(&hdr, 0, sizeof(hdr));
-	xasprintf(&path, "%s/message", workdir);
+	path = spool_path(ei->workdir, SPOOL_MESSAGE, 0);
 	if (message_read_headers(path, &hdr, &body_off, &size, why,
 	    sizeof(why)) != 0) {
 		/* the engine run reports it; one class is then enough */
@@ -321,36 +414,32 @@ engine_rcpt_classes(const struct config *cfg, const struct envelope *env,
 	free(path);
 	localtime_r(&now, &tm);
 	nbits = cfg->nrules + cfg->narules;
-	sig = xcalloc(env->nrcpt, sizeof(*sig));
+	sig = xcalloc(ei->nrcpt, sizeof(*sig));
 	memset(&one, 0, sizeof(one));
-	one.sender = env->sender;
+	one.sender = (char *)(ei->sender != NULL ? ei->sender : "");
 	one.nrcpt = 1;
 	in.env = &one;
 	in.hdr = &hdr;
 	in.size = size;
 	in.tm = &tm;
-	for (i = 0; i < env->nrcpt; i++) {
+	for (i = 0; i < ei->nrcpt; i++) {
 		sig[i] = xcalloc(1, nbits + 1);
-		one.rcpt = &env->rcpt[i];
+		one.rcpt = (char **)&ei->rcpt[i];
 		for (k = 0; k < cfg->nrules; k++) {
 			const struct rule *r = &cfg->rules[k];
 
-			sig[i][k] = cond_set_eval(&r->when, &in, why,
-			    sizeof(why)) && !(r->unless.n > 0 &&
-			    cond_set_eval(&r->unless, &in, why, sizeof(why))) ?
+			sig[i][k] = rule_selects(r, &in, why, sizeof(why)) ?
 			    '1' : '0';
 		}
 		for (k = 0; k < cfg->narules; k++)
-			sig[i][cfg->nrules + k] = match_list_empty(
-			    &cfg->arules[k].rcpt) || match_list_match(
-			    &cfg->arules[k].rcpt, env->rcpt[i], NULL) ?
-			    '1' : '0';
+			sig[i][cfg->nrules + k] = engine_arule_selects(
+			    &cfg->arules[k], ei->rcpt[i]) ? '1' : '0';
 		for (j = 0; j < i; j++)
 			if (strcmp(sig[j], sig[i]) == 0)
 				break;
 		cls[i] = j < i ? cls[j] : n++;
 	}
-	for (i = 0; i < env->nrcpt; i++)
+	for (i = 0; i < ei->nrcpt; i++)
 		free(sig[i]);
 	free(sig);
 	header_list_free(&hdr);
@@ -359,9 +448,10 @@ engine_rcpt_classes(const struct config *cfg, const struct envelope *env,
 
 /* engine_write_message - the message as it now is */
 int
-engine_write_message(struct engine_msg *m, int fd, int crlf)
+engine_write_message(const struct engine_msg *m,
+    int (*sink)(void *, const char *, size_t), void *arg)
 {
-	return message_copy_out(fd, &m->hdr, m->msgfile, m->body_off, crlf,
+	return message_emit(&m->hdr, m->msgfile, m->body_off, sink, arg,
 	    NULL);
 }
 

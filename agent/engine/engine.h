@@ -20,6 +20,7 @@
 #include "lib/spawn.h"
 #include "mail/envelope.h"
 #include "mail/header.h"
+#include "mail/reply.h"
 #include "mail/verdict.h"
 
 enum mod_kind {
@@ -65,12 +66,6 @@ struct engine_step {
 	char		*reason;
 };
 
-struct engine_reply {
-	int	code;
-	char	status[16];
-	char	text[600];
-};
-
 struct engine_msg {
 	struct config		*cfg;		/* a reference */
 	struct envelope		 env;		/* current */
@@ -90,7 +85,7 @@ struct engine_msg {
 	enum verdict		 verdict;	/* final; never V_CONTINUE */
 	const char		*decided_by;	/* rule name, or NULL */
 	char			*reason;
-	struct engine_reply	 reply;
+	struct reply	 reply;
 };
 
 /*
@@ -101,30 +96,54 @@ struct engine_msg {
 extern int	(*engine_spawn)(const struct spawn_req *, struct spawn_res *,
 		    char *why, size_t whylen);
 
-/* the clock for timeouts and cool-downs; tests may replace it */
-extern long long	(*engine_clock_ms)(void);
+/* what a front end hands the engine: the spooled message, or why it
+ * could not be spooled, and the envelope (copied; NULL = unknown) */
+struct engine_input {
+	struct config		*cfg;		/* a reference is taken */
+	const char		*workdir;	/* from spool_msg_create() */
+	int			 spool_error;	/* errno of spooling, 0: the
+						   message is complete */
+	const char		*spool_why;	/* its explanation, or NULL */
+	int			 quarantine_in_spool; /* quarantine moves the
+						   work directory into
+						   <spool_dir>/quarantine */
+	const char		*queue_id;	/* names the message in logs */
+	const char		*sender;	/* "" = null sender */
+	char *const		*rcpt;
+	size_t			 nrcpt;
+	const char		*mail_args;	/* MAIL FROM's parameters */
+	const char		*client_addr;
+	const char		*client_name;
+	const char		*helo;
+	const char		*auth_user;
+};
 
 /*
- * engine_msg_init - take a config reference and read the header block
- * of workdir/message.  env is moved into m (the caller's is zeroed).
+ * engine_judge - the one call a front end makes: checks the envelope,
+ * runs the address rules, then the filter rules, and always ends in
+ * m->verdict and m->reply.  A message that could not be spooled
+ * (spool_error) runs nothing: EFBIG is over message_max (552 5.3.4),
+ * anything else the configured tempfail; so is any failure of our own.
+ * With quarantine_in_spool a quarantine verdict moves the work
+ * directory (a failure to do so becomes a tempfail).  m is the
+ * caller's to free with engine_msg_free(), whatever happened.
  */
-int	engine_msg_init(struct engine_msg *m, struct config *cfg,
-	    const char *workdir, struct envelope *env, char *why,
-	    size_t whylen);
-/* engine_run - address rules, then filter rules; sets verdict and reply */
-void	engine_run(struct engine_msg *m);
+void	engine_judge(struct engine_msg *m, const struct engine_input *in);
 /*
  * engine_rcpt_classes - for per-recipient answers (LMTP): group the
- * recipients of env by the rules and address rules that would select
+ * recipients of in by the rules and address rules that would select
  * each of them if it were the only recipient of the message in
- * workdir.  cls[i] gets recipient i's group (0, 1, ...); returns the
- * number of groups: 1 when no rule looks at recipients.
+ * in->workdir.  cls[i] gets recipient i's group (0, 1, ...); returns
+ * the number of groups: 1 when no rule looks at recipients.
  */
-size_t	engine_rcpt_classes(const struct config *cfg,
-	    const struct envelope *env, const char *workdir, size_t *cls);
-/* engine_write_message - the current message to fd, with CRLF line
- * endings when crlf is set; 0 or -1 with errno */
-int	engine_write_message(struct engine_msg *m, int fd, int crlf);
+size_t	engine_rcpt_classes(const struct engine_input *in, size_t *cls);
+/*
+ * engine_write_message - the current message, LF line endings, in
+ * pieces to sink(arg, p, len), which returns 0, or -1 with errno to
+ * stop.  0, or -1 with errno (of the sink, or of reading the file).
+ */
+int	engine_write_message(const struct engine_msg *m,
+	    int (*sink)(void *arg, const char *p, size_t len), void *arg);
 void	engine_msg_free(struct engine_msg *m);
 
 #endif

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine/engine_int.h"
+#include "engine/spool.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "mail/header.h"
@@ -320,7 +321,7 @@ engine_sync(struct engine_msg *m, char *why, size_t whylen)
 
 	if (!m->dirty)
 		return 0;
-	xasprintf(&dst, "%s/message.%d", m->workdir, m->seq++);
+	dst = spool_path(m->workdir, SPOOL_VERSION, m->seq++);
 	if (message_write(dst, &m->hdr, m->msgfile, m->body_off, &size, &off,
 	    why, whylen) != 0) {
 		(void)unlink(dst);
@@ -332,6 +333,14 @@ engine_sync(struct engine_msg *m, char *why, size_t whylen)
 }
 
 /* engine_address_rules - add, redirect, add headers before the filters */
+/* engine_arule_selects - whether an address rule is about rcpt */
+int
+engine_arule_selects(const struct addr_rule *a, const char *rcpt)
+{
+	return match_list_empty(&a->rcpt) ||
+	    match_list_match(&a->rcpt, rcpt, NULL);
+}
+
 void
 engine_address_rules(struct engine_msg *m)
 {
@@ -354,8 +363,7 @@ engine_address_rules(struct engine_msg *m)
 		/* the recipients the rule is about */
 		sel = xcalloc(m->env.nrcpt + 1, sizeof(*sel));
 		for (nsel = 0, j = 0; j < m->env.nrcpt; j++)
-			if (match_list_empty(&a->rcpt) ||
-			    match_list_match(&a->rcpt, m->env.rcpt[j], NULL))
+			if (engine_arule_selects(a, m->env.rcpt[j]))
 				sel[nsel++] = xstrdup(m->env.rcpt[j]);
 		if (!match_list_empty(&a->rcpt) && nsel == 0) {
 			snprintf(st->why, sizeof(st->why), "no recipient "

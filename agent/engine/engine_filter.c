@@ -25,8 +25,10 @@
 #include "config/config.h"
 #include "engine/engine_int.h"
 #include "engine/spool.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/header.h"
 #include "rules/subst.h"
@@ -116,14 +118,14 @@ check_replacement(const char *buf, size_t len, char *why, size_t whylen)
 	size_t			 body_off, left = len, l, lineno = 1;
 
 	if (memchr(buf, '\0', len) != NULL) {
-		snprintf(why, whylen, "it contains a NUL byte");
+		why_set(why, whylen, "it contains a NUL byte");
 		return -1;
 	}
 	if (header_parse(buf, len, &hl, &body_off, 1, why, whylen) != 0)
 		return -1;
 	if (hl.n == 0) {
 		header_list_free(&hl);
-		snprintf(why, whylen, "it has no header fields");
+		why_set(why, whylen, "it has no header fields");
 		return -1;
 	}
 	header_list_free(&hl);
@@ -133,7 +135,7 @@ check_replacement(const char *buf, size_t len, char *why, size_t whylen)
 		if (l > 0 && p[l - 1] == '\r')
 			l--;
 		if (l > HEADER_LINE_MAX) {
-			snprintf(why, whylen, "line %zu is longer than %d "
+			why_set(why, whylen, "line %zu is longer than %d "
 			    "bytes", lineno, HEADER_LINE_MAX);
 			return -1;
 		}
@@ -155,7 +157,7 @@ take_replacement(struct engine_msg *m, const struct filter *f,
 	char			*buf, *dst, why[256];
 	size_t			 len;
 
-	if (spool_read_file(path, f->message_max, 0, &buf, &len) != 0) {
+	if (file_read(path, f->message_max, 0, &buf, &len) != 0) {
 		if (errno == ENOENT)
 			return;
 		if (errno == EFBIG)
@@ -170,7 +172,7 @@ take_replacement(struct engine_msg *m, const struct filter *f,
 		free(buf);
 		return;
 	}
-	xasprintf(&dst, "%s/message.%d", m->workdir, m->seq++);
+	dst = spool_path(m->workdir, SPOOL_VERSION, m->seq++);
 	if (spool_writer_open(&w, dst, 0, why, sizeof(why)) != 0) {
 		internal(fo, "cannot store replacement message: %s", why);
 		free(dst);
@@ -198,7 +200,7 @@ take_result(const char *path, struct filter_outcome *fo)
 	char	*buf, why[256];
 	size_t	 len;
 
-	if (spool_read_file(path, DIRECTIVE_FILE_MAX, 0, &buf, &len) != 0) {
+	if (file_read(path, DIRECTIVE_FILE_MAX, 0, &buf, &len) != 0) {
 		if (errno == ENOENT)
 			return;
 		if (errno == EFBIG)
@@ -219,7 +221,7 @@ spawn_here(const struct spawn_req *req, struct spawn_res *res, char *why,
     size_t whylen)
 {
 	if (spawn_run(req, res) != 0) {
-		snprintf(why, whylen, "malformed command line");
+		why_set(why, whylen, "malformed command line");
 		return -1;
 	}
 	return 0;
@@ -252,9 +254,9 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 		return;
 	}
 	n = m->seq++;
-	xasprintf(&result, "%s/result.%d", m->workdir, n);
-	xasprintf(&newf, "%s/new.%d", m->workdir, n);
-	xasprintf(&tmpd, "%s/tmp.%d", m->workdir, n);
+	result = spool_path(m->workdir, SPOOL_RESULT, n);
+	newf = spool_path(m->workdir, SPOOL_NEW, n);
+	tmpd = spool_path(m->workdir, SPOOL_TMP, n);
 	/* a file planted under our names by an earlier filter goes first */
 	if ((unlink(result) != 0 && errno != ENOENT) ||
 	    (unlink(newf) != 0 && errno != ENOENT)) {

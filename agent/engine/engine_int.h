@@ -7,6 +7,7 @@
 #include "engine/engine.h"
 #include "mail/directive.h"
 
+struct addr_rule;
 struct rule;
 
 /* what one exec filter run produced */
@@ -33,17 +34,19 @@ int	engine_apply_replacement(struct engine_msg *, const char *path,
 void	engine_apply_directives(struct engine_msg *,
 	    const struct directive_list *, struct engine_step *);
 void	engine_address_rules(struct engine_msg *);
+/* engine_arule_selects - an address rule is about rcpt: it has no
+ * recipient patterns, or one matches */
+int	engine_arule_selects(const struct addr_rule *, const char *rcpt);
 /* engine_sync - write a new message file when headers changed */
 int	engine_sync(struct engine_msg *, char *why, size_t whylen);
 struct engine_step *engine_step_new(struct engine_msg *, enum step_kind);
 void	step_applied(struct engine_step *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
-/* reply.c */
-void	reply_set(struct engine_reply *, const struct reply_cfg *,
+/* engine_reply.c */
+/* reply_from_cfg - a configured reply, with the reason when it wants one */
+void	reply_from_cfg(struct reply *, const struct reply_cfg *,
 	    const char *reason);
-void	reply_set_raw(struct engine_reply *, int code, const char *status,
-	    const char *text);
 /* reply_clean_reason - one printable line of at most max bytes */
 char	*reply_clean_reason(const char *s, size_t len, size_t max);
 

@@ -1,5 +1,5 @@
 /*
- * reply.c - SMTP replies for verdicts
+ * engine_reply.c - the replies of verdicts
  *
  * SECURITY: the reason text comes from a filter (untrusted) and ends up
  * in an SMTP reply: reply_clean_reason() keeps one line of printable
@@ -42,25 +42,15 @@ reply_clean_reason(const char *s, size_t len, size_t max)
 	return out;
 }
 
-/* reply_set - a configured reply, with the reason when it wants one */
+/* reply_from_cfg - a configured reply, with the reason when it wants
+ * one */
 void
-reply_set(struct engine_reply *r, const struct reply_cfg *rc,
+reply_from_cfg(struct reply *r, const struct reply_cfg *rc,
     const char *reason)
 {
-	r->code = rc->code;
-	snprintf(r->status, sizeof(r->status), "%s", rc->status);
 	if (rc->with_reason && reason != NULL && *reason != '\0')
-		snprintf(r->text, sizeof(r->text), "%s: %s", rc->text, reason);
+		(void)reply_set(r, rc->code, rc->status, "%s: %s", rc->text,
+		    reason);
 	else
-		snprintf(r->text, sizeof(r->text), "%s", rc->text);
-}
-
-/* reply_set_raw - a reply chosen by the code itself */
-void
-reply_set_raw(struct engine_reply *r, int code, const char *status,
-    const char *text)
-{
-	r->code = code;
-	snprintf(r->status, sizeof(r->status), "%s", status);
-	snprintf(r->text, sizeof(r->text), "%s", text);
+		(void)reply_set(r, rc->code, rc->status, "%s", rc->text);
 }

@@ -21,6 +21,10 @@
 #include <unistd.h>
 
 #include "engine/spool.h"
+#include "lib/clock.h"
+#include "lib/file.h"
+#include "lib/io.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 
 /*
@@ -32,35 +36,63 @@ void
 spool_new_id(char *buf, size_t len)
 {
 	static atomic_uint	counter;
-	struct timespec		ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(buf, len, "%09llX%05X%06X",
-	    (unsigned long long)ts.tv_sec & 0xFFFFFFFFFULL,
+	    (unsigned long long)clock_wall_s() & 0xFFFFFFFFFULL,
 	    (unsigned)getpid() & 0xFFFFF,
 	    atomic_fetch_add(&counter, 1) & 0xFFFFFF);
 }
 
-/* spool_workdir_create - a private directory for one message */
-int
-spool_workdir_create(const char *spool_dir, const char *id, char **path,
+/* spool_path - one file of a work directory */
+char *
+spool_path(const char *workdir, enum spool_file f, int n)
+{
+	char	*p;
+
+	switch (f) {
+	case SPOOL_VERSION:
+		xasprintf(&p, "%s/message.%d", workdir, n);
+		break;
+	case SPOOL_RESULT:
+		xasprintf(&p, "%s/result.%d", workdir, n);
+		break;
+	case SPOOL_NEW:
+		xasprintf(&p, "%s/new.%d", workdir, n);
+		break;
+	case SPOOL_TMP:
+		xasprintf(&p, "%s/tmp.%d", workdir, n);
+		break;
+	case SPOOL_ENVELOPE:
+		xasprintf(&p, "%s/envelope", workdir);
+		break;
+	default:
+		xasprintf(&p, "%s/message", workdir);
+		break;
+	}
+	return p;
+}
+
+/* workdir_create - a private directory for one message; EEXIST when
+ * the name is taken */
+static int
+workdir_create(const char *spool_dir, const char *id, char **path,
     char *why, size_t whylen)
 {
 	int	dfd;
 
 	if (strchr(id, '/') != NULL || id[0] == '.' || id[0] == '\0') {
-		snprintf(why, whylen, "bad message id \"%s\"", id);
+		why_set(why, whylen, "bad message id \"%s\"", id);
 		return -1;
 	}
 	if ((dfd = open(spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		snprintf(why, whylen, "spool %s: %s", spool_dir,
+		why_set(why, whylen, "spool %s: %s", spool_dir,
 		    strerror(errno));
 		return -1;
 	}
 	if (mkdirat(dfd, id, 0700) != 0) {
 		int saved = errno;
 
-		snprintf(why, whylen, "spool %s/%s: %s", spool_dir, id,
+		why_set(why, whylen, "spool %s/%s: %s", spool_dir, id,
 		    strerror(saved));
 		close(dfd);
 		errno = saved;	/* EEXIST tells the caller to pick another */
@@ -69,6 +101,173 @@ spool_workdir_create(const char *spool_dir, const char *id, char **path,
 	close(dfd);
 	xasprintf(path, "%s/%s", spool_dir, id);
 	return 0;
+}
+
+/* workdir_new - a work directory under a fresh id: ids are unique
+ * per process, but another process (sluicectl) may share the spool */
+static int
+workdir_new(const char *spool_dir, char *id, size_t idlen, char **path,
+    char *why, size_t whylen)
+{
+	int	tries;
+
+	for (tries = 0;; tries++) {
+		spool_new_id(id, idlen);
+		if (workdir_create(spool_dir, id, path, why, whylen) == 0)
+			return 0;
+		if (errno != EEXIST || tries == 10)
+			return -1;
+	}
+}
+
+/* spool_msg_create - work directory and message file */
+int
+spool_msg_create(struct spool_msg *sm, const char *spool_dir, size_t max,
+    char *why, size_t whylen)
+{
+	char	*path;
+	int	 rc;
+
+	memset(sm, 0, sizeof(*sm));
+	sm->w.fd = -1;
+	if (workdir_new(spool_dir, sm->id, sizeof(sm->id), &sm->dir, why,
+	    whylen) != 0)
+		return -1;
+	path = spool_path(sm->dir, SPOOL_MESSAGE, 0);
+	rc = spool_writer_open(&sm->w, path, max, why, whylen);
+	free(path);
+	if (rc != 0) {
+		(void)spool_remove(sm->dir);
+		free(sm->dir);
+		sm->dir = NULL;
+		return -1;
+	}
+	sm->open = 1;
+	return 0;
+}
+
+/* spool_msg_write - more of the message */
+int
+spool_msg_write(struct spool_msg *sm, const char *p, size_t len)
+{
+	if (!sm->open) {
+		errno = EBADF;
+		return -1;
+	}
+	return spool_writer_write(&sm->w, p, len);
+}
+
+/* spool_msg_close - the message file is complete */
+int
+spool_msg_close(struct spool_msg *sm, int do_fsync)
+{
+	if (!sm->open)
+		return 0;
+	sm->open = 0;
+	return spool_writer_close(&sm->w, do_fsync);
+}
+
+/* spool_msg_discard - the message is done with */
+int
+spool_msg_discard(struct spool_msg *sm)
+{
+	int	rc = 0;
+
+	(void)spool_msg_close(sm, 0);
+	if (sm->dir != NULL)
+		rc = spool_remove(sm->dir);
+	free(sm->dir);
+	sm->dir = NULL;
+	return rc;
+}
+
+/* spool_copy - a second work directory with the same message */
+int
+spool_copy(const char *spool_dir, const char *src, char **dst, char *why,
+    size_t whylen)
+{
+	char	 id[32], *from, *to;
+	ssize_t	 n;
+	int	 in = -1, out = -1, rc = -1;
+
+	if (workdir_new(spool_dir, id, sizeof(id), dst, why, whylen) != 0)
+		return -1;
+	from = spool_path(src, SPOOL_MESSAGE, 0);
+	to = spool_path(*dst, SPOOL_MESSAGE, 0);
+	if ((in = file_open_regular(from)) >= 0 &&
+	    (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) >= 0) {
+		while ((n = copy_file_range(in, NULL, out, NULL, 1 << 20,
+		    0)) > 0)
+			;
+		rc = n == 0 ? 0 : -1;
+		if (close(out) != 0)
+			rc = -1;
+	}
+	if (rc != 0)
+		why_set(why, whylen, "copying %s: %s", from, strerror(errno));
+	if (in >= 0)
+		close(in);
+	free(from);
+	free(to);
+	if (rc != 0) {
+		(void)spool_remove(*dst);
+		free(*dst);
+		*dst = NULL;
+	}
+	return rc;
+}
+
+/* spool_quarantine - the work directory into the quarantine, synced */
+int
+spool_quarantine(const char *spool_dir, const char *workdir,
+    const char *msgfile, const char *envelope, size_t len, char **where,
+    char *why, size_t whylen)
+{
+	const char	*slash = strrchr(workdir, '/');
+	char		*qdir, *dst, *path, *msg;
+	int		 fd, rc = -1;
+
+	xasprintf(&qdir, "%s/quarantine", spool_dir);
+	xasprintf(&dst, "%s/%s", qdir, slash != NULL ? slash + 1 : workdir);
+	path = spool_path(workdir, SPOOL_ENVELOPE, 0);
+	msg = spool_path(workdir, SPOOL_MESSAGE, 0);
+	if (mkdir(qdir, 0700) != 0 && errno != EEXIST) {
+		why_set(why, whylen, "%s: %s", qdir, strerror(errno));
+		goto out;
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
+		why_set(why, whylen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (io_write_all(fd, envelope, len, -1) != 0 || fsync(fd) != 0) {
+		why_set(why, whylen, "%s: %s", path, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (close(fd) != 0) {
+		why_set(why, whylen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (strcmp(msgfile, msg) != 0 && rename(msgfile, msg) != 0) {
+		why_set(why, whylen, "%s: %s", msg, strerror(errno));
+		goto out;
+	}
+	if (file_sync(msg, 0) != 0 || rename(workdir, dst) != 0 ||
+	    file_sync(qdir, 1) != 0) {
+		why_set(why, whylen, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	*where = dst;
+	dst = NULL;
+	rc = 0;
+out:
+	free(qdir);
+	free(dst);
+	free(path);
+	free(msg);
+	return rc;
 }
 
 static int	remove_dir(int, const char *, int);
@@ -174,43 +373,6 @@ is_workdir_name(const char *s)
 	return i == 20;
 }
 
-/* spool_mkdirs - make dir and its missing parents with mode */
-int
-spool_mkdirs(const char *dir, mode_t mode)
-{
-	char	*p, *s = xstrdup(dir), c;
-	int	 rc = 0;
-
-	for (p = s + 1; rc == 0; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		c = *p;
-		*p = '\0';
-		if (mkdir(s, mode) != 0 && errno != EEXIST)
-			rc = -1;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(s);
-	return rc;
-}
-
-/* spool_parent - make the missing parents of path with mode 0755 */
-int
-spool_parent(const char *path)
-{
-	char	*d = xstrdup(path), *slash = strrchr(d, '/');
-	int	 rc = 0;
-
-	if (slash != NULL && slash != d) {
-		*slash = '\0';
-		rc = spool_mkdirs(d, 0755);
-	}
-	free(d);
-	return rc;
-}
-
 /* spool_prepare - dir exists, is a directory (not a symlink to one),
  * belongs to uid:gid and has mode 0700 */
 int
@@ -220,14 +382,14 @@ spool_prepare(const char *dir, uid_t uid, gid_t gid, char *why,
 	struct stat	st;
 	int		fd;
 
-	if (spool_parent(dir) != 0 ||
+	if (file_make_parent(dir) != 0 ||
 	    (mkdir(dir, 0700) != 0 && errno != EEXIST)) {
-		snprintf(why, whylen, "spool %s: %s", dir, strerror(errno));
+		why_set(why, whylen, "spool %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(why, whylen, "spool %s: %s", dir, errno == ELOOP ?
+		why_set(why, whylen, "spool %s: %s", dir, errno == ELOOP ?
 		    "is a symbolic link" : strerror(errno));
 		return -1;
 	}
@@ -235,7 +397,7 @@ spool_prepare(const char *dir, uid_t uid, gid_t gid, char *why,
 	    ((st.st_uid != uid || st.st_gid != gid) &&
 	    fchown(fd, uid, gid) != 0) ||
 	    ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) != 0)) {
-		snprintf(why, whylen, "spool %s: cannot give it to uid %u "
+		why_set(why, whylen, "spool %s: cannot give it to uid %u "
 		    "with mode 0700: %s", dir, (unsigned)uid, strerror(errno));
 		close(fd);
 		return -1;
@@ -278,26 +440,8 @@ spool_writer_open(struct spool_writer *w, const char *path, size_t max,
 	w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (w->fd < 0) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		why_set(why, whylen, "%s: %s", path, strerror(errno));
 		return -1;
-	}
-	return 0;
-}
-
-/* write_fd - write everything to the file or fail */
-static int
-write_fd(int fd, const char *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }
@@ -306,7 +450,7 @@ write_fd(int fd, const char *p, size_t len)
 static int
 flush(struct spool_writer *w)
 {
-	int	rc = write_fd(w->fd, w->buf, w->blen);
+	int	rc = io_write_all(w->fd, w->buf, w->blen, -1);
 
 	w->blen = 0;
 	return rc;
@@ -324,7 +468,7 @@ write_all(struct spool_writer *w, const char *p, size_t len)
 	if (w->blen + len > sizeof(w->buf) && flush(w) != 0)
 		return -1;
 	if (len >= sizeof(w->buf))
-		return write_fd(w->fd, p, len);
+		return io_write_all(w->fd, p, len, -1);
 	memcpy(w->buf + w->blen, p, len);
 	w->blen += len;
 	return 0;
@@ -385,85 +529,4 @@ spool_writer_close(struct spool_writer *w, int do_fsync)
 		errno = saved;
 	w->fd = -1;
 	return rc;
-}
-
-/* spool_open_regular - O_RDONLY, no final symlink, no FIFO, no device */
-int
-spool_open_regular(const char *path)
-{
-	struct stat	st;
-	int		fd;
-
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0)
-		return -1;
-	if (fstat(fd, &st) != 0) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	return fd;
-}
-
-/* spool_read_file - a whole (small) regular file into memory */
-int
-spool_read_file(const char *path, size_t max, int follow, char **bufp,
-    size_t *lenp)
-{
-	struct stat	 st;
-	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	/* O_NONBLOCK: a FIFO planted by a filter must not hang us in open */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
-	    (follow ? 0 : O_NOFOLLOW))) < 0)
-		return -1;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	if ((size_t)st.st_size > max) {
-		close(fd);
-		errno = EFBIG;
-		return -1;
-	}
-	buf = xmalloc((size_t)st.st_size + 2);
-	/* read one byte past st_size: the file may still be growing */
-	while (len <= (size_t)st.st_size) {
-		n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len > max) {
-		free(buf);
-		errno = EFBIG;
-		return -1;
-	}
-	buf[len] = '\0';
-	*bufp = buf;
-	*lenp = len;
-	return 0;
 }

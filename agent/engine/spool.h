@@ -26,19 +26,62 @@ struct spool_writer {
 	char	buf[SPOOL_WBUF];
 };
 
+/* the files of a work directory (spool_path) */
+enum spool_file {
+	SPOOL_MESSAGE,		/* "message": as received, LF line ends */
+	SPOOL_VERSION,		/* "message.N": the message as rewritten */
+	SPOOL_RESULT,		/* "result.N": run N's directives (%o) */
+	SPOOL_NEW,		/* "new.N": run N's replacement (%n) */
+	SPOOL_TMP,		/* "tmp.N": run N's private directory (%t) */
+	SPOOL_ENVELOPE		/* "envelope": a quarantined message's */
+};
+
+/* a message while a front end spools it */
+struct spool_msg {
+	char			 id[32];	/* the work directory's name */
+	char			*dir;		/* its path */
+	struct spool_writer	 w;
+	int			 open;		/* w is open */
+};
+
 /* spool_new_id - a fresh queue-id-like name: 20 upper-case hex digits */
 void	spool_new_id(char *buf, size_t len);
-/* spool_workdir_create - make <spool_dir>/<id>; *path gets the path */
-int	spool_workdir_create(const char *spool_dir, const char *id,
-	    char **path, char *why, size_t whylen);
+/* spool_path - the path of a file of workdir, malloc'd; n numbers the
+ * per-run files and is ignored for the others */
+char	*spool_path(const char *workdir, enum spool_file, int n);
+/*
+ * spool_msg_create - a new work directory under spool_dir (another id
+ * when the name is taken) with its message file open for writing, at
+ * most max bytes (0: no limit).  0, or -1 with why.
+ */
+int	spool_msg_create(struct spool_msg *, const char *spool_dir,
+	    size_t max, char *why, size_t whylen);
+/* spool_msg_write - a chunk of the message, CRLF becoming LF; -1 with
+ * errno (EFBIG past max) */
+int	spool_msg_write(struct spool_msg *, const char *, size_t);
+/* spool_msg_close - finish the message file (fsync when asked); 0 or -1
+ * with errno; closing twice is harmless */
+int	spool_msg_close(struct spool_msg *, int do_fsync);
+/* spool_msg_discard - close and remove the work directory with
+ * everything in it; 0 or -1 with errno (the directory may be left) */
+int	spool_msg_discard(struct spool_msg *);
+/* spool_copy - a new work directory under spool_dir holding a copy of
+ * src's message, for a second engine run; *dst gets its path.  0, or
+ * -1 with why. */
+int	spool_copy(const char *spool_dir, const char *src, char **dst,
+	    char *why, size_t whylen);
+/*
+ * spool_quarantine - keep a message: msgfile becomes workdir's message,
+ * envelope (len bytes) its envelope file, both synced, and workdir moves
+ * to <spool_dir>/quarantine/<its name>; *where (malloc'd) gets the new
+ * path.  0, or -1 with why (workdir stays where it was).
+ */
+int	spool_quarantine(const char *spool_dir, const char *workdir,
+	    const char *msgfile, const char *envelope, size_t len,
+	    char **where, char *why, size_t whylen);
 /* spool_remove - remove a work directory and everything in it, never
  * following a symlink; 0 or -1 with errno */
 int	spool_remove(const char *path);
-/* spool_mkdirs - make dir and its missing parents with mode; 0 or -1
- * with errno */
-int	spool_mkdirs(const char *dir, mode_t mode);
-/* spool_parent - make the missing parents of path (0755); 0 or -1 */
-int	spool_parent(const char *path);
 /* spool_prepare - make dir (and its parents) if needed; it must be a real
  * directory, and gets owner uid:gid and mode 0700; 0 or -1 with why */
 int	spool_prepare(const char *dir, uid_t uid, gid_t gid, char *why,
@@ -54,14 +97,5 @@ int	spool_writer_open(struct spool_writer *, const char *path, size_t max,
 int	spool_writer_write(struct spool_writer *, const char *, size_t);
 /* spool_writer_close - flush a pending CR, fsync when asked, close */
 int	spool_writer_close(struct spool_writer *, int do_fsync);
-/* spool_read_file - read a whole regular file of at most max bytes: 0,
- * or -1 with errno (EFBIG when larger, ENOENT when absent, EINVAL when
- * not a regular file).  follow = 0 refuses a symlink as the last
- * component: for files a filter could have planted. */
-int	spool_read_file(const char *path, size_t max, int follow, char **buf,
-	    size_t *len);
-/* spool_open_regular - open a regular file for reading without
- * following a final symlink or blocking on a FIFO; -1 with errno */
-int	spool_open_regular(const char *path);
 
 #endif

@@ -23,8 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/spool.h"
+#include "lib/file.h"
 #include "lib/listen.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 
 /* parse_port - 1 .. 65535 */
@@ -58,7 +59,7 @@ parse_inet(int family, const char *host, size_t hlen, const char *port,
 	in_port_t		 p;
 
 	if (parse_port(port, plen, &p) != 0) {
-		snprintf(why, whylen, "%s: bad port \"%.*s\"", l->spec,
+		why_set(why, whylen, "%s: bad port \"%.*s\"", l->spec,
 		    (int)plen, port);
 		return -1;
 	}
@@ -68,7 +69,7 @@ parse_inet(int family, const char *host, size_t hlen, const char *port,
 		hlen -= 2;
 	}
 	if (hlen == 0 || hlen >= sizeof(h)) {
-		snprintf(why, whylen, "%s: bad address", l->spec);
+		why_set(why, whylen, "%s: bad address", l->spec);
 		return -1;
 	}
 	memcpy(h, host, hlen);
@@ -94,7 +95,7 @@ parse_inet(int family, const char *host, size_t hlen, const char *port,
 	l->family = family;
 	return 0;
 bad:
-	snprintf(why, whylen, "%s: \"%s\" is not a numeric %s address "
+	why_set(why, whylen, "%s: \"%s\" is not a numeric %s address "
 	    "(host names are not looked up)", l->spec, h,
 	    family == AF_INET ? "IPv4" : "IPv6");
 	return -1;
@@ -116,7 +117,7 @@ listen_parse(const char *spec, const char *run_dir, struct listener *l,
 	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
 		rest = strchr(spec, ':') + 1;
 		if (*rest == '\0') {
-			snprintf(why, whylen, "%s: no path", spec);
+			why_set(why, whylen, "%s: no path", spec);
 			goto fail;
 		}
 		if (*rest == '/')
@@ -124,7 +125,7 @@ listen_parse(const char *spec, const char *run_dir, struct listener *l,
 		else
 			xasprintf(&path, "%s/%s", run_dir, rest);
 		if (strlen(path) >= sizeof(sun->sun_path)) {
-			snprintf(why, whylen, "%s: path longer than %zu bytes",
+			why_set(why, whylen, "%s: path longer than %zu bytes",
 			    spec, sizeof(sun->sun_path) - 1);
 			free(path);
 			goto fail;
@@ -144,7 +145,7 @@ listen_parse(const char *spec, const char *run_dir, struct listener *l,
 		family = AF_INET6;
 		rest = spec + 6;
 	} else {
-		snprintf(why, whylen, "%s: expected unix:PATH, inet:HOST:PORT "
+		why_set(why, whylen, "%s: expected unix:PATH, inet:HOST:PORT "
 		    "or inet:PORT@HOST", spec);
 		goto fail;
 	}
@@ -155,7 +156,7 @@ listen_parse(const char *spec, const char *run_dir, struct listener *l,
 		return 0;
 	}
 	if ((colon = strrchr(rest, ':')) == NULL) {
-		snprintf(why, whylen, "%s: no port", spec);
+		why_set(why, whylen, "%s: no port", spec);
 		goto fail;
 	}
 	if (parse_inet(family, rest, (size_t)(colon - rest), colon + 1,
@@ -191,24 +192,24 @@ listen_open(const char *spec, const char *run_dir, int backlog,
 		return -1;
 	l->fd = socket(l->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (l->fd < 0) {
-		snprintf(why, whylen, "%s: socket: %s", spec, strerror(errno));
+		why_set(why, whylen, "%s: socket: %s", spec, strerror(errno));
 		goto fail;
 	}
 	if (l->family == AF_UNIX) {
 		/* its directory may be new (inside a Postfix chroot) */
-		if (spool_parent(l->path) != 0) {
-			snprintf(why, whylen, "%s: cannot make its directory: "
+		if (file_make_parent(l->path) != 0) {
+			why_set(why, whylen, "%s: cannot make its directory: "
 			    "%s", spec, strerror(errno));
 			goto fail;
 		}
 		if (lstat(l->path, &st) == 0) {
 			if (!S_ISSOCK(st.st_mode)) {
-				snprintf(why, whylen, "%s: %s exists and is "
+				why_set(why, whylen, "%s: %s exists and is "
 				    "not a socket", spec, l->path);
 				goto fail;
 			}
 			if (unlink(l->path) != 0) {
-				snprintf(why, whylen, "%s: cannot remove the "
+				why_set(why, whylen, "%s: cannot remove the "
 				    "old socket: %s", spec, strerror(errno));
 				goto fail;
 			}
@@ -224,16 +225,16 @@ listen_open(const char *spec, const char *run_dir, int backlog,
 		(void)listen_tune(l->fd, l->family);
 	}
 	if (bind(l->fd, (struct sockaddr *)&l->ss, l->sslen) != 0) {
-		snprintf(why, whylen, "%s: bind: %s", spec, strerror(errno));
+		why_set(why, whylen, "%s: bind: %s", spec, strerror(errno));
 		goto fail;
 	}
 	if (l->family == AF_UNIX && chmod(l->path, 0666) != 0) {
-		snprintf(why, whylen, "%s: chmod: %s", spec, strerror(errno));
+		why_set(why, whylen, "%s: chmod: %s", spec, strerror(errno));
 		(void)unlink(l->path);
 		goto fail;
 	}
 	if (listen(l->fd, backlog) != 0) {
-		snprintf(why, whylen, "%s: listen: %s", spec, strerror(errno));
+		why_set(why, whylen, "%s: listen: %s", spec, strerror(errno));
 		if (l->family == AF_UNIX)
 			(void)unlink(l->path);
 		goto fail;

@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"
 
@@ -256,16 +257,6 @@ child_main(void *v)
 	child_fail(a, STEP_EXEC);
 }
 
-/* now_us - monotonic time in microseconds */
-static int64_t
-now_us(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* ms_until - poll timeout in ms until the deadline, rounded up; -1 = none */
 static int
 ms_until(int64_t deadline)
@@ -274,7 +265,7 @@ ms_until(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	d = deadline - now_us();
+	d = deadline - clock_mono_us();
 	if (d <= 0)
 		return 0;
 	d = (d + 999) / 1000;
@@ -487,14 +478,14 @@ spawn_wait(const struct spawn_req *req, struct spawn_res *res,
 				(void)capture_read(&cap[i]);
 		if (pfd[0].revents != 0)
 			break;
-		if (next < 0 || now_us() < next)
+		if (next < 0 || clock_mono_us() < next)
 			continue;
 		if (state == RUNNING) {
 			(void)kill(-pid, SIGTERM);
 			/* A stopped member would never act on the SIGTERM. */
 			(void)kill(-pid, SIGCONT);
 			state = TERMED;
-			next = now_us() + (int64_t)req->grace_ms * 1000;
+			next = clock_mono_us() + (int64_t)req->grace_ms * 1000;
 		} else {
 			(void)kill(-pid, SIGKILL);
 			state = KILLED;
@@ -580,7 +571,7 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 		buf_init(&cap[i].b, 0);
 	}
 
-	start = now_us();
+	start = clock_mono_us();
 	res->pid = spawn_start(req, &a, cap);
 	if (res->pid == -1) {
 		res->outcome = SPAWN_FAILED;
@@ -596,7 +587,7 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 		res->status = a.err;
 	} else
 		spawn_wait(req, res, cap, start);
-	res->elapsed_us = (long)(now_us() - start);
+	res->elapsed_us = (long)(clock_mono_us() - start);
 
 	res->out = buf_steal(&cap[0].b, &res->outlen);
 	res->out_truncated = cap[0].truncated;

@@ -30,15 +30,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/directive.h"
+#include "mail/envelope.h"
 #include "mail/header.h"
 
 #define INDEX_MAX	10000	/* largest header position or index */
 #define PREFIX_MAX	200	/* longest subject prefix */
-#define ADDR_MAX	254	/* RFC 5321 4.5.3.1.3: 256 with "<>" */
-#define LOCAL_MAX	64	/* RFC 5321 4.5.3.1.1 */
-#define DOMAIN_MAX	255	/* RFC 5321 4.5.3.1.2 */
 #define QUOTE_MAX	40	/* bytes of filter text shown in an error */
 
 static const char *const kind_names[] = {
@@ -72,15 +71,10 @@ static int
 perr(struct parser *ps, const char *fmt, ...)
 {
 	va_list	ap;
-	int	n;
 
-	if (ps->why == NULL || ps->whylen == 0)
-		return -1;
-	n = snprintf(ps->why, ps->whylen, "line %zu: ", ps->lineno);
-	if (n < 0 || (size_t)n >= ps->whylen)
-		return -1;
+	why_set(ps->why, ps->whylen, "line %zu: ", ps->lineno);
 	va_start(ap, fmt);
-	vsnprintf(ps->why + n, ps->whylen - (size_t)n, fmt, ap);
+	why_vappend(ps->why, ps->whylen, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -178,64 +172,6 @@ dir_new(struct parser *ps, enum directive_kind kind)
 }
 
 /*
- * address_check - NULL if a (without angle brackets) is an address we
- * may hand to the MTA, else what is wrong with it.  Blanks are allowed
- * only in a quoted local part, which must be the whole local part as in
- * RFC 5321 4.1.2; the lengths are those of RFC 5321 4.5.3.1.  An '@'
- * inside the quotes does not separate local part and domain.
- */
-static const char *
-address_check(const char *a, size_t len)
-{
-	size_t		i, at, local, domain;
-	unsigned char	c;
-	int		inq = 0, esc = 0, seen_at = 0;
-
-	if (len > ADDR_MAX)
-		return "longer than 254 bytes";
-	at = 0;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)a[i];
-		if (c < 0x20 || c == 0x7f)
-			return "control character";
-		if (inq) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"') {
-				inq = 0;
-				if (i + 1 < len && a[i + 1] != '@')
-					return "quoted string is not the "
-					    "whole local part";
-			}
-			continue;
-		}
-		if (c == '"') {
-			if (i != 0)
-				return "quoted string is not the whole "
-				    "local part";
-			inq = 1;
-		} else if (c == ' ')
-			return "blank outside a quoted local part";
-		else if (c == '@') {
-			at = i;
-			seen_at = 1;
-		}
-	}
-	if (inq)
-		return "unterminated quoted string";
-	local = seen_at ? at : len;
-	domain = seen_at ? len - at - 1 : 0;
-	if (local > LOCAL_MAX)
-		return "local part longer than 64 bytes";
-	/* The 254-byte total already implies this; kept as the RFC says. */
-	if (domain > DOMAIN_MAX)
-		return "domain longer than 255 bytes";
-	return NULL;
-}
-
-/*
  * name_index - check "NAME" or, when with_index, "NAME[I]" and split it.
  * Sets *nlen to the length of NAME and *idx to I, or to dflt without
  * "[I]".  A trailing "[...]" is always read as an index, so a header
@@ -308,7 +244,7 @@ address(struct parser *ps, struct directive *d, const char *s, size_t len)
 	}
 	if (len == 0 && d->kind != D_CHANGE_SENDER)
 		return perr(ps, "empty address");
-	if ((bad = address_check(s, len)) != NULL)
+	if ((bad = envelope_address_check(s, len)) != NULL)
 		return perr(ps, "bad address: %s", bad);
 	d->value = xmemdup(s, len);
 	return 0;
@@ -422,7 +358,7 @@ directive_parse(const char *buf, size_t len, struct directive_list *out,
 	ps.whylen = whylen;
 	if (len > DIRECTIVE_FILE_MAX) {
 		if (why != NULL && whylen > 0)
-			snprintf(why, whylen, "file larger than %d bytes",
+			why_set(why, whylen, "file larger than %d bytes",
 			    DIRECTIVE_FILE_MAX);
 		return -1;
 	}

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "mail/reply.h"
+
 #define ENV_LOCAL_MAX	64
 #define ENV_DOMAIN_MAX	255
 #define ENV_PATH_MAX	256	/* including the angle brackets */
@@ -28,22 +30,22 @@ struct envelope {
 	char	*mail_args;	/* ESMTP parameters of MAIL FROM, or NULL */
 };
 
-/* the reply envelope_check() chooses, e.g. 553 5.1.3 "..." */
-struct envelope_error {
-	int	code;
-	char	status[16];
-	char	text[200];
-};
-
 /*
  * envelope_check_value - check one value from the wire (buf, len): no CR,
  * LF or NUL; for addresses (is_addr) the RFC 5321 length limits.  what
  * names it in the message ("sender", "recipient", "HELO name", ...).
  */
 int	envelope_check_value(const char *what, const char *buf, size_t len,
-	    int is_addr, struct envelope_error *err);
+	    int is_addr, struct reply *err);
+/*
+ * envelope_address_check - the grammar of an address (without angle
+ * brackets) sluice may hand to an MTA: NULL when it is one, else what
+ * is wrong with it.  Blanks only in a quoted local part, which must be
+ * the whole local part (RFC 5321 4.1.2); the RFC 5321 4.5.3.1 lengths.
+ */
+const char *envelope_address_check(const char *a, size_t len);
 /* envelope_check - check every value of env */
-int	envelope_check(const struct envelope *env, struct envelope_error *err);
+int	envelope_check(const struct envelope *env, struct reply *err);
 void	envelope_add_rcpt(struct envelope *, const char *);
 /* envelope_del_rcpt - remove all case-insensitively equal; returns count */
 int	envelope_del_rcpt(struct envelope *, const char *);

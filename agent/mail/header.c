@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "lib/buf.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/header.h"
 
@@ -39,22 +40,6 @@ struct line {
 	size_t	len;	/* bytes before LF, without a CR just before it */
 	size_t	next;	/* offset of the following line */
 };
-
-static void	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* seterr - format an error text into why, if the caller gave room */
-static void
-seterr(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * line_next - find the line starting at off.  A CR just before the LF is
@@ -137,7 +122,7 @@ header_parse(const char *buf, size_t len, struct header_list *out,
 		 */
 		if (memchr(p, '\0', ln.len) != NULL) {
 			if (strict) {
-				seterr(why, whylen, "line %zu: NUL byte",
+				why_set(why, whylen, "line %zu: NUL byte",
 				    lineno);
 				goto fail;
 			}
@@ -150,20 +135,20 @@ header_parse(const char *buf, size_t len, struct header_list *out,
 		 * (it accepted the message), so it is kept as it is.
 		 */
 		if (strict && ln.len > HEADER_LINE_MAX) {
-			seterr(why, whylen, "line %zu: longer than %d bytes",
+			why_set(why, whylen, "line %zu: longer than %d bytes",
 			    lineno, HEADER_LINE_MAX);
 			goto fail;
 		}
 		/* A bare CR would end up in a value handed to the MTA. */
 		if (strict && memchr(p, '\r', ln.len) != NULL) {
-			seterr(why, whylen, "line %zu: CR not followed by LF",
+			why_set(why, whylen, "line %zu: CR not followed by LF",
 			    lineno);
 			goto fail;
 		}
 		if (is_blank(*p)) {
 			if (!pending) {
 				if (strict) {
-					seterr(why, whylen, "line %zu: "
+					why_set(why, whylen, "line %zu: "
 					    "continuation line before the "
 					    "first field", lineno);
 					goto fail;
@@ -183,7 +168,7 @@ header_parse(const char *buf, size_t len, struct header_list *out,
 		colon = memchr(p, ':', ln.len);
 		if (colon == NULL || !header_name_ok(p, (size_t)(colon - p))) {
 			if (strict) {
-				seterr(why, whylen, "line %zu: not a header "
+				why_set(why, whylen, "line %zu: not a header "
 				    "field", lineno);
 				goto fail;
 			}
@@ -201,7 +186,7 @@ header_parse(const char *buf, size_t len, struct header_list *out,
 		    ln.len - (size_t)(colon + 1 - p));
 	}
 	if (strict && !empty) {
-		seterr(why, whylen, "no empty line between header and body");
+		why_set(why, whylen, "no empty line between header and body");
 		goto fail;
 	}
 	if (pending)

@@ -15,8 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/spool.h"
 #include "lib/buf.h"
+#include "lib/file.h"
+#include "lib/io.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/header.h"
 #include "mail/message.h"
@@ -36,8 +38,8 @@ message_read_headers(const char *path, struct header_list *hdr,
 	ssize_t		 n;
 	int		 fd;
 
-	if ((fd = spool_open_regular(path)) < 0 || fstat(fd, &st) != 0) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+	if ((fd = file_open_regular(path)) < 0 || fstat(fd, &st) != 0) {
+		why_set(why, whylen, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -48,7 +50,7 @@ message_read_headers(const char *path, struct header_list *hdr,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(why, whylen, "%s: %s", path,
+			why_set(why, whylen, "%s: %s", path,
 			    strerror(errno));
 			buf_free(&b);
 			close(fd);
@@ -78,67 +80,32 @@ message_read_headers(const char *path, struct header_list *hdr,
 	return 0;
 }
 
-/* write_all - write everything to fd */
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* write_lines - bytes to fd, LF turned into CRLF when crlf is set */
-static int
-write_lines(int fd, const char *p, size_t len, int crlf)
-{
-	const char	*lf;
-
-	if (!crlf)
-		return write_all(fd, p, len);
-	while (len > 0) {
-		if ((lf = memchr(p, '\n', len)) == NULL)
-			return write_all(fd, p, len);
-		if (write_all(fd, p, (size_t)(lf - p)) != 0 ||
-		    write_all(fd, "\r\n", 2) != 0)
-			return -1;
-		len -= (size_t)(lf - p) + 1;
-		p = lf + 1;
-	}
-	return 0;
-}
-
-/* message_copy_out - header list, empty line, body of src; *hdr_len
- * (if not NULL) gets the length of header block and empty line in LF
- * form, which is where the body starts in a file written with crlf = 0 */
+/* message_emit - header list, empty line, body of src, to sink; *hdr_len
+ * (if not NULL) gets the length of header block and empty line, which
+ * is where the body starts in a file written from it */
 int
-message_copy_out(int fd, const struct header_list *hdr, const char *src,
-    size_t body_off, int crlf, size_t *hdr_len)
+message_emit(const struct header_list *hdr, const char *src,
+    size_t body_off, int (*sink)(void *, const char *, size_t), void *arg,
+    size_t *hdr_len)
 {
 	char	*h, chunk[CHUNK];
 	size_t	 hlen;
 	ssize_t	 n;
-	int	 in, rc;
+	int	 in, rc, saved;
 
 	h = header_serialize(hdr, &hlen);
-	rc = write_lines(fd, h, hlen, crlf);
+	rc = sink(arg, h, hlen);
 	free(h);
 	if (hdr_len != NULL)
 		*hdr_len = hlen + 1;
-	if (rc != 0 || write_lines(fd, "\n", 1, crlf) != 0)
+	if (rc != 0 || sink(arg, "\n", 1) != 0)
 		return -1;
-	if ((in = spool_open_regular(src)) < 0)
+	if ((in = file_open_regular(src)) < 0)
 		return -1;
 	if (lseek(in, (off_t)body_off, SEEK_SET) < 0) {
+		saved = errno;
 		close(in);
+		errno = saved;
 		return -1;
 	}
 	for (;;) {
@@ -147,14 +114,22 @@ message_copy_out(int fd, const struct header_list *hdr, const char *src,
 			continue;
 		if (n <= 0)
 			break;
-		if (write_lines(fd, chunk, (size_t)n, crlf) != 0) {
+		if (sink(arg, chunk, (size_t)n) != 0) {
 			n = -1;
 			break;
 		}
 	}
-	rc = n < 0 ? -1 : 0;
+	saved = errno;
 	close(in);
-	return rc;
+	errno = saved;
+	return n < 0 ? -1 : 0;
+}
+
+/* fd_sink - message_emit() into a file */
+static int
+fd_sink(void *arg, const char *p, size_t len)
+{
+	return io_write_all(*(int *)arg, p, len, -1);
 }
 
 /* message_write - a new message file from headers and an old body */
@@ -168,17 +143,17 @@ message_write(const char *dst, const struct header_list *hdr,
 
 	if ((fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) < 0) {
-		snprintf(why, whylen, "%s: %s", dst, strerror(errno));
+		why_set(why, whylen, "%s: %s", dst, strerror(errno));
 		return -1;
 	}
-	if (message_copy_out(fd, hdr, src, body_off, 0, new_body_off) != 0 ||
+	if (message_emit(hdr, src, body_off, fd_sink, &fd, new_body_off) != 0 ||
 	    fstat(fd, &st) != 0) {
-		snprintf(why, whylen, "%s: %s", dst, strerror(errno));
+		why_set(why, whylen, "%s: %s", dst, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (close(fd) != 0) {
-		snprintf(why, whylen, "%s: %s", dst, strerror(errno));
+		why_set(why, whylen, "%s: %s", dst, strerror(errno));
 		return -1;
 	}
 	*size = (unsigned long long)st.st_size;

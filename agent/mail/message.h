@@ -24,9 +24,12 @@ int	message_read_headers(const char *path, struct header_list *hdr,
 int	message_write(const char *dst, const struct header_list *hdr,
 	    const char *src, size_t body_off, unsigned long long *size,
 	    size_t *new_body_off, char *why, size_t whylen);
-/* message_copy_out - hdr + body of src to fd, LF or CRLF line endings;
- * *hdr_len (may be NULL) gets the LF length of header block + empty line */
-int	message_copy_out(int fd, const struct header_list *hdr,
-	    const char *src, size_t body_off, int crlf, size_t *hdr_len);
+/* message_emit - hdr, an empty line and the body of src (from
+ * body_off), LF line endings, in pieces to sink(arg, p, len), which
+ * returns 0 or -1 with errno to stop; *hdr_len (may be NULL) gets the
+ * length of the header block and empty line.  0, or -1 with errno. */
+int	message_emit(const struct header_list *hdr, const char *src,
+	    size_t body_off, int (*sink)(void *arg, const char *p, size_t len),
+	    void *arg, size_t *hdr_len);
 
 #endif

@@ -110,16 +110,9 @@ smtp_line_idle(const struct smtp_line *l)
 	return l->ready || (l->len == 0 && l->total == 0 && !l->cr);
 }
 
-/* set_reply - fill a reply */
-static int
-set_reply(struct smtp_reply *r, int code, const char *status,
-    const char *text)
-{
-	r->code = code;
-	snprintf(r->status, sizeof(r->status), "%s", status);
-	snprintf(r->text, sizeof(r->text), "%s", text);
-	return -1;
-}
+/* set_reply - a parser's refusal; -1 */
+#define set_reply(r, code, status, text) reply_set((r), (code), (status), \
+	"%s", (text))
 
 /* smtp_utf8_valid - well-formed UTF-8, RFC 3629 */
 int
@@ -384,7 +377,7 @@ static const struct {
 /* parse_params - " KEY=value KEY" after a path */
 static int
 parse_params(const char *buf, size_t len, struct smtp_cmd *cmd,
-    struct smtp_reply *r)
+    struct reply *r)
 {
 	const unsigned char	*p = (const unsigned char *)buf;
 	size_t			 i = 0, k, ks, ke, j;
@@ -441,7 +434,7 @@ parse_params(const char *buf, size_t len, struct smtp_cmd *cmd,
 /* parse_path_cmd - "FROM:<path> params" or "TO:<path> params" */
 static int
 parse_path_cmd(const char *a, size_t len, struct smtp_cmd *cmd,
-    struct smtp_reply *r)
+    struct reply *r)
 {
 	const char	*kw = cmd->verb == SMTP_MAIL ? "FROM:" : "TO:";
 	const char	*why;
@@ -471,7 +464,7 @@ parse_path_cmd(const char *a, size_t len, struct smtp_cmd *cmd,
 /* parse_xforward - "NAME=x ADDR=y ..." */
 static int
 parse_xforward(const char *a, size_t len, struct smtp_cmd *cmd,
-    struct smtp_reply *r)
+    struct reply *r)
 {
 	static const char *const names[XF_COUNT] = {
 		"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"
@@ -530,7 +523,7 @@ parse_xforward(const char *a, size_t len, struct smtp_cmd *cmd,
 /* smtp_cmd_parse - one command line */
 int
 smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd,
-    struct smtp_reply *r)
+    struct reply *r)
 {
 	const unsigned char	*p = (const unsigned char *)line;
 	const char		*a;

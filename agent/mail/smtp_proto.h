@@ -13,16 +13,10 @@
 #include <stddef.h>
 
 #include "lib/buf.h"
+#include "mail/reply.h"
 
 #define SMTP_PARAMS_MAX		16	/* ESMTP parameters per command */
 #define SMTP_XFWD_VALUE_MAX	255	/* an XFORWARD value, decoded */
-
-/* a reply: "501 5.5.4 Syntax: MAIL FROM:<address>" */
-struct smtp_reply {
-	int	code;
-	char	status[16];
-	char	text[200];
-};
 
 /*
  * The command line reader.  Lines end in CR LF; a bare LF also ends a
@@ -111,7 +105,7 @@ struct smtp_cmd {
  * smtp_cmd_free() either way.
  */
 int	smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *cmd,
-	    struct smtp_reply *r);
+	    struct reply *r);
 void	smtp_cmd_free(struct smtp_cmd *);
 /*
  * smtp_path_parse - an RFC 5321 Path or "<>" (is_rcpt: "<Postmaster>"

@@ -49,6 +49,7 @@
 #include "engine/spool.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/envelope.h"
 #include "milter/milter.h"
@@ -58,16 +59,12 @@
 #define BODY_CHUNK		65536
 
 struct mmsg {
-	char			 id[32];	/* the work directory's name */
 	char			 qid[64];	/* the MTA's queue id, for logs,
-						   else id */
-	char			*workdir;
+						   else the work directory's */
 	struct config		*cfg;
-	struct spool_writer	 w;
-	int			 wopen;
-	struct envelope		 env;
-	int			 failed;	/* tempfail at the next chance */
-	int			 toobig;
+	struct spool_msg	 sm;
+	struct envelope		 env;		/* sender, recipients, MAIL
+						   FROM's parameters */
 };
 
 struct mconn {
@@ -78,8 +75,9 @@ struct mconn {
 	struct mmsg	*msg;
 };
 
-static pthread_mutex_t	sess_lock = PTHREAD_MUTEX_INITIALIZER;
-static int		sessions;
+static pthread_mutex_t		 sess_lock = PTHREAD_MUTEX_INITIALIZER;
+static int			 sessions;
+static struct config_holder	*holder;	/* the agent's */
 
 /* needed_actions - the modifications this config may ask of the MTA */
 static unsigned long
@@ -143,11 +141,8 @@ msg_end(struct mconn *c)
 
 	if (m == NULL)
 		return;
-	if (m->wopen)
-		(void)spool_writer_close(&m->w, 0);
-	if (m->workdir != NULL && spool_remove(m->workdir) != 0)
-		log_warn("%s: cannot remove %s", m->qid, m->workdir);
-	free(m->workdir);
+	if (m->sm.dir != NULL && spool_msg_discard(&m->sm) != 0)
+		log_warn("%s: cannot remove its work directory", m->qid);
 	envelope_free(&m->env);
 	config_unref(&m->cfg);
 	free(m);
@@ -204,34 +199,42 @@ set_reply(SMFICTX *ctx, int code, const char *status, const char *text)
 	return r == MI_SUCCESS ? 0 : -1;
 }
 
-/* tempfail - our own failure while a message is in flight; the reply
- * is set before msg_end() drops the message and its config */
-static sfsistat
-tempfail(SMFICTX *ctx, struct mconn *c, const struct config *cfg)
+/* input - what the engine gets of the message and its connection */
+static void
+input(struct engine_input *in, const struct mconn *c, struct mmsg *m)
 {
-	const struct reply_cfg	*r = &cfg->tempfail;
-
-	(void)set_reply(ctx, r->code, r->status, r->text);
-	msg_end(c);
-	return SMFIS_TEMPFAIL;
+	memset(in, 0, sizeof(*in));
+	in->cfg = m->cfg;
+	in->workdir = m->sm.dir;
+	in->queue_id = m->qid;
+	in->sender = m->env.sender;
+	in->rcpt = m->env.rcpt;
+	in->nrcpt = m->env.nrcpt;
+	in->mail_args = m->env.mail_args;
+	in->client_addr = c->client_addr;
+	in->client_name = c->client_name;
+	in->helo = c->helo;
 }
 
-/* msg_fail - note a spool failure; the answer goes out at once */
+/* msg_fail - the message could not be spooled (errno, why): the
+ * engine's answer (too big, or tempfail) goes out at once */
 static sfsistat
-msg_fail(SMFICTX *ctx, struct mconn *c, const char *what)
+msg_fail(SMFICTX *ctx, struct mconn *c, const char *why)
 {
-	struct mmsg	*m = c->msg;
+	struct engine_input	 in;
+	struct engine_msg	 em;
+	int			 err = errno != 0 ? errno : EIO;
+	sfsistat		 r;
 
-	if (errno == EFBIG) {
-		log_info("%s: verdict=reject size over message_max (%zu)",
-		    m->qid, m->cfg->message_max);
-		(void)set_reply(ctx, 552, "5.3.4",
-		    "Message size exceeds fixed maximum message size");
-		msg_end(c);
-		return SMFIS_REJECT;
-	}
-	log_warn("%s: %s: answering tempfail", m->qid, what);
-	return tempfail(ctx, c, m->cfg);
+	input(&in, c, c->msg);
+	in.spool_error = err;
+	in.spool_why = why;
+	engine_judge(&em, &in);
+	(void)set_reply(ctx, em.reply.code, em.reply.status, em.reply.text);
+	r = em.verdict == V_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+	engine_msg_free(&em);
+	msg_end(c);
+	return r;
 }
 
 /* conn_get - the connection's state, made on first use */
@@ -257,7 +260,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct mconn	*c = conn_get(ctx);
-	struct config	*cfg = agent_config();
+	struct config	*cfg = config_holder_get(holder);
 	unsigned long	 need = needed_actions(cfg);
 	char		 names[200];
 
@@ -324,7 +327,8 @@ set_qid(SMFICTX *ctx, struct mmsg *m)
 {
 	const char	*v = macro(ctx, "i");
 
-	snprintf(m->qid, sizeof(m->qid), "%s", v != NULL ? v : m->id);
+	snprintf(m->qid, sizeof(m->qid), "%s", v != NULL ? v :
+	    m->sm.dir != NULL ? m->sm.id : "-");
 }
 
 /* join_args - the ESMTP parameters, one space between them */
@@ -349,34 +353,20 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct mconn	*c = conn_get(ctx);
 	struct mmsg	*m;
-	char		*path, why[300];
-	int		 tries;
+	char		 why[300];
 
 	msg_end(c);
 	m = c->msg = xcalloc(1, sizeof(*m));
-	m->cfg = agent_config();
-	for (tries = 0;; tries++) {
-		spool_new_id(m->id, sizeof(m->id));
-		set_qid(ctx, m);
-		if (spool_workdir_create(m->cfg->spool_dir, m->id,
-		    &m->workdir, why, sizeof(why)) == 0)
-			break;
-		if (errno != EEXIST || tries == 3) {
-			log_warnx("%s: %s: answering tempfail", m->qid, why);
-			return tempfail(ctx, c, m->cfg);
-		}
-	}
-	xasprintf(&path, "%s/message", m->workdir);
-	if (spool_writer_open(&m->w, path, m->cfg->message_max, why,
-	    sizeof(why)) != 0) {
-		free(path);
-		log_warnx("%s: %s: answering tempfail", m->qid, why);
-		return tempfail(ctx, c, m->cfg);
-	}
-	free(path);
-	m->wopen = 1;
+	m->cfg = config_holder_get(holder);
 	m->env.sender = envelope_unbracket(argv[0] != NULL ? argv[0] : "");
 	m->env.mail_args = join_args(argv[0] != NULL ? argv + 1 : argv);
+	errno = 0;
+	if (spool_msg_create(&m->sm, m->cfg->spool_dir, m->cfg->message_max,
+	    why, sizeof(why)) != 0) {
+		set_qid(ctx, m);
+		return msg_fail(ctx, c, why);
+	}
+	set_qid(ctx, m);
 	return SMFIS_CONTINUE;
 }
 
@@ -416,14 +406,14 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct mconn	*c = conn_get(ctx);
 	struct mmsg	*m = c->msg;
 
-	if (m == NULL || !m->wopen)
+	if (m == NULL || !m->sm.open)
 		return SMFIS_CONTINUE;
-	if (spool_writer_write(&m->w, name, strlen(name)) != 0 ||
-	    spool_writer_write(&m->w, c->leadspc ? ":" : ": ",
+	if (spool_msg_write(&m->sm, name, strlen(name)) != 0 ||
+	    spool_msg_write(&m->sm, c->leadspc ? ":" : ": ",
 	    c->leadspc ? 1 : 2) != 0 ||
-	    spool_writer_write(&m->w, value, strlen(value)) != 0 ||
-	    spool_writer_write(&m->w, "\n", 1) != 0)
-		return msg_fail(ctx, c, "writing the spool file");
+	    spool_msg_write(&m->sm, value, strlen(value)) != 0 ||
+	    spool_msg_write(&m->sm, "\n", 1) != 0)
+		return msg_fail(ctx, c, NULL);
 	return SMFIS_CONTINUE;
 }
 
@@ -434,8 +424,8 @@ mlfi_eoh(SMFICTX *ctx)
 	struct mconn	*c = conn_get(ctx);
 	struct mmsg	*m = c->msg;
 
-	if (m != NULL && m->wopen && spool_writer_write(&m->w, "\n", 1) != 0)
-		return msg_fail(ctx, c, "writing the spool file");
+	if (m != NULL && m->sm.open && spool_msg_write(&m->sm, "\n", 1) != 0)
+		return msg_fail(ctx, c, NULL);
 	return SMFIS_CONTINUE;
 }
 
@@ -446,9 +436,9 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
 	struct mconn	*c = conn_get(ctx);
 	struct mmsg	*m = c->msg;
 
-	if (m != NULL && m->wopen &&
-	    spool_writer_write(&m->w, (const char *)p, len) != 0)
-		return msg_fail(ctx, c, "writing the spool file");
+	if (m != NULL && m->sm.open &&
+	    spool_msg_write(&m->sm, (const char *)p, len) != 0)
+		return msg_fail(ctx, c, NULL);
 	return SMFIS_CONTINUE;
 }
 
@@ -566,35 +556,21 @@ mlfi_eom(SMFICTX *ctx)
 {
 	struct mconn		*c = conn_get(ctx);
 	struct mmsg		*m = c->msg;
+	struct engine_input	 in;
 	struct engine_msg	 em;
 	const char		*v;
-	char			 why[300];
 	sfsistat		 r;
 
 	if (m == NULL)
 		return SMFIS_CONTINUE;
-	if (m->wopen) {
-		m->wopen = 0;
-		if (spool_writer_close(&m->w, 0) != 0)
-			return msg_fail(ctx, c, "writing the spool file");
-	}
 	set_qid(ctx, m);
-	m->env.queue_id = xstrdup(m->qid);
-	if (c->client_addr != NULL)
-		m->env.client_addr = xstrdup(c->client_addr);
-	if (c->client_name != NULL)
-		m->env.client_name = xstrdup(c->client_name);
-	if (c->helo != NULL)
-		m->env.helo = xstrdup(c->helo);
+	errno = 0;
+	if (spool_msg_close(&m->sm, 0) != 0)
+		return msg_fail(ctx, c, NULL);
+	input(&in, c, m);
 	if ((v = macro(ctx, "{auth_authen}")) != NULL)
-		m->env.auth_user = xstrdup(v);
-
-	if (engine_msg_init(&em, m->cfg, m->workdir, &m->env, why,
-	    sizeof(why)) != 0) {
-		log_warnx("%s: %s: answering tempfail", m->qid, why);
-		return tempfail(ctx, c, m->cfg);
-	}
-	engine_run(&em);
+		in.auth_user = v;
+	engine_judge(&em, &in);
 	switch (em.verdict) {
 	case V_REJECT:
 		(void)set_reply(ctx, em.reply.code, em.reply.status,
@@ -618,8 +594,11 @@ mlfi_eom(SMFICTX *ctx)
 		    (char *)"quarantined by sluice") != MI_SUCCESS)) {
 			log_warnx("%s: the MTA refused a modification: "
 			    "answering tempfail", em.env.queue_id);
+			(void)set_reply(ctx, m->cfg->tempfail.code,
+			    m->cfg->tempfail.status, m->cfg->tempfail.text);
 			engine_msg_free(&em);
-			return tempfail(ctx, c, m->cfg);
+			msg_end(c);
+			return SMFIS_TEMPFAIL;
 		}
 		break;
 	}
@@ -681,41 +660,43 @@ static struct smfiDesc desc = {
 
 /* milter_setup - register, then serve ls through libmilter's socket */
 int
-milter_setup(struct config *cfg, const struct listener *ls, size_t n,
+milter_setup(struct config_holder *h, const struct listener *ls, size_t n,
     char *why, size_t whylen)
 {
+	struct config		*cfg = config_holder_get(h);
 	struct sockaddr_un	 sun;
 	socklen_t		 len = sizeof(sun);
 	char			*dummy, *conn;
 	int			 fd, probe;
 
+	holder = h;
 	if (smfi_register(desc) != MI_SUCCESS) {
-		snprintf(why, whylen, "smfi_register failed");
-		return -1;
+		config_unref(&cfg);
+		return why_set(why, whylen, "smfi_register failed");
 	}
 	xasprintf(&dummy, "%s/.milter-%ld", cfg->run_dir, (long)getpid());
 	xasprintf(&conn, "unix:%s", dummy);
 	(void)smfi_settimeout(cfg->milter_timeout);
 	if (smfi_setconn(conn) != MI_SUCCESS) {
-		snprintf(why, whylen, "smfi_setconn %s failed", conn);
+		why_set(why, whylen, "smfi_setconn %s failed", conn);
 		goto fail;
 	}
 	/* nothing else runs yet: libmilter's socket takes the lowest
 	 * free descriptor, which is probe's after it is closed */
 	if ((probe = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(why, whylen, "/dev/null: %s", strerror(errno));
+		why_set(why, whylen, "/dev/null: %s", strerror(errno));
 		goto fail;
 	}
 	close(probe);
 	if (smfi_opensocket(1) != MI_SUCCESS) {
-		snprintf(why, whylen, "libmilter cannot open %s", conn);
+		why_set(why, whylen, "libmilter cannot open %s", conn);
 		goto fail;
 	}
 	fd = probe;
 	memset(&sun, 0, sizeof(sun));
 	if (getsockname(fd, (struct sockaddr *)&sun, &len) != 0 ||
 	    sun.sun_family != AF_UNIX || strcmp(sun.sun_path, dummy) != 0) {
-		snprintf(why, whylen, "cannot find libmilter's socket");
+		why_set(why, whylen, "cannot find libmilter's socket");
 		goto fail;
 	}
 	(void)unlink(dummy);
@@ -723,11 +704,13 @@ milter_setup(struct config *cfg, const struct listener *ls, size_t n,
 		goto fail;
 	free(dummy);
 	free(conn);
+	config_unref(&cfg);
 	return 0;
 fail:
 	(void)unlink(dummy);
 	free(dummy);
 	free(conn);
+	config_unref(&cfg);
 	return -1;
 }
 

@@ -14,7 +14,7 @@
  * socket so that it serves ls; run as root, before privileges are
  * dropped (it makes a throwaway socket in run_dir).  0 or -1 with why.
  */
-int	milter_setup(struct config *cfg, const struct listener *ls, size_t n,
+int	milter_setup(struct config_holder *, const struct listener *ls, size_t n,
 	    char *why, size_t whylen);
 /* milter_run - serve through libmilter; returns the exit status when
  * libmilter stops (SIGTERM, its own, stops at once) */
@@ -25,7 +25,5 @@ void	milter_mux_quiesce(void);
 /* milter_mux_install - see milter_mux.c */
 int	milter_mux_install(int fd, const struct listener *ls, size_t n,
 	    char *why, size_t whylen);
-/* the config snapshot new messages start with (a new reference) */
-struct config	*agent_config(void);
 
 #endif

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "lib/listen.h"
+#include "lib/why.h"
 #include "milter/milter.h"
 
 #define MUX_MAX		LISTEN_MAX
@@ -58,12 +59,12 @@ milter_mux_install(int fd, const struct listener *ls, size_t n, char *why,
 	int			ep, fl;
 
 	if (n == 0 || n > MUX_MAX) {
-		snprintf(why, whylen, "between 1 and %d milter sockets, not "
+		why_set(why, whylen, "between 1 and %d milter sockets, not "
 		    "%zu", MUX_MAX, n);
 		return -1;
 	}
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
-		snprintf(why, whylen, "epoll_create1: %s", strerror(errno));
+		why_set(why, whylen, "epoll_create1: %s", strerror(errno));
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -73,7 +74,7 @@ milter_mux_install(int fd, const struct listener *ls, size_t n, char *why,
 		if ((fl = fcntl(ls[i].fd, F_GETFL)) < 0 ||
 		    fcntl(ls[i].fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
 		    epoll_ctl(ep, EPOLL_CTL_ADD, ls[i].fd, &ev) != 0) {
-			snprintf(why, whylen, "%s: %s", ls[i].spec,
+			why_set(why, whylen, "%s: %s", ls[i].spec,
 			    strerror(errno));
 			close(ep);
 			return -1;
@@ -82,7 +83,7 @@ milter_mux_install(int fd, const struct listener *ls, size_t n, char *why,
 		lfamily[i] = ls[i].family;
 	}
 	if (dup3(ep, fd, O_CLOEXEC) < 0) {
-		snprintf(why, whylen, "dup3: %s", strerror(errno));
+		why_set(why, whylen, "dup3: %s", strerror(errno));
 		close(ep);
 		return -1;
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/envelope.h"
 #include "mail/header.h"
@@ -59,11 +60,11 @@ eval_text(const struct cond *c, const char *label, const char *value,
 	str_printable(pv, sizeof(pv), value);
 	if (match_list_match(&c->ml, value, &which)) {
 		str_printable(pw, sizeof(pw), which);
-		snprintf(why, whylen, "%s \"%s\" matches \"%s\"", label, pv,
+		why_set(why, whylen, "%s \"%s\" matches \"%s\"", label, pv,
 		    pw);
 		return 1;
 	}
-	snprintf(why, whylen, "%s \"%s\" matches none of %zu pattern%s",
+	why_set(why, whylen, "%s \"%s\" matches none of %zu pattern%s",
 	    label, pv, match_list_count(&c->ml),
 	    match_list_count(&c->ml) == 1 ? "" : "s");
 	return 0;
@@ -79,7 +80,7 @@ eval_rcpt(const struct cond *c, const struct envelope *env, char *why,
 	char		 pv[120];
 
 	if (env->nrcpt == 0) {
-		snprintf(why, whylen, "recipient: the message has none");
+		why_set(why, whylen, "recipient: the message has none");
 		return 0;
 	}
 	for (i = 0; i < env->nrcpt; i++) {
@@ -88,7 +89,7 @@ eval_rcpt(const struct cond *c, const struct envelope *env, char *why,
 				first = env->rcpt[i];
 		} else if (c->rcpt_all) {
 			str_printable(pv, sizeof(pv), env->rcpt[i]);
-			snprintf(why, whylen, "recipient \"%s\" matches none "
+			why_set(why, whylen, "recipient \"%s\" matches none "
 			    "of %zu pattern%s (recipient_match = all)", pv,
 			    match_list_count(&c->ml),
 			    match_list_count(&c->ml) == 1 ? "" : "s");
@@ -96,15 +97,15 @@ eval_rcpt(const struct cond *c, const struct envelope *env, char *why,
 		}
 	}
 	if (hits == 0) {
-		snprintf(why, whylen, "none of %zu recipient%s matches",
+		why_set(why, whylen, "none of %zu recipient%s matches",
 		    env->nrcpt, env->nrcpt == 1 ? "" : "s");
 		return 0;
 	}
 	str_printable(pv, sizeof(pv), first);
 	if (c->rcpt_all)
-		snprintf(why, whylen, "all %zu recipients match", env->nrcpt);
+		why_set(why, whylen, "all %zu recipients match", env->nrcpt);
 	else
-		snprintf(why, whylen, "recipient \"%s\" matches", pv);
+		why_set(why, whylen, "recipient \"%s\" matches", pv);
 	return 1;
 }
 
@@ -119,7 +120,7 @@ eval_header(const struct cond *c, const struct header_list *hdr,
 
 	str_printable(pn, sizeof(pn), name);
 	if ((n = header_count(hdr, name)) == 0) {
-		snprintf(why, whylen, "no %s header", pn);
+		why_set(why, whylen, "no %s header", pn);
 		return 0;
 	}
 	snprintf(label, sizeof(label), "%s", pn);
@@ -150,21 +151,21 @@ cond_eval(const struct cond *c, const struct cond_input *in, char *why,
 		return eval_header(c, in->hdr, c->header, why, whylen);
 	case CF_SIZE:
 		if (in->size >= c->size_min && in->size <= c->size_max) {
-			snprintf(why, whylen, "size %llu is within %llu-%llu",
+			why_set(why, whylen, "size %llu is within %llu-%llu",
 			    in->size, c->size_min, c->size_max);
 			return 1;
 		}
-		snprintf(why, whylen, "size %llu is outside %llu-%llu",
+		why_set(why, whylen, "size %llu is outside %llu-%llu",
 		    in->size, c->size_min, c->size_max);
 		return 0;
 	case CF_TIME:
 		strftime(tbuf, sizeof(tbuf), "%a %Y-%m-%d %H:%M", in->tm);
 		if (cron_match(&c->cron, in->tm)) {
-			snprintf(why, whylen, "time %s is inside \"%s\"", tbuf,
+			why_set(why, whylen, "time %s is inside \"%s\"", tbuf,
 			    c->cron_spec);
 			return 1;
 		}
-		snprintf(why, whylen, "time %s is outside \"%s\"", tbuf,
+		why_set(why, whylen, "time %s is outside \"%s\"", tbuf,
 		    c->cron_spec);
 		return 0;
 	}
@@ -182,9 +183,9 @@ cond_set_eval(const struct cond_set *s, const struct cond_input *in,
 		if (!cond_eval(&s->c[i], in, why, whylen))
 			return 0;
 	if (s->n == 0)
-		snprintf(why, whylen, "no conditions");
+		why_set(why, whylen, "no conditions");
 	else if (s->n > 1)
-		snprintf(why, whylen, "all %zu conditions hold", s->n);
+		why_set(why, whylen, "all %zu conditions hold", s->n);
 	return 1;
 }
 

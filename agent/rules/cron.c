@@ -41,6 +41,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lib/why.h"
 #include "rules/cron.h"
 
 #define CRON_NFIELDS	5
@@ -171,10 +172,8 @@ cron_errf(struct cron_err *e, const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (e->why == NULL || e->whylen == 0)
-		return;
 	va_start(ap, fmt);
-	(void)vsnprintf(e->why, e->whylen, fmt, ap);
+	why_vset(e->why, e->whylen, fmt, ap);
 	va_end(ap);
 }
 
@@ -184,15 +183,10 @@ field_errf(struct cron_err *e, const struct cron_field *f,
     const char *fmt, ...)
 {
 	va_list	ap;
-	int	n;
 
-	if (e->why == NULL || e->whylen == 0)
-		return;
-	n = snprintf(e->why, e->whylen, "%s field: ", f->name);
-	if (n < 0 || (size_t)n >= e->whylen)
-		return;
+	why_set(e->why, e->whylen, "%s field: ", f->name);
 	va_start(ap, fmt);
-	(void)vsnprintf(e->why + n, e->whylen - (size_t)n, fmt, ap);
+	why_vappend(e->why, e->whylen, fmt, ap);
 	va_end(ap);
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "rules/filter_state.h"
@@ -61,13 +62,7 @@ filter_state_acquire(struct filter_state *fs, int instances, int wait_ms)
 
 	if (instances <= 0)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += wait_ms / 1000;
-	ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	clock_mono_deadline(&ts, wait_ms);
 	pthread_mutex_lock(&fs->mu);
 	while (fs->running >= instances && rc == 0)
 		rc = pthread_cond_timedwait(&fs->cv, &fs->mu, &ts);

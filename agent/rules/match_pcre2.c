@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "rules/match.h"
 
@@ -48,7 +49,7 @@ regex_compile(const char *pattern, const char *flags, char *why,
 		case 's': opts |= PCRE2_DOTALL; break;
 		case 'm': opts |= PCRE2_MULTILINE; break;
 		default:
-			snprintf(why, whylen, "unknown regex flag '%c'", *f);
+			why_set(why, whylen, "unknown regex flag '%c'", *f);
 			return NULL;
 		}
 	}
@@ -57,7 +58,7 @@ regex_compile(const char *pattern, const char *flags, char *why,
 	    opts, &err, &off, NULL);
 	if (re->code == NULL) {
 		pcre2_get_error_message(err, msg, sizeof(msg));
-		snprintf(why, whylen, "bad regex at offset %zu: %s",
+		why_set(why, whylen, "bad regex at offset %zu: %s",
 		    (size_t)off, (char *)msg);
 		free(re);
 		return NULL;
@@ -68,7 +69,7 @@ regex_compile(const char *pattern, const char *flags, char *why,
 	if (re->mctx == NULL) {
 		pcre2_code_free(re->code);
 		free(re);
-		snprintf(why, whylen, "out of memory");
+		why_set(why, whylen, "out of memory");
 		return NULL;
 	}
 	pcre2_set_match_limit(re->mctx, MATCH_LIMIT);

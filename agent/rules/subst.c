@@ -48,6 +48,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/envelope.h"
 #include "rules/subst.h"
@@ -81,22 +82,6 @@ strv_done(struct strv *sv)
 	return sv->v;
 }
 
-static void	set_why(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* set_why - write a reason if the caller gave room for one */
-static void
-set_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * seq_name - the sequence "%c" as text for a message: a control or
  * non-ASCII byte is shown as \xNN rather than written raw
@@ -122,12 +107,12 @@ subst_check_word(const char *word, char *why, size_t whylen)
 			continue;
 		p++;
 		if (*p == '\0') {
-			set_why(why, whylen, "\"%%\" at end of word");
+			why_set(why, whylen, "\"%%\" at end of word");
 			return -1;
 		}
 		if (strchr(subst_known, *p) == NULL) {
 			seq_name(name, sizeof(name), (unsigned char)*p);
-			set_why(why, whylen, "unknown substitution \"%s\"",
+			why_set(why, whylen, "unknown substitution \"%s\"",
 			    name);
 			return -1;
 		}
@@ -146,7 +131,7 @@ check_program(const char *word, char *why, size_t whylen)
 	char		 name[8];
 
 	if (*word == '\0') {
-		set_why(why, whylen, "empty program name");
+		why_set(why, whylen, "empty program name");
 		return -1;
 	}
 	for (p = word; *p != '\0'; p++) {
@@ -155,7 +140,7 @@ check_program(const char *word, char *why, size_t whylen)
 		p++;
 		if (*p != '%') {
 			seq_name(name, sizeof(name), (unsigned char)*p);
-			set_why(why, whylen,
+			why_set(why, whylen,
 			    "substitution \"%s\" in the program name", name);
 			return -1;
 		}
@@ -198,7 +183,7 @@ split_words(const char *cmd, char *why, size_t whylen)
 		switch (*p) {
 		case '\'':
 			if ((q = strchr(p + 1, '\'')) == NULL) {
-				set_why(why, whylen, "unbalanced single quote");
+				why_set(why, whylen, "unbalanced single quote");
 				goto fail;
 			}
 			(void)buf_append(&word, p + 1, (size_t)(q - p - 1));
@@ -207,7 +192,7 @@ split_words(const char *cmd, char *why, size_t whylen)
 		case '"':
 			for (p++; *p != '"'; p++) {
 				if (*p == '\0') {
-					set_why(why, whylen,
+					why_set(why, whylen,
 					    "unbalanced double quote");
 					goto fail;
 				}
@@ -219,7 +204,7 @@ split_words(const char *cmd, char *why, size_t whylen)
 			break;
 		case '\\':
 			if (p[1] == '\0') {
-				set_why(why, whylen, "trailing backslash");
+				why_set(why, whylen, "trailing backslash");
 				goto fail;
 			}
 			(void)buf_appendc(&word, p[1]);
@@ -248,13 +233,13 @@ subst_split(const char *cmd, char *why, size_t whylen)
 	size_t	  i;
 
 	if (cmd == NULL) {
-		set_why(why, whylen, "empty command");
+		why_set(why, whylen, "empty command");
 		return NULL;
 	}
 	if ((v = split_words(cmd, why, whylen)) == NULL)
 		return NULL;
 	if (v[0] == NULL) {
-		set_why(why, whylen, "empty command");
+		why_set(why, whylen, "empty command");
 		goto fail;
 	}
 	for (i = 0; v[i] != NULL; i++)

@@ -37,10 +37,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "engine/spool.h"
+#include "lib/io.h"
 #include "lib/listen.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
-#include "mail/header.h"
 #include "smtp/smtp_relay.h"
 
 #define RELAY_LINE_MAX	4096
@@ -75,24 +77,10 @@ wait_fd(int fd, short events, int timeout_s)
 static int
 flush(struct relay *r, char *why, size_t whylen)
 {
-	size_t	off = 0;
-	ssize_t	n;
-
-	while (off < r->out.len) {
-		n = send(r->fd, r->out.data + off, r->out.len - off,
-		    MSG_NOSIGNAL);
-		if (n < 0 && errno == EAGAIN &&
-		    wait_fd(r->fd, POLLOUT, r->timeout_s) == 0)
-			continue;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(why, whylen, "writing to the next hop: %s",
-			    n < 0 ? strerror(errno) : "connection closed");
-			return -1;
-		}
-		off += (size_t)n;
-	}
+	if (r->out.len > 0 && io_write_all(r->fd, r->out.data, r->out.len,
+	    r->timeout_s * 1000) != 0)
+		return why_set(why, whylen, "writing to the next hop: %s",
+		    errno == EPIPE ? "connection closed" : strerror(errno));
 	buf_reset(&r->out);
 	return 0;
 }
@@ -115,7 +103,7 @@ read_resp(struct relay *r, struct smtp_resp *resp, char *why, size_t whylen)
 			r->off += used;
 			if (smtp_resp_line(resp, r->line.buf, r->line.len)) {
 				if (resp->bad) {
-					snprintf(why, whylen, "the next hop "
+					why_set(why, whylen, "the next hop "
 					    "sent a malformed reply");
 					return -1;
 				}
@@ -124,7 +112,7 @@ read_resp(struct relay *r, struct smtp_resp *resp, char *why, size_t whylen)
 		}
 		r->off = r->len = 0;
 		if (wait_fd(r->fd, POLLIN, r->timeout_s) != 0) {
-			snprintf(why, whylen, "no reply from the next hop "
+			why_set(why, whylen, "no reply from the next hop "
 			    "within %d s", r->timeout_s);
 			return -1;
 		}
@@ -132,7 +120,7 @@ read_resp(struct relay *r, struct smtp_resp *resp, char *why, size_t whylen)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
-			snprintf(why, whylen, "the next hop %s",
+			why_set(why, whylen, "the next hop %s",
 			    n < 0 ? strerror(errno) : "closed the connection");
 			return -1;
 		}
@@ -199,13 +187,13 @@ relay_open(struct relay *r, const char *spec, const char *run_dir, int lmtp,
 	r->lmtp = lmtp;
 	r->timeout_s = timeout;
 	if (listen_parse(spec, run_dir, &l, w, sizeof(w)) != 0) {
-		snprintf(why, whylen, "next hop %s: %s", spec, w);
+		why_set(why, whylen, "next hop %s: %s", spec, w);
 		return -1;
 	}
 	r->fd = socket(l.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (r->fd < 0) {
-		snprintf(why, whylen, "socket: %s", strerror(errno));
+		why_set(why, whylen, "socket: %s", strerror(errno));
 		listen_close(&l, 0);
 		return -1;
 	}
@@ -214,7 +202,7 @@ relay_open(struct relay *r, const char *spec, const char *run_dir, int lmtp,
 	    wait_fd(r->fd, POLLOUT, connect_timeout) != 0 ||
 	    getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 ||
 	    err != 0)) {
-		snprintf(why, whylen, "cannot connect to the next hop %s: %s",
+		why_set(why, whylen, "cannot connect to the next hop %s: %s",
 		    spec, strerror(err != 0 ? err : errno));
 		listen_close(&l, 0);
 		relay_close(r, 0);
@@ -227,7 +215,7 @@ relay_open(struct relay *r, const char *spec, const char *run_dir, int lmtp,
 	if (read_resp(r, &resp, why, whylen) != 0)
 		goto fail;
 	if (resp.code != 220) {
-		snprintf(why, whylen, "the next hop %s greeted with %d %s",
+		why_set(why, whylen, "the next hop %s greeted with %d %s",
 		    spec, resp.code, resp.text);
 		goto fail;
 	}
@@ -236,7 +224,7 @@ relay_open(struct relay *r, const char *spec, const char *run_dir, int lmtp,
 	    whylen) != 0)
 		goto fail;
 	if (resp.code != 250) {
-		snprintf(why, whylen, "the next hop %s answered %s with %d "
+		why_set(why, whylen, "the next hop %s answered %s with %d "
 		    "%s", spec, lmtp ? "LHLO" : "EHLO", resp.code, resp.text);
 		goto fail;
 	}
@@ -291,7 +279,7 @@ xforward_reply(struct relay *r, char *why, size_t whylen)
 	if (read_resp(r, &resp, why, whylen) != 0)
 		return -1;
 	if (resp.code / 100 != 2) {
-		snprintf(why, whylen, "the next hop refused XFORWARD: %d %s",
+		why_set(why, whylen, "the next hop refused XFORWARD: %d %s",
 		    resp.code, resp.text);
 		return -1;
 	}
@@ -367,62 +355,81 @@ clean_value(const char *v)
 	return 1;
 }
 
-/* send_content - the message, CR LF and dot-stuffed, then "." */
+/* the dot-stuffing sink engine_write_message() writes into */
+struct stuffer {
+	struct relay		*r;
+	struct smtp_stuff	 st;
+	char			*o;		/* 2 * CHUNK + 8 bytes */
+	char			*why;
+	size_t			 whylen;
+	int			 net;		/* the next hop failed */
+};
+
+/* stuff_sink - content in, CR LF and dot-stuffed into the output
+ * buffer, which goes out whenever it holds a chunk */
+static int
+stuff_sink(void *arg, const char *p, size_t len)
+{
+	struct stuffer	*sf = arg;
+	size_t		 n;
+
+	for (; len > 0; p += n, len -= n) {
+		n = len > CHUNK ? CHUNK : len;
+		buf_append(&sf->r->out, sf->o, smtp_stuff_feed(&sf->st, p, n,
+		    sf->o));
+		if (sf->r->out.len >= CHUNK &&
+		    flush(sf->r, sf->why, sf->whylen) != 0) {
+			sf->net = 1;
+			errno = EPIPE;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* send_content - the message, CR LF and dot-stuffed, then "."; -2 when
+ * our own file failed */
 static int
 send_content(struct relay *r, const struct relay_job *job, char *why,
     size_t whylen)
 {
-	struct smtp_stuff	 st;
-	char			*h, chunk[CHUNK], *o;
-	size_t			 hlen, i, n;
-	ssize_t			 got;
-	int			 in, rc = -1;
+	struct stuffer	sf;
+	int		rc;
 
-	smtp_stuff_init(&st);
-	o = xmalloc(2 * CHUNK + 8);
-	h = header_serialize(job->hdr, &hlen);
-	for (i = 0; i < hlen; i += n) {
-		n = hlen - i > CHUNK ? CHUNK : hlen - i;
-		buf_append(&r->out, o, smtp_stuff_feed(&st, h + i, n, o));
-	}
-	free(h);
-	buf_append(&r->out, o, smtp_stuff_feed(&st, "\n", 1, o));
-	if ((in = spool_open_regular(job->msgfile)) < 0 ||
-	    lseek(in, (off_t)job->body_off, SEEK_SET) < 0) {
-		snprintf(why, whylen, "%s: %s", job->msgfile, strerror(errno));
-		if (in >= 0)
-			close(in);
-		free(o);
-		return -2;
-	}
-	for (;;) {
-		if (r->out.len >= CHUNK && flush(r, why, whylen) != 0)
-			goto out;
-		got = read(in, chunk, sizeof(chunk));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(why, whylen, "%s: %s", job->msgfile,
+	memset(&sf, 0, sizeof(sf));
+	sf.r = r;
+	sf.why = why;
+	sf.whylen = whylen;
+	smtp_stuff_init(&sf.st);
+	sf.o = xmalloc(2 * CHUNK + 8);
+	if (engine_write_message(job->msg, stuff_sink, &sf) != 0) {
+		if (!sf.net)
+			why_set(why, whylen, "%s: %s", job->msg->msgfile,
 			    strerror(errno));
-			rc = -2;
-			goto out;
-		}
-		if (got == 0)
-			break;
-		buf_append(&r->out, o, smtp_stuff_feed(&st, chunk,
-		    (size_t)got, o));
+		free(sf.o);
+		return sf.net ? -1 : -2;
 	}
-	buf_append(&r->out, o, smtp_stuff_end(&st, o));
+	buf_append(&r->out, sf.o, smtp_stuff_end(&sf.st, sf.o));
+	free(sf.o);
 	rc = flush(r, why, whylen);
-out:
-	close(in);
-	free(o);
 	return rc;
+}
+
+/* read_reply - one whole reply of the next hop, as a struct reply */
+static int
+read_reply(struct relay *r, struct reply *out, char *why, size_t whylen)
+{
+	struct smtp_resp	resp;
+
+	if (read_resp(r, &resp, why, whylen) != 0)
+		return -1;
+	reply_set_wire(out, resp.code, resp.text, resp.textlen);
+	return 0;
 }
 
 /* set_all - the same result for every recipient still without one */
 static void
-set_all(struct relay_job *job, const struct smtp_resp *resp, int only_ok)
+set_all(struct relay_job *job, const struct reply *resp, int only_ok)
 {
 	size_t	i;
 
@@ -435,26 +442,24 @@ set_all(struct relay_job *job, const struct smtp_resp *resp, int only_ok)
 int
 relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 {
-	struct smtp_resp	 resp, mail, data;
+	struct reply	 resp, mail, data;
 	size_t			 i, ok = 0;
 	int			 nx, k, pipe = (r->ext & RX_PIPELINING) != 0;
 	int			 refused = 0;
 
 	if (!clean_value(job->sender)) {
-		snprintf(why, whylen, "sender has a control character");
+		why_set(why, whylen, "sender has a control character");
 		return -1;
 	}
 	for (i = 0; i < job->nrcpt; i++)
 		if (!clean_value(job->rcpt[i])) {
-			snprintf(why, whylen, "recipient has a control "
+			why_set(why, whylen, "recipient has a control "
 			    "character");
 			return -1;
 		}
 	if (job->smtputf8 && !(r->ext & RX_SMTPUTF8)) {
-		smtp_resp_init(&resp);
-		resp.code = 553;
-		snprintf(resp.text, sizeof(resp.text), "5.6.7 The next hop "
-		    "does not support SMTPUTF8");
+		(void)reply_set(&resp, 553, "5.6.7", "The next hop does not "
+		    "support SMTPUTF8");
 		set_all(job, &resp, 0);
 		return 0;
 	}
@@ -463,19 +468,19 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		return -1;
 	buf_appendf(&r->out, "MAIL FROM:<%s>", job->sender);
 	if (r->ext & RX_SIZE)
-		buf_appendf(&r->out, " SIZE=%llu", job->size);
+		buf_appendf(&r->out, " SIZE=%llu", job->msg->size);
 	if (job->body8 && (r->ext & RX_8BITMIME))
 		buf_appendf(&r->out, " BODY=8BITMIME");
 	if (job->smtputf8)
 		buf_appendf(&r->out, " SMTPUTF8");
 	buf_appendf(&r->out, "\r\n");
 	if (!pipe && (flush(r, why, whylen) != 0 ||
-	    read_resp(r, &mail, why, whylen) != 0))
+	    read_reply(r, &mail, why, whylen) != 0))
 		return -1;
 	for (i = 0; i < job->nrcpt; i++) {
 		buf_appendf(&r->out, "RCPT TO:<%s>\r\n", job->rcpt[i]);
 		if (!pipe && (flush(r, why, whylen) != 0 ||
-		    read_resp(r, &job->res[i], why, whylen) != 0))
+		    read_reply(r, &job->res[i], why, whylen) != 0))
 			return -1;
 	}
 	if (pipe) {
@@ -485,10 +490,10 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		for (k = 0; k < nx; k++)
 			if (xforward_reply(r, why, whylen) != 0)
 				return -1;
-		if (read_resp(r, &mail, why, whylen) != 0)
+		if (read_reply(r, &mail, why, whylen) != 0)
 			return -1;
 		for (i = 0; i < job->nrcpt; i++)
-			if (read_resp(r, &job->res[i], why, whylen) != 0)
+			if (read_reply(r, &job->res[i], why, whylen) != 0)
 				return -1;
 	}
 	if (mail.code / 100 != 2)
@@ -511,12 +516,12 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		ok = 0;
 	}
 	if (pipe) {
-		if (read_resp(r, &data, why, whylen) != 0)
+		if (read_reply(r, &data, why, whylen) != 0)
 			return -1;
 	} else if (ok > 0) {
 		buf_appendf(&r->out, "DATA\r\n");
 		if (flush(r, why, whylen) != 0 ||
-		    read_resp(r, &data, why, whylen) != 0)
+		    read_reply(r, &data, why, whylen) != 0)
 			return -1;
 	} else
 		data.code = 0;
@@ -528,7 +533,7 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		}
 		buf_appendf(&r->out, "RSET\r\n");
 		if (flush(r, why, whylen) != 0 ||
-		    read_resp(r, &resp, why, whylen) != 0)
+		    read_reply(r, &resp, why, whylen) != 0)
 			relay_close(r, 0);
 		return 0;
 	}
@@ -547,7 +552,7 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		return -1;
 	}
 	if (!r->lmtp) {
-		if (read_resp(r, &data, why, whylen) != 0)
+		if (read_reply(r, &data, why, whylen) != 0)
 			return -1;
 		set_all(job, &data, 1);
 		return 0;
@@ -555,7 +560,7 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 	for (i = 0; i < job->nrcpt; i++) {
 		if (job->res[i].code / 100 != 2)
 			continue;
-		if (read_resp(r, &job->res[i], why, whylen) != 0)
+		if (read_reply(r, &job->res[i], why, whylen) != 0)
 			return -1;
 	}
 	return 0;

@@ -7,9 +7,10 @@
 #include <stddef.h>
 
 #include "lib/buf.h"
+#include "mail/reply.h"
 #include "mail/smtp_proto.h"
 
-struct header_list;
+struct engine_msg;
 
 /* what the next hop said it can do (EHLO/LHLO keywords) */
 #define RX_PIPELINING	0x01
@@ -39,14 +40,11 @@ struct relay_job {
 						   = unavailable), or NULL */
 	int			 body8;		/* BODY=8BITMIME */
 	int			 smtputf8;
-	unsigned long long	 size;
-	const struct header_list *hdr;
-	const char		*msgfile;
-	size_t			 body_off;
+	const struct engine_msg	*msg;		/* what the filters left */
 	/* SMTP upstream: one answer for all recipients, so when the next
 	 * hop refuses any recipient nothing is delivered to the others */
 	int			 all_or_nothing;
-	struct smtp_resp	*res;		/* nrcpt results, filled in */
+	struct reply		*res;		/* nrcpt results, filled in */
 };
 
 void	relay_init(struct relay *);

@@ -69,33 +69,29 @@ run_engine(struct config *c, const char *spool, const char *msg, size_t len,
     int n)
 {
 	struct engine_msg	 m;
-	struct envelope		 env;
-	struct spool_writer	 w;
-	char			 id[32], why[256], *wd, *path;
+	struct engine_input	 in;
+	struct spool_msg	 sm;
+	char			 why[256], *rcpt[] = { (char *)"rcpt@example.net" };
 	double			 t0 = now_s();
 	int			 i;
 
 	for (i = 0; i < n; i++) {
-		memset(&env, 0, sizeof(env));
-		env.sender = xstrdup("sender@example.org");
-		envelope_add_rcpt(&env, "rcpt@example.net");
-		spool_new_id(id, sizeof(id));
-		if (spool_workdir_create(spool, id, &wd, why, sizeof(why)) != 0)
+		if (spool_msg_create(&sm, spool, 0, why, sizeof(why)) != 0)
 			fatalx("%s", why);
-		xasprintf(&path, "%s/message", wd);
-		if (spool_writer_open(&w, path, 0, why, sizeof(why)) != 0 ||
-		    spool_writer_write(&w, msg, len) != 0 ||
-		    spool_writer_close(&w, 0) != 0)
+		if (spool_msg_write(&sm, msg, len) != 0 ||
+		    spool_msg_close(&sm, 0) != 0)
 			fatalx("spool write failed");
-		if (engine_msg_init(&m, c, wd, &env, why, sizeof(why)) != 0)
-			fatalx("%s", why);
-		engine_run(&m);
+		memset(&in, 0, sizeof(in));
+		in.cfg = c;
+		in.workdir = sm.dir;
+		in.sender = "sender@example.org";
+		in.rcpt = rcpt;
+		in.nrcpt = 1;
+		engine_judge(&m, &in);
 		if (m.verdict != V_ACCEPT)
 			fatalx("unexpected verdict %s", verdict_name(m.verdict));
-		spool_remove(wd);
+		(void)spool_msg_discard(&sm);
 		engine_msg_free(&m);
-		free(path);
-		free(wd);
 	}
 	return now_s() - t0;
 }

@@ -63,7 +63,7 @@ static void
 check_cmd(const char *line, size_t len)
 {
 	struct smtp_cmd		cmd;
-	struct smtp_reply	r;
+	struct reply	r;
 	size_t			i, k;
 
 	memset(&r, 0, sizeof(r));

@@ -58,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char		*p = (const char *)data, *end = p + size;
 	const char		*nl, *nul;
 	struct envelope		 env, copy;
-	struct envelope_error	 err;
+	struct reply	 err;
 	struct subst_ctx	 ctx;
 	char			*cmd, *val, **words, **argv, **envp;
 	char			 why[128];

@@ -19,6 +19,7 @@
 
 #include "engine/engine.h"
 #include "engine/spool.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -76,25 +77,21 @@ static void
 run(struct config *c, const char *sender, const char *rcpt, const char *msg,
     struct engine_msg *m)
 {
-	struct envelope		 env = { 0 };
-	struct spool_writer	 w;
-	char			 id[32], why[256], *wd, *path;
+	struct engine_input	 in = { 0 };
+	struct spool_msg	 sm;
+	char			 why[256], *r[1];
 
-	env.sender = xstrdup(sender);
-	if (rcpt != NULL)
-		envelope_add_rcpt(&env, rcpt);
-	spool_new_id(id, sizeof(id));
-	assert_int_equal(spool_workdir_create(dir, id, &wd, why,
-	    sizeof(why)), 0);
-	xasprintf(&path, "%s/message", wd);
-	assert_int_equal(spool_writer_open(&w, path, 0, why, sizeof(why)), 0);
-	assert_int_equal(spool_writer_write(&w, msg, strlen(msg)), 0);
-	assert_int_equal(spool_writer_close(&w, 0), 0);
-	assert_int_equal(engine_msg_init(m, c, wd, &env, why, sizeof(why)),
-	    0);
-	engine_run(m);
-	free(path);
-	free(wd);
+	assert_int_equal(spool_msg_create(&sm, dir, 0, why, sizeof(why)), 0);
+	assert_int_equal(spool_msg_write(&sm, msg, strlen(msg)), 0);
+	assert_int_equal(spool_msg_close(&sm, 0), 0);
+	r[0] = (char *)rcpt;
+	in.cfg = c;
+	in.workdir = sm.dir;
+	in.sender = sender;
+	in.rcpt = r;
+	in.nrcpt = rcpt != NULL ? 1 : 0;
+	engine_judge(m, &in);
+	free(sm.dir);
 }
 
 /* done - remove the message's work directory and free it */
@@ -119,7 +116,7 @@ setup(void **state)
 	xasprintf(&empty, "%s/empty.d", dir);
 	assert_int_equal(mkdir(empty, 0700), 0);
 	free(empty);
-	engine_clock_ms = fake_clock;
+	clock_ms = fake_clock;
 	return 0;
 }
 

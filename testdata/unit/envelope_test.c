@@ -93,7 +93,7 @@ static void
 check_one(size_t i, const char *what, const char *val, size_t len,
     int is_addr, int code, const char *status, const char *text)
 {
-	struct envelope_error	err;
+	struct reply	err;
 	int			rc;
 
 	memset(&err, 0, sizeof(err));
@@ -209,7 +209,7 @@ test_lengths(void **state)
 static void
 test_last_at(void **state)
 {
-	struct envelope_error	 err;
+	struct reply	 err;
 	char			 val[128];
 
 	(void)state;
@@ -273,7 +273,7 @@ static void
 test_check_envelope(void **state)
 {
 	struct envelope		env;
-	struct envelope_error	err;
+	struct reply	err;
 
 	(void)state;
 	env_good(&env);

@@ -588,7 +588,7 @@ check_cmd(const char *label, const char *line, size_t len, int code,
     const char *xfwd)
 {
 	struct smtp_cmd		cmd;
-	struct smtp_reply	r;
+	struct reply	r;
 	char			got[1024];
 	char			*copy;
 	int			rc;
@@ -663,7 +663,7 @@ static void
 test_verb_text(void **state)
 {
 	struct smtp_cmd		cmd;
-	struct smtp_reply	r;
+	struct reply	r;
 
 	(void)state;
 	assert_int_equal(smtp_cmd_parse(B("MaIl FROM:<a@b>"), &cmd, &r), 0);

@@ -277,7 +277,7 @@ test_argv_long_local(void **state)
 {
 	static const char *const words[] = { "prog", "%s", "<%s>", NULL };
 	struct envelope		 env;
-	struct envelope_error	 err;
+	struct reply	 err;
 	struct subst_ctx	 ctx;
 	char			 addr[300 + sizeof("@example.org")];
 	char			**argv;

@@ -1,0 +1,27 @@
+/*
+ * file.h - files and directories
+ */
+#ifndef SLUICE_FILE_H
+#define SLUICE_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* file_mkdirs - make dir and its missing parents with mode; 0 or -1
+ * with errno */
+int	file_mkdirs(const char *dir, mode_t mode);
+/* file_make_parent - make the missing parents of path (0755); 0 or -1 */
+int	file_make_parent(const char *path);
+/* file_open_regular - open a regular file for reading without
+ * following a final symlink or blocking on a FIFO; -1 with errno */
+int	file_open_regular(const char *path);
+/* file_read - read a whole regular file of at most max bytes: 0, or -1
+ * with errno (EFBIG when larger, ENOENT when absent, EINVAL when not a
+ * regular file).  follow = 0 refuses a symlink as the last component:
+ * for files a filter could have planted. */
+int	file_read(const char *path, size_t max, int follow, char **buf,
+	    size_t *len);
+/* file_sync - fsync a file, or a directory when dir is set; 0 or -1 */
+int	file_sync(const char *path, int dir);
+
+#endif

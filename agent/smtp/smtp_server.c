@@ -1,0 +1,220 @@
+/*
+ * NAME
+ *	smtp_server.c - the SMTP/LMTP content-filter front end: accepting
+ *
+ * DESCRIPTION
+ *	One thread accepts on every content-filter socket (opened by the
+ *	master, kept across agent restarts); each connection gets a thread
+ *	of its own running smtp_session(), with the snapshot that was
+ *	current when it connected.  smtp_connections bounds the open
+ *	connections (421 4.7.0 beyond).  At quiesce the acceptor stops and
+ *	idle sessions end with 421 at their next command.
+ *
+ * SECURITY
+ *	Takes connections from anyone who can reach the sockets; what they
+ *	send is smtp_session.c's to distrust.  Runs as the sluice user.
+ *
+ * ERRORS
+ *	A connection it cannot serve (too many, no thread) gets a 421 and
+ *	is closed; nothing here ends the process but a failing poll().
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/io.h"
+#include "lib/listen.h"
+#include "lib/log.h"
+#include "lib/why.h"
+#include "lib/xmalloc.h"
+#include "smtp/smtp_int.h"
+#include "smtp/smtp_server.h"
+
+/* how long a turned-away client may take to read its 421 */
+#define TURN_AWAY_MS	1000
+
+static struct {
+	pthread_mutex_t		 lock;
+	struct config_holder	*holder;
+	const struct listener	*ls;
+	size_t			 n;
+	int			 wake[2];
+	atomic_int		 quiesce;
+	int			 sessions;
+} srv = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = { -1, -1 } };
+
+/* quiescing - whether the agent is stopping */
+static int
+quiescing(void)
+{
+	return atomic_load(&srv.quiesce);
+}
+
+/* session_main - a connection's thread */
+static void *
+session_main(void *arg)
+{
+	struct sess	*s = arg;
+
+	smtp_session(s);
+	close(s->fd);
+	config_unref(&s->cfg);
+	free(s);
+	pthread_mutex_lock(&srv.lock);
+	srv.sessions--;
+	pthread_mutex_unlock(&srv.lock);
+	return NULL;
+}
+
+/* peer_name - the client's address as text */
+static void
+peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const struct sockaddr_in	*in4 = (const void *)ss;
+	const struct sockaddr_in6	*in6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &in4->sin_addr, buf, (socklen_t)len);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &in6->sin6_addr, buf, (socklen_t)len);
+	else
+		snprintf(buf, len, "unix");	/* a unix socket: no address */
+}
+
+/* turn_away - answer a connection we cannot serve, and close it */
+static void
+turn_away(int fd, const char *text)
+{
+	(void)io_write_all(fd, text, strlen(text), TURN_AWAY_MS);
+	close(fd);
+}
+
+/* acceptor - take connections on every socket until told to stop */
+static void *
+acceptor(void *arg)
+{
+	struct pollfd		 pfd[LISTEN_MAX + 1];
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct sess		*s;
+	struct config		*cfg;
+	pthread_attr_t		 attr;
+	pthread_t		 t;
+	size_t			 i;
+	int			 fd, full;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (i = 0; i < srv.n; i++) {
+		pfd[i].fd = srv.ls[i].fd;
+		pfd[i].events = POLLIN;
+	}
+	pfd[srv.n].fd = srv.wake[0];
+	pfd[srv.n].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, srv.n + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("smtp: poll");
+		}
+		if (pfd[srv.n].revents != 0 || quiescing())
+			break;
+		for (i = 0; i < srv.n; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			sslen = sizeof(ss);
+			fd = accept4(srv.ls[i].fd, (struct sockaddr *)&ss,
+			    &sslen, SOCK_CLOEXEC);
+			if (fd < 0)
+				continue;	/* gone already, or EMFILE */
+			(void)listen_tune(fd, srv.ls[i].family);
+			cfg = config_holder_get(srv.holder);
+			pthread_mutex_lock(&srv.lock);
+			full = srv.sessions >= cfg->smtp_connections;
+			if (!full)
+				srv.sessions++;
+			pthread_mutex_unlock(&srv.lock);
+			if (full) {
+				log_warnx("smtp: %d connections: turning one "
+				    "away (smtp_connections)",
+				    cfg->smtp_connections);
+				config_unref(&cfg);
+				turn_away(fd, "421 4.7.0 Error: too many "
+				    "connections, try again later\r\n");
+				continue;
+			}
+			s = xcalloc(1, sizeof(*s));
+			s->fd = fd;
+			s->cfg = cfg;
+			s->lc = &cfg->smtp[i];
+			s->quiesce = &srv.quiesce;
+			peer_name(&ss, s->peer, sizeof(s->peer));
+			if (pthread_create(&t, &attr, session_main, s) != 0) {
+				log_warnx("smtp: cannot start a thread");
+				config_unref(&s->cfg);
+				free(s);
+				turn_away(fd, "421 4.3.2 Error: out of "
+				    "resources, try again later\r\n");
+				pthread_mutex_lock(&srv.lock);
+				srv.sessions--;
+				pthread_mutex_unlock(&srv.lock);
+			}
+		}
+	}
+	pthread_attr_destroy(&attr);
+	return NULL;
+}
+
+/* smtp_server_start - the accepting thread */
+int
+smtp_server_start(struct config_holder *h, const struct listener *ls,
+    size_t n, char *why, size_t whylen)
+{
+	pthread_t	t;
+
+	if (n == 0)
+		return 0;
+	srv.holder = h;
+	srv.ls = ls;
+	srv.n = n;
+	if (pipe2(srv.wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		return why_set(why, whylen, "pipe: %s", strerror(errno));
+	}
+	if (pthread_create(&t, NULL, acceptor, NULL) != 0) {
+		return why_set(why, whylen, "cannot start the SMTP thread");
+	}
+	pthread_detach(t);
+	return 0;
+}
+
+/* smtp_server_quiesce - stop accepting; idle sessions end */
+void
+smtp_server_quiesce(void)
+{
+	atomic_store(&srv.quiesce, 1);
+	if (srv.wake[1] >= 0 && write(srv.wake[1], "x", 1) < 0)
+		log_debug("smtp: waking the acceptor: %m");
+}
+
+/* smtp_server_sessions - open connections */
+int
+smtp_server_sessions(void)
+{
+	int	n;
+
+	pthread_mutex_lock(&srv.lock);
+	n = srv.sessions;
+	pthread_mutex_unlock(&srv.lock);
+	return n;
+}
