@@ -2,10 +2,11 @@
  * engine.h - rules, filters and verdicts for one message
  *
  * Every front end (milter, SMTP/LMTP, sluicectl) uses the engine the same
- * way: create a work directory, write the message into it as "message"
- * (LF line endings), fill in the envelope, then engine_msg_init() and
- * engine_run().  engine_run() always ends in a verdict and a reply; an
- * internal failure becomes a tempfail, never an accept.  Changes are kept
+ * way: spool the message with spool_msg_create() and spool_msg_write()
+ * (LF line endings), then hand it and its envelope to engine_judge(),
+ * which always ends in a verdict and a reply; a spool failure or an
+ * internal one becomes a tempfail (or 552 for a message over
+ * message_max), never an accept.  Changes are kept
  * two ways: as the current header list, envelope and message file (for
  * the SMTP path and sluicectl), and as a list of modifications in milter
  * terms (for the milter path).

@@ -9,7 +9,7 @@
  *	(quoted local parts, "<>", source routes dropped, address literals,
  *	SMTPUTF8 addresses as well-formed UTF-8), ESMTP parameters, and
  *	XFORWARD attributes (xtext-decoded).  What a command means in the
- *	session is smtp_server.c's business; here only syntax.
+ *	session is smtp_session.c's business; here only syntax.
  *
  * SECURITY
  *	Every byte comes from the network.  No function here assumes NUL

@@ -12,7 +12,7 @@
  *	sequence inside DATA starts a second transaction, whatever the
  *	client pipelines after it (the 2023 SMTP smuggling attacks).  The
  *	reader flags bare line ends, NUL bytes, over-long lines and an
- *	over-size message; smtp_server.c turns the flags into its policy.
+ *	over-size message; smtp_session.c turns the flags into its policy.
  *
  *	smtp_stuff_feed() writes content for the next hop: every line end
  *	in the input (LF, CR LF, a lone CR) becomes CR LF and a line that

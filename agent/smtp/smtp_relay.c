@@ -12,7 +12,7 @@
  *	and the reply to the final dot: one for SMTP, one per accepted
  *	recipient for LMTP.  Every recipient ends with a result of its own.
  *
- *	The caller (smtp_server.c) answers its client only after this, so
+ *	The caller (smtp_deliver.c) answers its client only after this, so
  *	the message is either with the next hop or still with the upstream
  *	MTA; sluice never holds it alone.
  *
