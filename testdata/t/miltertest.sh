@@ -233,5 +233,4 @@ stop_all
 echo "# ms from start to the script's end: ${times[*]};" \
     "stopping all: $(($(ms) - t0))"
 
-echo "1..$ntest"
-[ "$nfail" -eq 0 ]
+tap_done
