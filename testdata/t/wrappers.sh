@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 #
 # wrappers.sh - test the sample wrappers, run directly as sluice would
 #
@@ -6,10 +6,10 @@
 # messages in testdata/messages/ and on odd messages made here, each
 # with a clean environment, a private working directory and the
 # SLUICE_* variables that sluice sets.  Checks exit codes, the result
-# file, standard output, and the Maildir copies.  Prints TAP ("ok N -",
-# "not ok N -", then "1..N") and exits 1 when a test failed.
+# file, standard output, and the Maildir copies.  Prints TAP through
+# tap.bash and exits 1 when a test failed.
 #
-# usage: sh testdata/t/wrappers.sh    (from anywhere)
+# usage: bash testdata/t/wrappers.sh    (from anywhere)
 #
 # Checks are often written  check DESC eval '...'  so that the
 # expression is expanded when the check runs, not before:
@@ -24,28 +24,12 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/sluice-wrappers.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM
 
-n=0
-failed=0
+. "$here/tap.bash"
+
 seq=0
 RULE=test-rule
 QID=4QxT2K1vZ9
 SH=
-
-# pass / fail - one TAP line
-pass() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-fail() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	[ $# -lt 2 ] || printf '%s\n' "$2" | sed 's/^/#   /'
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
 
 # check DESC COMMAND... - one test: COMMAND must succeed
 check() {
@@ -670,6 +654,4 @@ done
 run tag_subject.sh "$M/plain.eml" a b c
 check "tag_subject: three arguments are a usage error (64)" rc_is 64
 
-echo "1..$n"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+tap_done
