@@ -74,6 +74,57 @@ tap_done() {
 	[ "$nfail" -eq 0 ]
 }
 
+# unpriv - make UNPRIV a command prefix that runs a command without
+# root's privileges, for the checks that mean nothing as root (a file
+# its owner may not read, a directory its owner may not write).  Not
+# root: UNPRIV is empty and the command runs as the caller.  Root: setpriv
+# to the system user $SLUICE_TEST_USER (sluicetest), made with useradd if
+# it is missing, no supplementary groups.  Sets UNPRIV_USER; returns 1
+# with the reason in UNPRIV_WHY when there is no such user.
+unpriv() {
+	local u uid gid
+	UNPRIV=()
+	UNPRIV_USER=$(id -un)
+	UNPRIV_WHY=
+	[ "$(id -u)" -eq 0 ] || return 0
+	u=${SLUICE_TEST_USER:-sluicetest}
+	if ! id -u "$u" >/dev/null 2>&1 &&
+	    ! useradd --system --user-group --no-create-home \
+	    --home-dir /nonexistent --shell /usr/sbin/nologin "$u" \
+	    >/dev/null 2>&1 &&
+	    ! id -u "$u" >/dev/null 2>&1; then	# or made meanwhile
+		UNPRIV_WHY="no user $u, and useradd failed"
+		return 1
+	fi
+	uid=$(id -u "$u")
+	gid=$(id -g "$u")
+	if [ "$uid" -eq 0 ]; then
+		UNPRIV_WHY="user $u is root"
+		return 1
+	fi
+	if ! command -v setpriv >/dev/null 2>&1; then
+		UNPRIV_WHY="setpriv is not installed"
+		return 1
+	fi
+	UNPRIV=(setpriv --reuid="$uid" --regid="$gid" --clear-groups --)
+	if ! "${UNPRIV[@]}" true 2>/dev/null; then
+		UNPRIV=()
+		UNPRIV_WHY="setpriv to $u fails"
+		return 1
+	fi
+	UNPRIV_USER=$u
+}
+
+# unpriv_can - the user of UNPRIV passes "test OP PATH" for each path:
+# the path's ancestors are searchable by it, and the file allows OP
+unpriv_can() {	# op path...
+	local op=$1 p
+	shift
+	for p in "$@"; do
+		"${UNPRIV[@]}" test "$op" "$p" 2>/dev/null || return 1
+	done
+}
+
 # begin - start one test case
 begin() {	# description
 	tname=$1
