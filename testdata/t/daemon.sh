@@ -182,5 +182,4 @@ master=$(cat "$T/run/sluiced.pid" 2>/dev/null)
 pf_wait_port "$port" 10 && probe second || err "the daemon does not answer"
 end
 
-echo "1..$ntest"
-[ "$nfail" -eq 0 ]
+tap_done

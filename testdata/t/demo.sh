@@ -2,40 +2,40 @@
 # demo.sh - the shipped demo (testdata/demo/run) shows what it promises:
 # each message's verdict as try's exit status and trace, and each
 # rewrite in the resulting message.
+# Prints TAP.  Run by testdata/run-tests, or by hand.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/t/tap.bash"
 export SLUICECTL=${SLUICECTL:-$here/../build/sluicectl}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 "$here/demo/run" >"$out" 2>&1
-n=0
-fails=0
+
+# check - the demo's output has a line matching the pattern
 check() {	# description grep-pattern
-	n=$((n + 1))
 	if grep -qE -- "$2" "$out"; then
-		echo "ok $n - $1"
+		pass "$1"
 	else
-		echo "not ok $n - $1"
-		echo "# no line matching: $2"
-		fails=$((fails + 1))
+		fail "$1" "no line matching: $2"
 	fi
 }
-# block - the lines of one message's section
+
+# section - the lines of one message's section
 section() {
 	sed -n "/^=== $1 ===/,/^(exit status/p" "$out"
 }
+
+# expect - one message's verdict and try's exit status
 expect() {	# message exit-status verdict
-	n=$((n + 1))
 	s=$(section "$1")
 	if echo "$s" | grep -q "^(exit status $2)" &&
 	    echo "$s" | grep -q "^verdict: $3"; then
-		echo "ok $n - demo $1: verdict $3, exit status $2"
+		pass "$1: verdict $3, exit status $2"
 	else
-		echo "not ok $n - demo $1: verdict $3, exit status $2"
-		echo "$s" | sed 's/^/# /'
-		fails=$((fails + 1))
+		fail "$1: verdict $3, exit status $2" "$s"
 	fi
 }
+
 expect accept 0 accept
 expect continue 0 accept
 expect reject 1 reject
@@ -55,16 +55,13 @@ check "envelope directives change sender and recipients" \
 check "inserted header is first in the result" '^X-Demo-First: at the top$'
 check "subject prefixed" '^Subject: \[demo\] demo: headers$'
 check "changed header" '^X-Demo-Change: new value$'
-n=$((n + 1))
 if grep -q '^X-Demo-Delete' "$out"; then
-	echo "not ok $n - deleted headers are gone"
-	fails=$((fails + 1))
+	fail "deleted headers are gone" "$(grep '^X-Demo-Delete' "$out")"
 else
-	echo "ok $n - deleted headers are gone"
+	pass "deleted headers are gone"
 fi
 check "replacement message is the output" \
     '^Subject: replaced by the demo filter$'
 check "unmapped exit code is an error, not a discard" \
     'error: exit code 9 is not mapped to a verdict'
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

@@ -13,7 +13,8 @@
 # (below) for every scenario, and NAME.sh, installed as NAME.sh, for one.
 # The daemons wind down in parallel while the next scenarios run.
 # Prints TAP, and a comment with the run time of each scenario.  Needs
-# root and miltertest.  Run by testdata/run-tests, or by hand:
+# root and miltertest; without them each scenario's tests are skipped.
+# Run by testdata/run-tests, or by hand:
 #   SLUICED=build/asan/sluiced bash testdata/t/miltertest.sh [NAME...]
 # MT_KEEP=1 keeps the temporary directory with the logs and traces.
 set -u
@@ -22,13 +23,38 @@ SLUICED=${SLUICED:-$top/${BUILD:-build}/sluiced}
 case $SLUICED in /*) ;; *) SLUICED=$PWD/$SLUICED ;; esac
 MT=$top/testdata/miltertest
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root (sluiced switches to user nobody)"
-	exit 0
+. "$(dirname "$0")/tap.bash"
+
+# the scenarios: those named, or each NAME.lua that has a NAME.conf
+if [ $# -gt 0 ]; then
+	names=("$@")
+else
+	names=()
+	for f in "$MT"/*.lua; do
+		n=$(basename "$f" .lua)
+		[ -f "$MT/$n.conf" ] && names+=("$n")
+	done
 fi
-if ! command -v miltertest >/dev/null; then
-	echo "1..0 # SKIP miltertest is not installed"
-	exit 0
+
+# Without root or miltertest nothing can run: each scenario's tests (the
+# four of run_scenario and the one of stop_all) are skipped.
+why=
+if [ "$(id -u)" -ne 0 ]; then
+	why="needs root (sluiced switches to user nobody)"
+elif ! command -v miltertest >/dev/null; then
+	why="miltertest is not installed"
+fi
+if [ -n "$why" ]; then
+	for n in "${names[@]}"; do
+		for t in "sluiced starts" "miltertest script passes" \
+		    "the log has the expected lines" \
+		    "no work directory is left in the spool" \
+		    "sluiced stops cleanly"; do
+			skip "$n: $t" "$why"
+		done
+	done
+	tap_done
+	exit
 fi
 
 T=$(mktemp -d /tmp/sluice-mt.XXXXXX) || exit 1
@@ -45,8 +71,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
-
-. "$(dirname "$0")/tap.bash"
 
 # free_port - a TCP port on 127.0.0.1 that nothing listens on now
 free_port() {
@@ -216,15 +240,6 @@ stop_all() {
 
 stopped=()
 times=()
-if [ $# -gt 0 ]; then
-	names=("$@")
-else
-	names=()
-	for f in "$MT"/*.lua; do
-		n=$(basename "$f" .lua)
-		[ -f "$MT/$n.conf" ] && names+=("$n")
-	done
-fi
 for n in "${names[@]}"; do
 	run_scenario "$n"
 done
@@ -233,5 +248,4 @@ stop_all
 echo "# ms from start to the script's end: ${times[*]};" \
     "stopping all: $(($(ms) - t0))"
 
-echo "1..$ntest"
-[ "$nfail" -eq 0 ]
+tap_done

@@ -135,5 +135,4 @@ left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 [ "$left" -eq 0 ] || err "$left work directories left"
 end
 
-echo "1..$ntest"
-[ "$nfail" -eq 0 ]
+tap_done

@@ -290,5 +290,4 @@ left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
     "$(ls "$T/run/spool" | head -5)"
 end
 
-echo "1..$ntest"
-[ "$nfail" -eq 0 ]
+tap_done

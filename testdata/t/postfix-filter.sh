@@ -640,5 +640,4 @@ if grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' \
 fi
 end
 
-echo "1..$ntest"
-[ "$nfail" -eq 0 ]
+tap_done

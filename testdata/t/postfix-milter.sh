@@ -266,5 +266,4 @@ stop_sluiced
 grep -q 'master: stopped' "$T/sluiced.log" || err "no 'stopped' log line"
 end
 
-echo "1..$ntest"
-[ "$nfail" -eq 0 ]
+tap_done

@@ -851,5 +851,4 @@ wait_gone "$dr" || wait_gone "$dr" || err "sluiced did not stop"
 dr=
 end
 
-echo "1..$ntest"
-[ "$nfail" -eq 0 ]
+tap_done

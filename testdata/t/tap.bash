@@ -1,15 +1,129 @@
-# tap.bash - what the shell suites share: TAP test cases and filters
+# tap.bash - what the shell suites share: TAP output, test cases, helpers
 #
-# Sourced by testdata/t/*.sh after they set T (their private temporary
-# directory).  A test case is "begin DESCRIPTION", checks that call
-# "err WHY" when something is wrong, and "end", which prints the TAP
-# line with diagnostics: the reasons, then $T/trace and $T/stderr.
-# A suite ends with: echo "1..$ntest"; [ "$nfail" -eq 0 ]
-# Set TAP_RESET=1 to empty $T/trace and $T/stderr at each begin.
+# Sourced by every testdata/t/*.sh (after they set T, their private
+# temporary directory, if they use one).  Every TAP line names its suite:
+# "ok N - SUITE: WHAT", SUITE being the script's name without .sh (or
+# $TAP_SUITE).  A test is either
+#   begin WHAT; checks that call "err WHY"; end
+#	a test case; end prints the TAP line with diagnostics: the
+#	reasons, then $T/trace and $T/stderr
+#   pass WHAT   or   fail WHAT [WHY...]
+#	a result known at once
+#   skip WHAT REASON
+#	a test that cannot run here: "ok N - SUITE: WHAT # SKIP REASON",
+#	which testdata/run-tests counts as skipped, never as passed
+# skip_all REASON prints the plan "1..0 # SKIP REASON" and exits 0.  A
+# suite ends with "tap_done": the plan, a summary comment, and status 1
+# when a test failed.  Set TAP_RESET=1 to empty $T/trace and $T/stderr
+# at each begin.
 
+TAP_SUITE=${TAP_SUITE:-$(basename "$0" .sh)}
 ntest=0
 nfail=0
+nskip=0
 terrs=()
+
+# tap_line - print one numbered TAP line; "#" in WHAT is escaped so that
+# it cannot pass for a directive
+tap_line() {	# ok|"not ok" what [directive]
+	local what=${2//\#/\\#}
+	ntest=$((ntest + 1))
+	printf '%s %d - %s: %s%s\n' "$1" "$ntest" "$TAP_SUITE" "$what" \
+	    "${3:+ # $3}"
+}
+
+# diag - each argument as "# " comment lines, at most 12 lines each
+diag() {	# text...
+	local e
+	for e in "$@"; do
+		printf '%s\n' "$e" | head -12 | sed 's/^/# /'
+	done
+}
+
+# pass - one test that passed
+pass() {	# what
+	tap_line ok "$1"
+}
+
+# fail - one test that failed, with the reasons
+fail() {	# what [why...]
+	local what=$1
+	shift
+	nfail=$((nfail + 1))
+	tap_line "not ok" "$what"
+	diag "$@"
+}
+
+# skip - one test that cannot run here, and why
+skip() {	# what reason
+	nskip=$((nskip + 1))
+	tap_line ok "$1" "SKIP $2"
+}
+
+# skip_all - the whole suite cannot run here: an empty plan, exit 0
+skip_all() {	# reason
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# tap_done - the plan and a summary; 1 when a test failed
+tap_done() {
+	echo "1..$ntest"
+	echo "# $((ntest - nfail - nskip)) passed, $nfail failed," \
+	    "$nskip skipped"
+	[ "$nfail" -eq 0 ]
+}
+
+# unpriv - make UNPRIV a command prefix that runs a command without
+# root's privileges, for the checks that mean nothing as root (a file
+# its owner may not read, a directory its owner may not write).  Not
+# root: UNPRIV is empty and the command runs as the caller.  Root: setpriv
+# to the system user $SLUICE_TEST_USER (sluicetest), made with useradd if
+# it is missing, no supplementary groups.  Sets UNPRIV_USER; returns 1
+# with the reason in UNPRIV_WHY when there is no such user.
+unpriv() {
+	local u uid gid
+	UNPRIV=()
+	UNPRIV_USER=$(id -un)
+	UNPRIV_WHY=
+	[ "$(id -u)" -eq 0 ] || return 0
+	u=${SLUICE_TEST_USER:-sluicetest}
+	if ! id -u "$u" >/dev/null 2>&1 &&
+	    ! useradd --system --user-group --no-create-home \
+	    --home-dir /nonexistent --shell /usr/sbin/nologin "$u" \
+	    >/dev/null 2>&1 &&
+	    ! id -u "$u" >/dev/null 2>&1; then	# or made meanwhile
+		UNPRIV_WHY="no user $u, and useradd failed"
+		return 1
+	fi
+	uid=$(id -u "$u")
+	gid=$(id -g "$u")
+	if [ "$uid" -eq 0 ]; then
+		UNPRIV_WHY="user $u is root"
+		return 1
+	fi
+	if ! command -v setpriv >/dev/null 2>&1; then
+		UNPRIV_WHY="setpriv is not installed"
+		return 1
+	fi
+	UNPRIV=(setpriv --reuid="$uid" --regid="$gid" --clear-groups --)
+	if ! "${UNPRIV[@]}" true 2>/dev/null; then
+		UNPRIV=()
+		UNPRIV_WHY="setpriv to $u fails"
+		return 1
+	fi
+	UNPRIV_USER=$u
+}
+
+# unpriv_can - the user of UNPRIV passes "test OP PATH" for each path:
+# the path's ancestors are searchable by it, and the file allows OP
+unpriv_can() {	# op path...
+	local op=$1 p
+	shift
+	for p in "$@"; do
+		"${UNPRIV[@]}" test "$op" "$p" 2>/dev/null || return 1
+	done
+}
 
 # begin - start one test case
 begin() {	# description
@@ -28,17 +142,11 @@ err() {
 
 # end - print the TAP line of the current test, with diagnostics
 end() {
-	local e
-	ntest=$((ntest + 1))
 	if [ ${#terrs[@]} -eq 0 ]; then
-		printf 'ok %d - %s\n' "$ntest" "$tname"
+		pass "$tname"
 		return
 	fi
-	nfail=$((nfail + 1))
-	printf 'not ok %d - %s\n' "$ntest" "$tname"
-	for e in "${terrs[@]}"; do
-		printf '%s\n' "$e" | head -12 | sed 's/^/# /'
-	done
+	fail "$tname" "${terrs[@]}"
 	if [ -s "$T/trace" ]; then
 		echo "# trace:"
 		head -25 "$T/trace" | cat -v | sed 's/^/#   /'

@@ -1108,5 +1108,4 @@ left=$(find "$T/spool" -mindepth 1 | head -5)
 [ -z "$left" ] || err "left behind: $left"
 end
 
-echo "1..$ntest"
-[ "$nfail" -eq 0 ]
+tap_done

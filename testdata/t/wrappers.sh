@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 #
 # wrappers.sh - test the sample wrappers, run directly as sluice would
 #
@@ -6,10 +6,13 @@
 # messages in testdata/messages/ and on odd messages made here, each
 # with a clean environment, a private working directory and the
 # SLUICE_* variables that sluice sets.  Checks exit codes, the result
-# file, standard output, and the Maildir copies.  Prints TAP ("ok N -",
-# "not ok N -", then "1..N") and exits 1 when a test failed.
+# file, standard output, and the Maildir copies.  The checks that mean
+# nothing as root (an unreadable message, an unwritable ARCHIVE_DIR) run
+# the wrapper as an unprivileged user when the suite runs as root (see
+# unpriv in tap.bash).  Prints TAP through tap.bash and exits 1 when a
+# test failed.
 #
-# usage: sh testdata/t/wrappers.sh    (from anywhere)
+# usage: bash testdata/t/wrappers.sh    (from anywhere)
 #
 # Checks are often written  check DESC eval '...'  so that the
 # expression is expanded when the check runs, not before:
@@ -24,28 +27,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/sluice-wrappers.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM
 
-n=0
-failed=0
+. "$here/tap.bash"
+
 seq=0
 RULE=test-rule
 QID=4QxT2K1vZ9
 SH=
-
-# pass / fail - one TAP line
-pass() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-fail() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	[ $# -lt 2 ] || printf '%s\n' "$2" | sed 's/^/#   /'
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-}
+AS=()
 
 # check DESC COMMAND... - one test: COMMAND must succeed
 check() {
@@ -70,11 +58,14 @@ run() {
 	seq=$((seq + 1))
 	rd=$T/run.$seq
 	mkdir "$rd" "$rd/tmp" || exit 1
+	# a run as the unprivileged user owns its directory, as the filter
+	# user owns its work directory under sluice
+	[ ${#AS[@]} -eq 0 ] || chown -R "$UNPRIV_USER" "$rd" || exit 1
 	size=$({ wc -c <"$msg"; } 2>/dev/null | tr -d ' ')
 	(
 		cd "$rd/tmp" || exit 99
 		# shellcheck disable=SC2086  # $SH: empty, or a shell name
-		exec env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C \
+		exec "${AS[@]}" env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C \
 		    HOME="$rd/tmp" TMPDIR="$rd/tmp" \
 		    SLUICE_SENDER=alice@example.com \
 		    SLUICE_RECIPIENTS="bob@example.net
@@ -392,19 +383,58 @@ deep "$T/deep150.eml" 150
 passes "150 nested multiparts (gives up past 100)" "$T/deep150.eml" \
     "$T/deep150.eml"
 
+# The unprivileged user for the checks that mean nothing as root, and
+# the wrappers and the message where it can reach them: a copy under $T
+# when the checkout is closed to it.  Each such check first makes the
+# same run on something the user may use and wants exit 0 there, so
+# that the 75 it wants after is for the reason it tests.
+UW=$W
+UM=$M
+if unpriv; then
+	chmod 711 "$T"
+	if ! unpriv_can -x "$T"; then
+		UNPRIV_WHY="user $UNPRIV_USER cannot reach $T"
+	elif ! unpriv_can -r "$W/reject_html.sh" "$W/archive.sh" \
+	    "$M/plain.eml" ||
+	    ! unpriv_can -x "$W/reject_html.sh" "$W/archive.sh"; then
+		mkdir "$T/pub"
+		cp "$W/reject_html.sh" "$W/archive.sh" "$M/plain.eml" "$T/pub"
+		chmod 755 "$T/pub" "$T/pub/reject_html.sh" "$T/pub/archive.sh"
+		chmod 644 "$T/pub/plain.eml"
+		UW=$T/pub
+		UM=$T/pub
+	fi
+fi
+[ ${#UNPRIV[@]} -eq 0 ] || [ -n "$UNPRIV_WHY" ] ||
+    echo "# the unreadable and unwritable checks run as $UNPRIV_USER"
+
+# as_unpriv - run (above) as the unprivileged user, on the wrappers it
+# can reach
+as_unpriv() {	# run arguments
+	AS=("${UNPRIV[@]}")
+	W=$UW
+	run "$@"
+	AS=()
+	W=$root/wrappers
+}
+
 # errors
 run reject_html.sh "$T/missing.eml" "$T/missing.eml"
 check "reject_html: a missing message file is a tempfail (75)" rc_is 75
 run reject_html.sh "$T" "$T"
 check "reject_html: a directory as the message is a tempfail (75)" rc_is 75
-if [ "$(id -u)" -ne 0 ]; then
+if [ -z "$UNPRIV_WHY" ]; then
 	cp "$M/plain.eml" "$T/unreadable.eml"
+	chown "$UNPRIV_USER" "$T/unreadable.eml"
 	chmod 000 "$T/unreadable.eml"
-	run reject_html.sh "$T/unreadable.eml" "$T/unreadable.eml"
-	check "reject_html: an unreadable message is a tempfail (75)" rc_is 75
+	as_unpriv reject_html.sh "$UM/plain.eml" "$UM/plain.eml"
+	rc0=$rc
+	as_unpriv reject_html.sh "$T/unreadable.eml" "$T/unreadable.eml"
+	check "reject_html: an unreadable message is a tempfail (75)" \
+	    eval '[ "$rc0" -eq 0 ] && rc_is 75'
 else
 	skip "reject_html: an unreadable message is a tempfail (75)" \
-	    "root reads everything"
+	    "$UNPRIV_WHY"
 fi
 run reject_html.sh "" ""
 check "reject_html: no message at all is a tempfail (75)" rc_is 75
@@ -553,14 +583,18 @@ check "archive leaves an existing ARCHIVE_DIR's mode alone" \
 run archive.sh "$M/plain.eml" "$M/plain.eml/sub"
 check "archive: ARCHIVE_DIR below a file is a tempfail (75)" rc_is 75
 check "archive: ... and says why on stderr" test -s "$rd/err"
-if [ "$(id -u)" -ne 0 ]; then
-	mkdir "$T/ro"
+if [ -z "$UNPRIV_WHY" ]; then
+	mkdir "$T/ro" "$T/rw"
+	chown "$UNPRIV_USER" "$T/ro" "$T/rw"
 	chmod 500 "$T/ro"
-	run archive.sh "$M/plain.eml" "$T/ro/archive"
-	check "archive: an unwritable ARCHIVE_DIR is a tempfail (75)" rc_is 75
+	as_unpriv archive.sh "$UM/plain.eml" "$T/rw/archive"
+	rc0=$rc
+	as_unpriv archive.sh "$UM/plain.eml" "$T/ro/archive"
+	check "archive: an unwritable ARCHIVE_DIR is a tempfail (75)" \
+	    eval '[ "$rc0" -eq 0 ] && rc_is 75'
 else
 	skip "archive: an unwritable ARCHIVE_DIR is a tempfail (75)" \
-	    "root writes everywhere"
+	    "$UNPRIV_WHY"
 fi
 A4=$T/archive4
 run archive.sh "$T/missing.eml" "$A4"
@@ -670,6 +704,4 @@ done
 run tag_subject.sh "$M/plain.eml" a b c
 check "tag_subject: three arguments are a usage error (64)" rc_is 64
 
-echo "1..$n"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+tap_done
