@@ -157,6 +157,12 @@ has_line() {	# text file
 	L=$1 awk 'index($0, ENVIRON["L"]) == 1 { f = 1 } END { exit !f }' "$2"
 }
 
+# nofd - trace lines without the descriptor in "mt_milter_read(3):",
+# which depends on what miltertest inherits (flock(1) leaves it fd 3)
+nofd() {
+	sed -E 's/(mt_[a-z_]+)\([0-9]+\)/\1(N)/g'
+}
+
 # run_scenario - one scenario, three or four test cases
 run_scenario() {	# name
 	local name=$1 lua=$MT/$1.lua t0 t1 rc line left
@@ -185,9 +191,10 @@ run_scenario() {	# name
 			err "miltertest exited $rc:" "$(tail -3 "$S/trace")"
 		fi
 	fi
+	nofd <"$S/trace" >"$S/trace.nofd"
 	while IFS= read -r line; do
-		grep -qF -- "$line" "$S/trace" ||
-		    err "miltertest did not print: $line"
+		grep -qF -- "$(printf '%s\n' "$line" | nofd)" \
+		    "$S/trace.nofd" || err "miltertest did not print: $line"
 	done < <(expect_lines trace "$lua")
 	end
 
