@@ -155,9 +155,6 @@ struct config_holder {
 void		 config_holder_init(struct config_holder *, struct config *);
 /* config_holder_get - the current snapshot, a new reference */
 struct config	*config_holder_get(struct config_holder *);
-/* config_holder_set - replace the snapshot (the holder takes over the
- * caller's reference and drops its old one) */
-void		 config_holder_set(struct config_holder *, struct config *);
 struct filter	*config_find_filter(const struct config *, const char *);
 void		 config_errors_add(struct config_errors *, const char *,
 		    ...) __attribute__((format(printf, 2, 3)));

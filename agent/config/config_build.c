@@ -966,16 +966,3 @@ config_holder_get(struct config_holder *h)
 	pthread_mutex_unlock(&h->lock);
 	return c;
 }
-
-/* config_holder_set - a new current snapshot */
-void
-config_holder_set(struct config_holder *h, struct config *c)
-{
-	struct config	*old;
-
-	pthread_mutex_lock(&h->lock);
-	old = h->cfg;
-	h->cfg = c;
-	pthread_mutex_unlock(&h->lock);
-	config_unref(&old);
-}

@@ -302,9 +302,9 @@ send_framed(int fd, const struct buf *b)
 {
 	uint32_t	n = (uint32_t)b->len;
 
-	if (io_write_all(fd, &n, sizeof(n), -1) != 0)
+	if (io_send_all(fd, &n, sizeof(n), -1) != 0)
 		return -1;
-	return io_write_all(fd, b->data, b->len, -1);
+	return io_send_all(fd, b->data, b->len, -1);
 }
 
 /* recv_framed - the counterpart, refusing more than max bytes */
@@ -452,7 +452,7 @@ keeper(int sock)
 		serve(fd);
 		close(fd);
 		/* idle again */
-		if (io_write_all(sock, "I", 1, -1) != 0)
+		if (io_send_all(sock, "I", 1, -1) != 0)
 			break;
 	}
 	_exit(0);

@@ -38,10 +38,6 @@ msg_init(struct engine_msg *m, struct config *cfg, const char *workdir,
 {
 	config_ref(cfg);
 	m->cfg = cfg;
-	if (m->env.queue_id == NULL)
-		m->env.queue_id = xstrdup("-");
-	if (m->env.sender == NULL)
-		m->env.sender = xstrdup("");
 	m->workdir = xstrdup(workdir);
 	m->msgfile = spool_path(workdir, SPOOL_MESSAGE, 0);
 	m->now = time(NULL);
@@ -51,29 +47,24 @@ msg_init(struct engine_msg *m, struct config *cfg, const char *workdir,
 	    &m->size, why, whylen);
 }
 
-/* dup_opt - a copy of an optional value */
-static char *
-dup_opt(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
-/* envelope_in - the envelope of the input, copied */
+/* envelope_in - the envelope of the input, copied; the sender and
+ * queue id are never NULL */
 static void
 envelope_in(struct envelope *env, const struct engine_input *in)
 {
-	size_t	i;
+	struct envelope	view;
 
-	memset(env, 0, sizeof(*env));
-	env->sender = xstrdup(in->sender != NULL ? in->sender : "");
-	for (i = 0; i < in->nrcpt; i++)
-		envelope_add_rcpt(env, in->rcpt[i]);
-	env->queue_id = xstrdup(in->queue_id != NULL ? in->queue_id : "-");
-	env->client_addr = dup_opt(in->client_addr);
-	env->client_name = dup_opt(in->client_name);
-	env->helo = dup_opt(in->helo);
-	env->auth_user = dup_opt(in->auth_user);
-	env->mail_args = dup_opt(in->mail_args);
+	memset(&view, 0, sizeof(view));
+	view.sender = (char *)(in->sender != NULL ? in->sender : "");
+	view.rcpt = (char **)in->rcpt;
+	view.nrcpt = in->nrcpt;
+	view.queue_id = (char *)(in->queue_id != NULL ? in->queue_id : "-");
+	view.client_addr = (char *)in->client_addr;
+	view.client_name = (char *)in->client_name;
+	view.helo = (char *)in->helo;
+	view.auth_user = (char *)in->auth_user;
+	view.mail_args = (char *)in->mail_args;
+	envelope_copy(env, &view);
 }
 
 /* keep - quarantine in the spool: the work directory moves, with the

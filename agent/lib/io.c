@@ -37,25 +37,17 @@ wait_room(int fd, long long deadline)
 	}
 }
 
-/* io_write_all - everything, or -1 with errno */
-int
-io_write_all(int fd, const void *p, size_t len, int timeout_ms)
+/* write_loop - everything, or -1 with errno; send() on a socket */
+static int
+write_loop(int fd, const void *p, size_t len, int timeout_ms, int sock)
 {
 	const char	*c = p;
 	long long	 deadline = timeout_ms < 0 ? -1 :
 			    clock_mono_ms() + timeout_ms;
 	ssize_t		 n;
-	int		 sock = 1;
 
 	while (len > 0) {
-		if (sock) {
-			n = send(fd, c, len, MSG_NOSIGNAL);
-			if (n < 0 && errno == ENOTSOCK) {
-				sock = 0;
-				continue;
-			}
-		} else
-			n = write(fd, c, len);
+		n = sock ? send(fd, c, len, MSG_NOSIGNAL) : write(fd, c, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -73,4 +65,18 @@ io_write_all(int fd, const void *p, size_t len, int timeout_ms)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* io_write_all - to a file or a pipe */
+int
+io_write_all(int fd, const void *p, size_t len, int timeout_ms)
+{
+	return write_loop(fd, p, len, timeout_ms, 0);
+}
+
+/* io_send_all - to a socket, never raising SIGPIPE */
+int
+io_send_all(int fd, const void *p, size_t len, int timeout_ms)
+{
+	return write_loop(fd, p, len, timeout_ms, 1);
 }

@@ -28,42 +28,12 @@ reply_set(struct reply *r, int code, const char *status, const char *fmt,
 	return -1;
 }
 
-/* is_status - "d.d.d" of at most 1.3.3 digits, then a blank or the end */
-static size_t
-is_status(const char *s, size_t len)
-{
-	size_t	i = 0, part, n;
-
-	for (part = 0; part < 3; part++) {
-		for (n = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-			n++;
-		if (n == 0 || n > (part == 0 ? 1 : 3))
-			return 0;
-		if (part < 2) {
-			if (i >= len || s[i] != '.')
-				return 0;
-			i++;
-		}
-	}
-	return i == len || s[i] == ' ' ? i : 0;
-}
-
-/* reply_set_wire - a reply read from a peer */
+/* reply_set_wire - a reply read from a peer, its text verbatim */
 void
 reply_set_wire(struct reply *r, int code, const char *text, size_t len)
 {
-	size_t	n = is_status(text, len);
-
 	r->code = code;
 	r->status[0] = '\0';
-	if (n > 0 && n < sizeof(r->status)) {
-		memcpy(r->status, text, n);
-		r->status[n] = '\0';
-		text += n;
-		len -= n;
-		if (len > 0 && *text == ' ')
-			text++, len--;
-	}
 	if (len >= sizeof(r->text))
 		len = sizeof(r->text) - 1;
 	memcpy(r->text, text, len);

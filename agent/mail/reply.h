@@ -26,9 +26,9 @@ int	reply_set(struct reply *, int code, const char *status,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /*
  * reply_set_wire - from a reply as read off the wire: text[0..len) is
- * "d.d.d text" or just text, lines separated by '\n'; an enhanced
- * status code on the first line becomes the status (the following
- * lines keep theirs in the text).
+ * its lines' texts, separated by '\n', each with its own enhanced
+ * status code if it had one; the status stays empty so that every line
+ * goes out again as it came.
  */
 void	reply_set_wire(struct reply *, int code, const char *text, size_t len);
 /*

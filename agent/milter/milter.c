@@ -354,6 +354,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	struct mconn	*c = conn_get(ctx);
 	struct mmsg	*m;
 	char		 why[300];
+	int		 rc;
 
 	msg_end(c);
 	m = c->msg = xcalloc(1, sizeof(*m));
@@ -361,13 +362,10 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	m->env.sender = envelope_unbracket(argv[0] != NULL ? argv[0] : "");
 	m->env.mail_args = join_args(argv[0] != NULL ? argv + 1 : argv);
 	errno = 0;
-	if (spool_msg_create(&m->sm, m->cfg->spool_dir, m->cfg->message_max,
-	    why, sizeof(why)) != 0) {
-		set_qid(ctx, m);
-		return msg_fail(ctx, c, why);
-	}
+	rc = spool_msg_create(&m->sm, m->cfg->spool_dir, m->cfg->message_max,
+	    why, sizeof(why));
 	set_qid(ctx, m);
-	return SMFIS_CONTINUE;
+	return rc == 0 ? SMFIS_CONTINUE : msg_fail(ctx, c, why);
 }
 
 /* mlfi_envrcpt - one more recipient */

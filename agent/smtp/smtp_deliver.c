@@ -142,10 +142,12 @@ relay_answers(struct sess *s, const struct engine_msg *em,
 		else
 			(void)reply_set(&res[i], 250, "2.0.0", "Ok");
 	}
-	if (!s->lc->lmtp)
+	if (!s->lc->lmtp) {
 		/* one answer for all: the worst of every final recipient */
+		extra = *reply_worst(rr, em->env.nrcpt);
 		for (i = 0; i < n; i++)
-			res[i] = *reply_worst(rr, em->env.nrcpt);
+			res[i] = extra;
+	}
 	free(rr);
 }
 

@@ -77,7 +77,7 @@ wait_fd(int fd, short events, int timeout_s)
 static int
 flush(struct relay *r, char *why, size_t whylen)
 {
-	if (r->out.len > 0 && io_write_all(r->fd, r->out.data, r->out.len,
+	if (r->out.len > 0 && io_send_all(r->fd, r->out.data, r->out.len,
 	    r->timeout_s * 1000) != 0)
 		return why_set(why, whylen, "writing to the next hop: %s",
 		    errno == EPIPE ? "connection closed" : strerror(errno));
@@ -394,7 +394,6 @@ send_content(struct relay *r, const struct relay_job *job, char *why,
     size_t whylen)
 {
 	struct stuffer	sf;
-	int		rc;
 
 	memset(&sf, 0, sizeof(sf));
 	sf.r = r;
@@ -411,8 +410,7 @@ send_content(struct relay *r, const struct relay_job *job, char *why,
 	}
 	buf_append(&r->out, sf.o, smtp_stuff_end(&sf.st, sf.o));
 	free(sf.o);
-	rc = flush(r, why, whylen);
-	return rc;
+	return flush(r, why, whylen);
 }
 
 /* read_reply - one whole reply of the next hop, as a struct reply */

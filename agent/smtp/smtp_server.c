@@ -96,7 +96,7 @@ peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
 static void
 turn_away(int fd, const char *text)
 {
-	(void)io_write_all(fd, text, strlen(text), TURN_AWAY_MS);
+	(void)io_send_all(fd, text, strlen(text), TURN_AWAY_MS);
 	close(fd);
 }
 

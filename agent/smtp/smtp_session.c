@@ -59,7 +59,7 @@
 static int
 flush(struct sess *s)
 {
-	if (s->out.len > 0 && io_write_all(s->fd, s->out.data, s->out.len,
+	if (s->out.len > 0 && io_send_all(s->fd, s->out.data, s->out.len,
 	    s->cfg->smtp_timeout * 1000) != 0) {
 		s->closing = 1;
 		return -1;
@@ -289,8 +289,7 @@ do_mail(struct sess *s, struct smtp_cmd *c)
 				struct reply	big;
 
 				reply_too_big(&big);
-				s->errors++;
-				send_reply(s, &big);
+				refuse(s, big.code, big.status, big.text);
 				goto out;
 			}
 		} else if (strcmp(p->key, "BODY") == 0 && p->value != NULL) {
@@ -466,16 +465,15 @@ do_data(struct sess *s)
 	}
 	res = xcalloc(s->nrcpt, sizeof(*res));
 	/* the data's size is checked by the reader, which says too_big */
-	if (spool_msg_create(&sm, s->cfg->spool_dir, 0, why,
-	    sizeof(why)) != 0) {
-		qid = s->xfwd[XF_IDENT] != NULL && s->xfwd[XF_IDENT][0] !=
-		    '\0' ? s->xfwd[XF_IDENT] : "-";
+	rc = spool_msg_create(&sm, s->cfg->spool_dir, 0, why, sizeof(why));
+	qid = s->xfwd[XF_IDENT] != NULL && s->xfwd[XF_IDENT][0] != '\0' ?
+	    s->xfwd[XF_IDENT] : rc == 0 ? sm.id : "-";
+	if (rc != 0) {
+		rc = 0;
 		smtp_deliver(s, NULL, errno != 0 ? errno : EIO, why, qid, res);
 		send_reply(s, &res[0]);
 		goto done;
 	}
-	qid = s->xfwd[XF_IDENT] != NULL && s->xfwd[XF_IDENT][0] != '\0' ?
-	    s->xfwd[XF_IDENT] : sm.id;
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 	if (read_data(s, &sm, &d, qid, &werr) != 0) {
 		rc = -1;
