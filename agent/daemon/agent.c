@@ -9,6 +9,8 @@
  * to the sluice user and serves.  Filter programs are never forked here:
  * engine_spawn goes through the launcher.
  *
+ * When the master ends, so does the agent, at once (privsep.c).
+ *
  * SIGUSR1 (from the master, at stop and reload) drains: no new
  * connections, the open ones finish (at most DRAIN_SECONDS), then exit.
  * libmilter is not asked to stop: once it gets SIGTERM it stops reading
@@ -19,6 +21,7 @@
  * the agent with a back-off.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -38,6 +41,7 @@
 
 static struct config_holder	 current;	/* what new messages use */
 static int			 have_milter;
+static int			 lifeline = -1;
 
 /* open_sessions - connections of both front ends */
 static int
@@ -81,10 +85,26 @@ drainer(void *arg)
 	exit(0);
 }
 
-/* agent_main - set up, drop privileges, serve; exits */
+/* watcher - end the agent when the master has ended: its messages are
+ * still with the MTA, and a new sluiced needs the listening sockets */
+static void *
+watcher(void *arg)
+{
+	struct pollfd	pfd = { .fd = lifeline, .events = POLLIN };
+
+	(void)arg;
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		;
+	log_warnx("agent: the master is gone; stopping");
+	_exit(1);
+}
+
+/* agent_main - set up, drop privileges, tie to the master, serve;
+ * exits */
 void
 agent_main(struct config *cfg, const struct listener *ms, size_t nms,
-    const struct listener *ss, size_t nss, int ctlfd)
+    const struct listener *ss, size_t nss, int ctlfd, pid_t master,
+    int lifefd)
 {
 	pthread_t	t;
 	sigset_t	set;
@@ -103,6 +123,11 @@ agent_main(struct config *cfg, const struct listener *ms, size_t nms,
 		fatalx("agent: %s", why);
 	if (privsep_drop(cfg->user, cfg->uid, cfg->gid, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);
+	privsep_tie(master, "agent");
+	lifeline = lifefd;
+	if (pthread_create(&t, NULL, watcher, NULL) != 0)
+		fatalx("agent: cannot start a thread");
+	pthread_detach(t);
 	if (pthread_create(&t, NULL, drainer, NULL) != 0)
 		fatalx("agent: cannot start a thread");
 	pthread_detach(t);

@@ -5,14 +5,16 @@
 #define SLUICE_AGENT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config/config.h"
 #include "lib/listen.h"
 
-/* agent_main - the agent process; never returns */
+/* agent_main - the agent process, tied to the master (its pid, and
+ * lifefd, the read end of its lifeline); never returns */
 void	agent_main(struct config *, const struct listener *milter, size_t,
-	    const struct listener *smtp, size_t, int ctlfd)
-	    __attribute__((noreturn));
+	    const struct listener *smtp, size_t, int ctlfd, pid_t master,
+	    int lifefd) __attribute__((noreturn));
 
 /*
  * master_main - open what the children need, detach when asked (then

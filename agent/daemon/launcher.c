@@ -512,10 +512,11 @@ keeper_drop(size_t k)
 
 /*
  * launcher_main - hand each request socket to an idle keeper, forking a
- * new keeper only when none is idle; keep at most KEEPERS_SPARE idle
+ * new keeper only when none is idle; keep at most KEEPERS_SPARE idle;
+ * end when lifefd (if not -1) shows that the master has ended
  */
 void
-launcher_main(int ctlfd)
+launcher_main(int ctlfd, int lifefd)
 {
 	struct pollfd	*pfd;
 	char		 byte;
@@ -529,7 +530,7 @@ launcher_main(int ctlfd)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_DFL);
 	kp = xcalloc(KEEPERS_MAX, sizeof(*kp));
-	pfd = xcalloc(KEEPERS_MAX + 1, sizeof(*pfd));
+	pfd = xcalloc(KEEPERS_MAX + 2, sizeof(*pfd));
 	for (;;) {
 		pfd[0].fd = ctlfd;
 		pfd[0].events = POLLIN;
@@ -538,10 +539,18 @@ launcher_main(int ctlfd)
 			pfd[i + 1].events = POLLIN;
 			pfd[i + 1].revents = 0;
 		}
-		if (poll(pfd, nkp + 1, -1) < 0) {
+		/* the master's lifeline, last: its end means ours */
+		pfd[nkp + 1].fd = lifefd;
+		pfd[nkp + 1].events = POLLIN;
+		pfd[nkp + 1].revents = 0;
+		if (poll(pfd, nkp + 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("launcher: poll");
+		}
+		if (pfd[nkp + 1].revents != 0) {
+			log_warnx("launcher: the master is gone; stopping");
+			_exit(1);
 		}
 		/* keepers first: one that became idle can take a request */
 		for (i = nkp; i > 0; i--) {

@@ -21,8 +21,9 @@
 /* largest encoded request: argv may hold one word per recipient */
 #define LAUNCHER_REQ_MAX	(16 * 1024 * 1024)
 
-/* launcher_main - serve requests arriving on ctlfd; never returns */
-void	launcher_main(int ctlfd) __attribute__((noreturn));
+/* launcher_main - serve requests arriving on ctlfd until the master's
+ * lifeline lifefd (-1: none) ends; never returns */
+void	launcher_main(int ctlfd, int lifefd) __attribute__((noreturn));
 
 /* launcher_client_init - the agent's end of the control socket */
 void	launcher_client_init(int ctlfd);

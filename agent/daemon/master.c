@@ -12,13 +12,15 @@
  * long life, doubling up to 30 s while it keeps dying young), with a log
  * line.  When the agent dies, the work directories of the messages it
  * was handling are removed first: the MTA still has those messages.
- * SIGHUP loads the configuration again; if it is valid, a new agent
- * starts with it and the old one finishes its connections and exits
- * (the sockets stay open in between, so no connection is refused).
- * SIGTERM or SIGINT stops the agents (with SIGUSR1: they take no new
- * connection and let the open ones finish, up to a limit), then the
- * launcher, removes the unix sockets and the pid file, and exits 0.  A
- * second SIGTERM/SIGINT kills at once.
+ * SIGHUP or SIGUSR1 loads the configuration again; if it is valid, a
+ * new agent starts with it and the old one finishes its connections and
+ * exits (the sockets stay open in between, so no connection is
+ * refused).  SIGTERM, SIGINT or SIGQUIT stops the agents (with SIGUSR1:
+ * they take no new connection and let the open ones finish, up to a
+ * limit), then the launcher, removes the unix sockets and the pid file,
+ * and exits 0.  A second SIGTERM/SIGINT/SIGQUIT kills at once.  Other signals that would end a
+ * process are logged and ignored; when the master dies all the same
+ * (SIGKILL, a fault), its children stop by themselves (privsep.c).
  *
  * SECURITY: holds root only to open what the children need; the
  * children drop to the sluice user before they touch anything from
@@ -75,6 +77,8 @@ static struct listener	*ls;
 static size_t		 nls;		/* milter sockets: ls[0..nls) */
 static size_t		 nall;		/* then SMTP: ls[nls..nall) */
 static int		 ctl[2] = { -1, -1 };
+static int		 life[2] = { -1, -1 };	/* see privsep.c */
+static pid_t		 master_pid;
 static int		 sfd = -1, pidfd = -1;
 static char		*pidpath;
 static struct child	 launcher = { "launcher", 0, 0, 0, 0 };
@@ -140,6 +144,7 @@ child_start(struct child *c)
 	privsep_child(c == &launcher ? "sluice-launcher" : "sluice-agent");
 	close(sfd);
 	close(pidfd);
+	close(life[1]);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -150,10 +155,12 @@ child_start(struct child *c)
 		if (privsep_drop(cfg->user, cfg->uid, cfg->gid, why,
 		    sizeof(why)) != 0)
 			fatalx("launcher: %s", why);
-		launcher_main(ctl[1]);
+		privsep_tie(master_pid, "launcher");
+		launcher_main(ctl[1], life[0]);
 	}
 	close(ctl[1]);
-	agent_main(cfg, ls, nls, ls + nls, nall - nls, ctl[0]);
+	agent_main(cfg, ls, nls, ls + nls, nall - nls, ctl[0], master_pid,
+	    life[0]);
 }
 
 /* describe - "exited with status 1", "killed by signal 9 (Killed)" */
@@ -312,7 +319,8 @@ wait_for(int (*done)(void), long long ms)
 	while (!done() && (left = end - clock_mono_ms()) > 0) {
 		if (poll(&pfd, 1, (int)left) > 0 &&
 		    read(sfd, &si, sizeof(si)) == sizeof(si) &&
-		    (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)) {
+		    (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
+		    si.ssi_signo == SIGQUIT)) {
 			log_warnx("master: second stop signal: killing");
 			break;
 		}
@@ -364,6 +372,14 @@ stop(void)
 	(void)unlink(pidpath);
 	log_info("master: stopped");
 }
+
+/* the signals the master reads; the rest of those whose default is to
+ * end a process are logged and ignored */
+static const int	caught[] = {
+	SIGCHLD, SIGHUP, SIGUSR1, SIGTERM, SIGINT, SIGQUIT,
+	SIGUSR2, SIGALRM, SIGIO, SIGPWR, SIGPROF, SIGVTALRM, SIGSTKFLT,
+	SIGXCPU, SIGXFSZ, SIGTRAP
+};
 
 /* master_main - see agent.h */
 int
@@ -420,15 +436,24 @@ master_main(const char *conf, char *const *ov, struct config *c,
 	}
 	pidfile_write();
 
+	/*
+	 * Every signal whose default action would end the master is read
+	 * here instead, so none ends it by surprise; faults (SIGSEGV and
+	 * the like) and SIGKILL still can, and then the children stop by
+	 * themselves (privsep_tie, the lifeline).
+	 */
 	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		sigaddset(&set, caught[i]);
+	for (n = SIGRTMIN; n <= SIGRTMAX; n++)
+		sigaddset(&set, n);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0)
 		fatal("signalfd");
 	signal(SIGPIPE, SIG_IGN);
+	master_pid = getpid();
+	if (pipe2(life, O_CLOEXEC) != 0)
+		fatal("pipe");
 
 	child_start(&launcher);
 	child_start(&agent);
@@ -452,10 +477,19 @@ master_main(const char *conf, char *const *ov, struct config *c,
 				reap();
 				break;
 			case SIGHUP:
+			case SIGUSR1:
 				reload(conf, ov);
 				break;
-			default:
+			case SIGTERM:
+			case SIGINT:
+			case SIGQUIT:
 				stop();
+				break;
+			default:
+				log_warnx("master: ignoring signal %d (%s) from "
+				    "pid %ld", (int)si.ssi_signo,
+				    strsignal((int)si.ssi_signo),
+				    (long)si.ssi_pid);
 				break;
 			}
 		}

@@ -6,6 +6,10 @@
  * all three ids, checked afterwards).  A sluiced started by a user other
  * than root cannot change user and runs everything as that user (the
  * master says so in its log).
+ * Every child is tied to the master twice over, so that it never
+ * outlives it (and keeps the listening sockets from a new sluiced):
+ * the parent-death signal, and a pipe whose write end only the master
+ * holds, which each child watches for its end of file.
  * ERRORS: privsep_drop returns -1 with why; the caller exits.
  */
 #include <sys/prctl.h>
@@ -13,6 +17,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,13 +52,39 @@ privsep_drop(const char *user, uid_t uid, gid_t gid, char *why,
 }
 
 /* privsep_child - what every child of the master does first: a name
- * that ps(1) and pgrep(1) show, its own process group (a Ctrl-C reaches
- * the master only, which then stops the children in order), and SIGTERM
- * when the master dies */
+ * that ps(1) and pgrep(1) show, and its own process group (a Ctrl-C
+ * reaches the master only, which then stops the children in order) */
 void
 privsep_child(const char *name)
 {
 	(void)prctl(PR_SET_NAME, name);
 	(void)setpgid(0, 0);
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/*
+ * privsep_tie - SIGTERM when the master dies.  Linux clears the
+ * parent-death signal when a process changes its uid or gid, so this
+ * comes after privsep_drop(); and the master may have died before it
+ * took effect, which getppid() then shows (the child was reparented).
+ */
+void
+privsep_tie(pid_t master, const char *role)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		log_warn("%s: PR_SET_PDEATHSIG", role);
+	if (getppid() != master) {
+		log_warnx("%s: the master (pid %ld) is gone; stopping", role,
+		    (long)master);
+		_exit(1);
+	}
+}
+
+/* privsep_master_gone - see privsep.h; the master never writes to the
+ * pipe, so anything readable is its end: end of file or an error */
+int
+privsep_master_gone(int lifefd)
+{
+	struct pollfd	pfd = { .fd = lifefd, .events = POLLIN };
+
+	return lifefd >= 0 && poll(&pfd, 1, 0) > 0 && pfd.revents != 0;
 }

@@ -202,7 +202,7 @@ launcher_up(void **state)
 	assert_true(lpid >= 0);
 	if (lpid == 0) {
 		close(ctl[0]);
-		launcher_main(ctl[1]);
+		launcher_main(ctl[1], -1);
 	}
 	close(ctl[1]);
 	launcher_client_init(ctl[0]);
