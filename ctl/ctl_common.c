@@ -29,6 +29,8 @@ ctl_load_config(const char *path, char **overrides)
 	size_t			 i;
 
 	c = config_load(path, overrides, &e);
+	for (i = 0; i < e.nwarn; i++)
+		fprintf(stderr, "%s\n", e.warn[i]);
 	for (i = 0; i < e.n; i++)
 		fprintf(stderr, "%s\n", e.msg[i]);
 	if (c == NULL)

@@ -123,10 +123,13 @@ struct config {
 	size_t			 narules;
 };
 
-/* every message of one load, in the order found */
+/* every message of one load, in the order found: errors refuse the
+ * configuration, warnings only tell */
 struct config_errors {
 	char	**msg;
 	size_t	  n;
+	char	**warn;
+	size_t	  nwarn;
 };
 
 /*
@@ -157,6 +160,8 @@ void		 config_holder_init(struct config_holder *, struct config *);
 struct config	*config_holder_get(struct config_holder *);
 struct filter	*config_find_filter(const struct config *, const char *);
 void		 config_errors_add(struct config_errors *, const char *,
+		    ...) __attribute__((format(printf, 2, 3)));
+void		 config_warn_add(struct config_errors *, const char *,
 		    ...) __attribute__((format(printf, 2, 3)));
 void		 config_errors_free(struct config_errors *);
 /* config_schema_print - every schema key, one per line (for checks) */

@@ -9,7 +9,9 @@
  * reported with file and line, and all of them are reported.
  * SECURITY: config files are trusted but may be wrong.  A filter program
  * must be an executable regular file; relative names resolve against
- * filter_dir only, never against PATH or the working directory.
+ * filter_dir only, never against PATH or the working directory
+ * (filter_dir and include_dir, when relative, are taken in the main
+ * file's directory).
  * ERRORS: returned through config_errors; nothing here is fatal.
  */
 #include <sys/stat.h>
@@ -154,35 +156,56 @@ conf_filter(const struct dirent *d)
 	    strcmp(d->d_name + len - 5, ".conf") == 0;
 }
 
+/* beside_main - dir, or when relative, dir in the main file's
+ * directory (allocated); absolute as well when asked, for what the
+ * daemon uses after leaving the directory it was started in */
+static char *
+beside_main(const char *mainpath, const char *dir, int absolute)
+{
+	const char	*slash = strrchr(mainpath, '/');
+	char		*full, *abs, cwd[PATH_MAX];
+
+	if (dir[0] == '/')
+		return xstrdup(dir);
+	if (slash == NULL)
+		full = xstrdup(dir);
+	else
+		xasprintf(&full, "%.*s/%s", (int)(slash - mainpath),
+		    mainpath, dir);
+	if (!absolute || full[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return full;
+	xasprintf(&abs, "%s/%s", cwd, full);
+	free(full);
+	return abs;
+}
+
 /* read_fragments - every *.conf of include_dir, in name order */
 static void
 read_fragments(struct cnode *root, const char *mainpath,
     struct config_errors *e)
 {
 	const struct cnode	 *n = cnode_get(root, "include_dir");
-	const char		 *dir = cfg_str(root, "include_dir");
-	char			 *base, *full, *path, mainreal[PATH_MAX],
+	char			 *full, *path, mainreal[PATH_MAX],
 				  real[PATH_MAX];
 	struct dirent		**ents;
 	struct cnode		 *frag;
 	int			  i, cnt;
 
-	base = xstrdup(mainpath);
-	if (dir[0] == '/')
-		full = xstrdup(dir);
-	else {
-		char *slash = strrchr(base, '/');
-
-		if (slash != NULL)
-			*slash = '\0';
-		xasprintf(&full, "%s/%s", slash ? base : ".", dir);
-	}
-	free(base);
+	full = beside_main(mainpath, cfg_str(root, "include_dir"), 0);
 	if ((cnt = scandir(full, &ents, conf_filter, alphasort)) < 0) {
-		/* the default directory may be absent; a chosen one not */
+		/*
+		 * A chosen directory must be there.  The default may be
+		 * absent (a configuration in one file), but say so: a
+		 * config that silently has no rules looks like a good one.
+		 */
 		if (errno != ENOENT || n != NULL)
 			config_errors_add(e, "%s:%d: include_dir \"%s\": %s",
 			    n ? n->file : mainpath, n ? n->line : 1, full,
+			    strerror(errno));
+		else
+			config_warn_add(e, "%s: warning: include_dir \"%s\": "
+			    "%s; no fragments read (the default directory; "
+			    "set include_dir to choose one)", mainpath, full,
 			    strerror(errno));
 		free(full);
 		return;
@@ -767,16 +790,13 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 	build_smtp(c, root, e);
 	c->user = xstrdup(cfg_str(root, "user"));
 	c->include_dir = xstrdup(cfg_str(root, "include_dir"));
-	c->filter_dir = xstrdup(cfg_str(root, "filter_dir"));
+	c->filter_dir = beside_main(path, cfg_str(root, "filter_dir"), 1);
 	c->log_debug = cfg_bool(root, "debug");
 	fac = cfg_str(root, "syslog_facility");
 	c->syslog_facility = xstrdup(fac);
 	c->message_max = (size_t)cfg_size(root, "message_max");
 	if (c->spool_dir[0] != '/')
 		config_errors_add(e, "%s: spool_dir must be an absolute path",
-		    path);
-	if (c->filter_dir[0] != '/')
-		config_errors_add(e, "%s: filter_dir must be an absolute path",
 		    path);
 	if ((pw = getpwnam(c->user)) == NULL)
 		config_errors_add(e, "%s: user \"%s\" does not exist", path,

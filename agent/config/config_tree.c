@@ -87,19 +87,38 @@ cnode_free(struct cnode **np)
 	*np = NULL;
 }
 
-/* config_errors_add - append one formatted message */
+/* add - append one formatted message to a list */
+static void
+add(char ***list, size_t *n, const char *fmt, va_list ap)
+{
+	char	*s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		fatal("vasprintf");
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	(*list)[(*n)++] = s;
+}
+
+/* config_errors_add - append one error */
 void
 config_errors_add(struct config_errors *e, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		fatal("vasprintf");
+	add(&e->msg, &e->n, fmt, ap);
 	va_end(ap);
-	e->msg = xreallocarray(e->msg, e->n + 1, sizeof(*e->msg));
-	e->msg[e->n++] = s;
+}
+
+/* config_warn_add - append one warning */
+void
+config_warn_add(struct config_errors *e, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	add(&e->warn, &e->nwarn, fmt, ap);
+	va_end(ap);
 }
 
 /* config_errors_free - drop every message */
@@ -113,4 +132,9 @@ config_errors_free(struct config_errors *e)
 	free(e->msg);
 	e->msg = NULL;
 	e->n = 0;
+	for (i = 0; i < e->nwarn; i++)
+		free(e->warn[i]);
+	free(e->warn);
+	e->warn = NULL;
+	e->nwarn = 0;
 }

@@ -275,6 +275,8 @@ reload(const char *conf, char *const *ov)
 		return;
 	}
 	n = config_load(conf, ov, &e);
+	for (i = 0; i < e.nwarn; i++)
+		log_warnx("%s", e.warn[i]);
 	for (i = 0; i < e.n; i++)
 		log_warnx("%s", e.msg[i]);
 	config_errors_free(&e);

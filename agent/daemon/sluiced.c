@@ -105,6 +105,8 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	c = config_load(conf, ov, &e);
+	for (i = 0; i < e.nwarn; i++)
+		fprintf(stderr, "%s\n", e.warn[i]);
 	for (i = 0; i < e.n; i++)
 		fprintf(stderr, "%s\n", e.msg[i]);
 	if (c == NULL) {

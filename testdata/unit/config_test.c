@@ -352,10 +352,57 @@ t_fragment_order(void **state)
 	cleanup(path);
 }
 
+/* a relative filter_dir is found beside the main file, whatever the
+ * working directory; a missing default include_dir is a warning */
+static void
+t_relative_dirs(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path, *dir, *bin, *prog, *want, cwd[4096];
+	FILE			*fp;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	path = write_conf("filter_dir = \"bin\";\n"
+	    "filters = ( { name = \"f\"; command = \"f.sh %f\"; } );\n");
+	dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	xasprintf(&bin, "%s/bin", dir);
+	assert_int_equal(mkdir(bin, 0755), 0);
+	xasprintf(&prog, "%s/f.sh", bin);
+	fp = fopen(prog, "w");
+	fputs("#!/bin/sh\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(prog, 0755), 0);
+	assert_int_equal(chdir("/"), 0);
+	c = config_load(path, NULL, &e);
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(e.n, 0);
+	assert_non_null(c);
+	assert_string_equal(c->filter_dir, bin);
+	assert_string_equal(c->filters[0].argv[0], prog);
+	assert_int_equal(e.nwarn, 1);
+	xasprintf(&want, "%s: warning: include_dir \"%s/conf.d\": No such "
+	    "file or directory; no fragments read (the default directory; "
+	    "set include_dir to choose one)", path, dir);
+	assert_string_equal(e.warn[0], want);
+	config_unref(&c);
+	config_errors_free(&e);
+	unlink(prog);
+	rmdir(bin);
+	free(want);
+	free(prog);
+	free(bin);
+	free(dir);
+	cleanup(path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_relative_dirs),
 		cmocka_unit_test(t_unknown_key),
 		cmocka_unit_test(t_types),
 		cmocka_unit_test(t_ranges),
