@@ -93,6 +93,26 @@ keep(struct engine_msg *m, char *why, size_t whylen)
 	return 0;
 }
 
+/* log_decisions - with debug on, why each rule was taken or not, in
+ * the words sluicectl try uses */
+static void
+log_decisions(const struct engine_msg *m)
+{
+	const struct engine_step	*st;
+	size_t				 i;
+
+	if (!log_debug_enabled())
+		return;
+	for (i = 0; i < m->nsteps; i++) {
+		st = &m->steps[i];
+		log_debug("%s: %s=%s%s%s %s: %s", m->env.queue_id,
+		    st->kind == STEP_ADDRESS_RULE ? "address_rule" : "rule",
+		    st->rule, st->filter ? " filter=" : "",
+		    st->filter ? st->filter : "",
+		    st->matched ? "matched" : "not matched", st->why);
+	}
+}
+
 /* engine_judge - the one way into the engine for a front end */
 void
 engine_judge(struct engine_msg *m, const struct engine_input *in)
@@ -124,6 +144,7 @@ engine_judge(struct engine_msg *m, const struct engine_input *in)
 		return;
 	}
 	engine_run(m);
+	log_decisions(m);
 	if (m->verdict == V_QUARANTINE && in->quarantine_in_spool &&
 	    keep(m, why, sizeof(why)) != 0) {
 		log_warnx("%s: quarantine: %s: answering tempfail",
