@@ -19,7 +19,10 @@
  *	starts with "." gets a second one, so the next hop, however it
  *	reads line ends, sees exactly one end of data, the one we send.
  *
- *	smtp_resp_line() collects one (multi-line) reply of the next hop.
+ *	smtp_resp_line() collects one (multi-line) reply of the next hop;
+ *	smtp_resp_answers() says whether its code can answer the command
+ *	it follows, so that a 250 to DATA or a 354 to MAIL is seen for the
+ *	confusion it is rather than taken as an answer.
  *
  * SECURITY
  *	Input is the network (DATA) or a filter's output (the relay).
@@ -225,4 +228,39 @@ smtp_resp_line(struct smtp_resp *r, const char *line, size_t len)
 		return 0;
 	}
 	return 1;
+}
+
+/* smtp_resp_answers - whether code can answer the command to */
+int
+smtp_resp_answers(enum smtp_resp_to to, int code)
+{
+	if (code < 200 || code > 599 || (int)to < 0 || to >= RESP_COUNT)
+		return 0;
+	/* a refusal or a temporary failure can answer anything */
+	if (code >= 400)
+		return 1;
+	switch (to) {
+	case RESP_GREETING:
+		return code == 220;
+	case RESP_EHLO:
+		return code == 250;
+	case RESP_DATA:
+		/* a 2xx here is what a confused next hop says when it
+		 * takes the message for delivered before it was sent */
+		return code == 354;
+	default:
+		return code / 100 == 2;
+	}
+}
+
+/* smtp_resp_to_name - the command a reply answers, for messages */
+const char *
+smtp_resp_to_name(enum smtp_resp_to to)
+{
+	static const char *const names[RESP_COUNT] = {
+		"the greeting", "EHLO", "XFORWARD", "MAIL", "RCPT", "DATA",
+		"the end of data", "RSET"
+	};
+
+	return (int)to >= 0 && to < RESP_COUNT ? names[to] : "a command";
 }

@@ -178,7 +178,8 @@ size_t	smtp_stuff_end(struct smtp_stuff *, char *out);
 
 /*
  * The reply reader for the relay client: one reply, possibly multi-line
- * ("250-..." lines and then "250 ..."), from a line reader's lines.
+ * ("250-..." lines and then "250 ..."), from a line reader's lines, and
+ * whether its code can answer the command it follows.
  */
 struct smtp_resp {
 	int	code;		/* of the lines so far; the reply is
@@ -194,5 +195,30 @@ void	smtp_resp_init(struct smtp_resp *);
 /* smtp_resp_line - add one reply line; 1 when the reply is complete
  * (r->code set, or r->bad), 0 when more lines follow */
 int	smtp_resp_line(struct smtp_resp *, const char *line, size_t len);
+
+/* what a reply of the next hop answers */
+enum smtp_resp_to {
+	RESP_GREETING,		/* 220, or 4xx/5xx: no service */
+	RESP_EHLO,		/* EHLO or LHLO: 250, 4xx, 5xx */
+	RESP_XFORWARD,		/* 2xx, 4xx, 5xx */
+	RESP_MAIL,		/* 2xx, 4xx, 5xx */
+	RESP_RCPT,		/* 2xx, 4xx, 5xx */
+	RESP_DATA,		/* 354, 4xx, 5xx */
+	RESP_DOT,		/* the end of data (for LMTP each
+				   recipient's): 2xx, 4xx, 5xx */
+	RESP_RSET,		/* 2xx, 4xx, 5xx */
+	RESP_COUNT
+};
+
+/*
+ * smtp_resp_answers - code (200..599, as smtp_resp_line() lets
+ * through) is a reply the command can get (RFC 5321 4.3.2, by class);
+ * 0 when the next hop is confused: a 354 to anything but DATA, a 2xx
+ * to DATA, another 2xx than 220 or 250 to the greeting or EHLO, any
+ * other 3xx.
+ */
+int	smtp_resp_answers(enum smtp_resp_to, int code);
+/* smtp_resp_to_name - "DATA", "the end of data", ... for messages */
+const char *smtp_resp_to_name(enum smtp_resp_to);
 
 #endif

@@ -28,7 +28,6 @@
  *	451 4.4.1: never 250.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -65,14 +64,10 @@ input(struct engine_input *in, const struct sess *s, const char *qid,
 static int
 relay_ready(struct sess *s, char *why, size_t whylen)
 {
-	struct pollfd	pfd;
-
 	if (s->relay.fd >= 0) {
-		/* a cached connection the next hop closed (or said 421 on)
-		 * is readable while idle: start afresh */
-		pfd.fd = s->relay.fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 0) == 0)
+		/* a cached connection the next hop closed, said 421 on, or
+		 * left a stray reply in (read or not): start afresh */
+		if (relay_reusable(&s->relay))
 			return 0;
 		relay_close(&s->relay, 0);
 	}

@@ -16,6 +16,17 @@
  *	the message is either with the next hop or still with the upstream
  *	MTA; sluice never holds it alone.
  *
+ *	The next hop is believed only while its replies line up with the
+ *	commands: the relay counts the replies owed, and a reply whose code
+ *	cannot answer its command (smtp_resp_answers: a 250 to DATA, a 354
+ *	to MAIL), a malformed or over-long reply, any byte while no reply
+ *	is owed (before the end of the data, after the greeting, after the
+ *	last reply of a transaction) is a confused next hop: the
+ *	transaction fails and the connection is dropped, never reused, so
+ *	a stray reply cannot answer a later command (the client side of
+ *	CVE-2020-8794).  relay_reusable() checks a cached connection the
+ *	same way before the next transaction.
+ *
  * SECURITY
  *	Runs in the agent as the sluice user.  The next hop's replies are
  *	parsed by smtp_resp_line(), which keeps only printable bytes of
@@ -24,7 +35,7 @@
  *
  * ERRORS
  *	A connection failure, a timeout (relay_timeout per reply) or a
- *	malformed reply returns -1 with why; the caller tempfails.
+ *	confused next hop returns -1 with why; the caller tempfails.
  */
 #include <sys/socket.h>
 
@@ -47,6 +58,7 @@
 
 #define RELAY_LINE_MAX	4096
 #define CHUNK		32768
+#define CONFUSED	(-2)	/* the next hop's replies make no sense */
 
 /* relay_init - an unconnected relay */
 void
@@ -73,19 +85,54 @@ wait_fd(int fd, short events, int timeout_s)
 	return n > 0 ? 0 : -1;
 }
 
-/* flush - write the output buffer; 0, or -1 with why */
+/* peek - 1 when the next hop sent bytes not yet parsed, -1 when it
+ * closed the connection (or it failed), 0 when it is quiet */
+static int
+peek(struct relay *r)
+{
+	char	c;
+	ssize_t	n;
+
+	if (r->off < r->len)
+		return 1;
+	do
+		n = recv(r->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return 1;
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+}
+
+/* flush - write the output buffer, after making sure that the next hop
+ * did not speak while it owed nothing; 0, -1 with why, or CONFUSED */
 static int
 flush(struct relay *r, char *why, size_t whylen)
 {
+	int	p;
+
+	if (r->owed == 0 && (p = peek(r)) != 0) {
+		/* a reply now would be taken for the answer to what we are
+		 * about to send: a reply before the end of the data, or one
+		 * more than the last command had */
+		if (p < 0)
+			return why_set(why, whylen, "the next hop closed the "
+			    "connection");
+		why_set(why, whylen, "the next hop replied out of turn%s",
+		    r->in_data ? ", before the end of the data" : "");
+		return CONFUSED;
+	}
 	if (r->out.len > 0 && io_send_all(r->fd, r->out.data, r->out.len,
 	    r->timeout_s * 1000) != 0)
 		return why_set(why, whylen, "writing to the next hop: %s",
 		    errno == EPIPE ? "connection closed" : strerror(errno));
 	buf_reset(&r->out);
+	r->owed += r->queued;
+	r->queued = 0;
 	return 0;
 }
 
-/* read_resp - one whole reply of the next hop */
+/* read_resp - one whole reply of the next hop; 0, -1 with why, or
+ * CONFUSED */
 static int
 read_resp(struct relay *r, struct smtp_resp *resp, char *why, size_t whylen)
 {
@@ -93,6 +140,11 @@ read_resp(struct relay *r, struct smtp_resp *resp, char *why, size_t whylen)
 	ssize_t	n;
 
 	smtp_resp_init(resp);
+	if (r->owed == 0) {
+		/* a caller's bug: it would read a reply nobody asked for */
+		why_set(why, whylen, "no reply is due from the next hop");
+		return CONFUSED;
+	}
 	for (;;) {
 		while (r->off < r->len) {
 			if (!smtp_line_feed(&r->line, r->in + r->off,
@@ -101,14 +153,26 @@ read_resp(struct relay *r, struct smtp_resp *resp, char *why, size_t whylen)
 				break;
 			}
 			r->off += used;
-			if (smtp_resp_line(resp, r->line.buf, r->line.len)) {
-				if (resp->bad) {
-					why_set(why, whylen, "the next hop "
-					    "sent a malformed reply");
-					return -1;
-				}
-				return 0;
+			if (r->line.too_long) {
+				why_set(why, whylen, "the next hop sent a "
+				    "reply line over %d bytes",
+				    RELAY_LINE_MAX);
+				return CONFUSED;
 			}
+			if (!smtp_resp_line(resp, r->line.buf, r->line.len))
+				continue;
+			if (resp->bad) {
+				why_set(why, whylen, "the next hop sent a "
+				    "malformed reply");
+				return CONFUSED;
+			}
+			if (--r->owed == 0 && r->off < r->len) {
+				/* in the same packet as the last reply due */
+				why_set(why, whylen, "the next hop sent more "
+				    "replies than were due");
+				return CONFUSED;
+			}
+			return 0;
 		}
 		r->off = r->len = 0;
 		if (wait_fd(r->fd, POLLIN, r->timeout_s) != 0) {
@@ -126,6 +190,24 @@ read_resp(struct relay *r, struct smtp_resp *resp, char *why, size_t whylen)
 		}
 		r->len = (size_t)n;
 	}
+}
+
+/* answer - the reply to a command, which must be one that can answer
+ * it; 0, -1 with why, or CONFUSED */
+static int
+answer(struct relay *r, enum smtp_resp_to to, struct smtp_resp *resp,
+    char *why, size_t whylen)
+{
+	int	rc;
+
+	if ((rc = read_resp(r, resp, why, whylen)) != 0)
+		return rc;
+	if (!smtp_resp_answers(to, resp->code)) {
+		why_set(why, whylen, "the next hop answered %s with %d, "
+		    "a protocol error", smtp_resp_to_name(to), resp->code);
+		return CONFUSED;
+	}
+	return 0;
 }
 
 /* ehlo_keywords - note the extensions of an EHLO/LHLO reply */
@@ -212,7 +294,8 @@ relay_open(struct relay *r, const char *spec, const char *run_dir, int lmtp,
 	listen_close(&l, 0);
 	smtp_line_init(&r->line, RELAY_LINE_MAX);
 	buf_init(&r->out, 0);
-	if (read_resp(r, &resp, why, whylen) != 0)
+	r->owed = 1;		/* the greeting */
+	if (answer(r, RESP_GREETING, &resp, why, whylen) != 0)
 		goto fail;
 	if (resp.code != 220) {
 		why_set(why, whylen, "the next hop %s greeted with %d %s",
@@ -220,7 +303,8 @@ relay_open(struct relay *r, const char *spec, const char *run_dir, int lmtp,
 		goto fail;
 	}
 	buf_appendf(&r->out, "%s %s\r\n", lmtp ? "LHLO" : "EHLO", helo);
-	if (flush(r, why, whylen) != 0 || read_resp(r, &resp, why,
+	r->queued++;
+	if (flush(r, why, whylen) != 0 || answer(r, RESP_EHLO, &resp, why,
 	    whylen) != 0)
 		goto fail;
 	if (resp.code != 250) {
@@ -244,7 +328,9 @@ relay_close(struct relay *r, int quit)
 
 	if (r->fd >= 0 && quit) {
 		buf_reset(&r->out);
+		r->queued = 0;
 		buf_appendf(&r->out, "QUIT\r\n");
+		r->queued++;
 		if (flush(r, why, sizeof(why)) == 0)
 			(void)read_resp(r, &resp, why, sizeof(why));
 	}
@@ -255,6 +341,15 @@ relay_close(struct relay *r, int quit)
 		smtp_line_free(&r->line);
 	buf_free(&r->out);
 	r->off = r->len = 0;
+	r->owed = r->queued = r->in_data = 0;
+}
+
+/* relay_reusable - open, owing nothing, nothing waiting from the hop */
+int
+relay_reusable(struct relay *r)
+{
+	return r->fd >= 0 && r->owed == 0 && r->queued == 0 &&
+	    smtp_line_idle(&r->line) && peek(r) == 0;
 }
 
 /* xtext - append v as RFC 3461 xtext */
@@ -276,7 +371,7 @@ xforward_reply(struct relay *r, char *why, size_t whylen)
 {
 	struct smtp_resp	resp;
 
-	if (read_resp(r, &resp, why, whylen) != 0)
+	if (answer(r, RESP_XFORWARD, &resp, why, whylen) != 0)
 		return -1;
 	if (resp.code / 100 != 2) {
 		why_set(why, whylen, "the next hop refused XFORWARD: %d %s",
@@ -294,6 +389,7 @@ xforward_line(struct relay *r, struct buf *line, int pipe, int *pending,
 {
 	buf_append(&r->out, line->data, line->len);
 	buf_appendf(&r->out, "\r\n");
+	r->queued++;
 	buf_reset(line);
 	if (pipe) {
 		(*pending)++;
@@ -387,13 +483,16 @@ stuff_sink(void *arg, const char *p, size_t len)
 	return 0;
 }
 
-/* send_content - the message, CR LF and dot-stuffed, then "."; -2 when
- * our own file failed */
+/* send_content - the message, CR LF and dot-stuffed, then ".", whose
+ * answer is ndot replies; -2 when our own file failed.  Each chunk goes
+ * out only while the next hop is quiet (flush), so the end of data is
+ * never sent after a reply that came before it. */
 static int
-send_content(struct relay *r, const struct relay_job *job, char *why,
-    size_t whylen)
+send_content(struct relay *r, const struct relay_job *job, int ndot,
+    char *why, size_t whylen)
 {
 	struct stuffer	sf;
+	int		rc;
 
 	memset(&sf, 0, sizeof(sf));
 	sf.r = r;
@@ -401,28 +500,55 @@ send_content(struct relay *r, const struct relay_job *job, char *why,
 	sf.whylen = whylen;
 	smtp_stuff_init(&sf.st);
 	sf.o = xmalloc(2 * CHUNK + 8);
+	r->in_data = 1;
 	if (engine_write_message(job->msg, stuff_sink, &sf) != 0) {
 		if (!sf.net)
 			why_set(why, whylen, "%s: %s", job->msg->msgfile,
 			    strerror(errno));
 		free(sf.o);
+		r->in_data = 0;
 		return sf.net ? -1 : -2;
 	}
 	buf_append(&r->out, sf.o, smtp_stuff_end(&sf.st, sf.o));
 	free(sf.o);
-	return flush(r, why, whylen);
+	r->queued += ndot;
+	rc = flush(r, why, whylen);
+	r->in_data = 0;
+	return rc == 0 ? 0 : -1;
 }
 
-/* read_reply - one whole reply of the next hop, as a struct reply */
+/* read_reply - the reply to a command, as a struct reply; 0, -1 with
+ * why, or CONFUSED */
 static int
-read_reply(struct relay *r, struct reply *out, char *why, size_t whylen)
+read_reply(struct relay *r, enum smtp_resp_to to, struct reply *out,
+    char *why, size_t whylen)
 {
 	struct smtp_resp	resp;
+	int			rc;
 
-	if (read_resp(r, &resp, why, whylen) != 0)
-		return -1;
+	if ((rc = answer(r, to, &resp, why, whylen)) != 0)
+		return rc;
 	reply_set_wire(out, resp.code, resp.text, resp.textlen);
 	return 0;
+}
+
+/* settled - after the last reply of a transaction: a byte more is a
+ * reply too many (CONFUSED), an end of file a next hop that is done
+ * with us (closed here, the transaction stands) */
+static int
+settled(struct relay *r, char *why, size_t whylen)
+{
+	switch (peek(r)) {
+	case 0:
+		return 0;
+	case 1:
+		why_set(why, whylen, "the next hop sent more replies than "
+		    "were due");
+		return CONFUSED;
+	default:
+		relay_close(r, 0);
+		return 0;
+	}
 }
 
 /* set_all - the same result for every recipient still without one */
@@ -441,9 +567,9 @@ int
 relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 {
 	struct reply	 resp, mail, data;
-	size_t			 i, ok = 0;
-	int			 nx, k, pipe = (r->ext & RX_PIPELINING) != 0;
-	int			 refused = 0;
+	size_t		 i, ok = 0;
+	int		 nx, k, rc, pipe = (r->ext & RX_PIPELINING) != 0;
+	int		 refused = 0;
 
 	if (!clean_value(job->sender)) {
 		why_set(why, whylen, "sender has a control character");
@@ -462,6 +588,7 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		return 0;
 	}
 	buf_reset(&r->out);
+	r->queued = 0;
 	if (add_xforward(r, job->xfwd, pipe, &nx, why, whylen) != 0)
 		return -1;
 	buf_appendf(&r->out, "MAIL FROM:<%s>", job->sender);
@@ -472,26 +599,30 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 	if (job->smtputf8)
 		buf_appendf(&r->out, " SMTPUTF8");
 	buf_appendf(&r->out, "\r\n");
+	r->queued++;
 	if (!pipe && (flush(r, why, whylen) != 0 ||
-	    read_reply(r, &mail, why, whylen) != 0))
+	    read_reply(r, RESP_MAIL, &mail, why, whylen) != 0))
 		return -1;
 	for (i = 0; i < job->nrcpt; i++) {
 		buf_appendf(&r->out, "RCPT TO:<%s>\r\n", job->rcpt[i]);
+		r->queued++;
 		if (!pipe && (flush(r, why, whylen) != 0 ||
-		    read_reply(r, &job->res[i], why, whylen) != 0))
+		    read_reply(r, RESP_RCPT, &job->res[i], why, whylen) != 0))
 			return -1;
 	}
 	if (pipe) {
 		buf_appendf(&r->out, "DATA\r\n");
+		r->queued++;
 		if (flush(r, why, whylen) != 0)
 			return -1;
 		for (k = 0; k < nx; k++)
 			if (xforward_reply(r, why, whylen) != 0)
 				return -1;
-		if (read_reply(r, &mail, why, whylen) != 0)
+		if (read_reply(r, RESP_MAIL, &mail, why, whylen) != 0)
 			return -1;
 		for (i = 0; i < job->nrcpt; i++)
-			if (read_reply(r, &job->res[i], why, whylen) != 0)
+			if (read_reply(r, RESP_RCPT, &job->res[i], why,
+			    whylen) != 0)
 				return -1;
 	}
 	if (mail.code / 100 != 2)
@@ -513,13 +644,16 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		set_all(job, &resp, 1);
 		ok = 0;
 	}
+	/* a reply to DATA is 354, 4xx or 5xx (read_reply): a 250 here
+	 * would be taken for the end of a message never sent */
 	if (pipe) {
-		if (read_reply(r, &data, why, whylen) != 0)
+		if (read_reply(r, RESP_DATA, &data, why, whylen) != 0)
 			return -1;
 	} else if (ok > 0) {
 		buf_appendf(&r->out, "DATA\r\n");
+		r->queued++;
 		if (flush(r, why, whylen) != 0 ||
-		    read_reply(r, &data, why, whylen) != 0)
+		    read_reply(r, RESP_DATA, &data, why, whylen) != 0)
 			return -1;
 	} else
 		data.code = 0;
@@ -530,8 +664,13 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 			return 0;
 		}
 		buf_appendf(&r->out, "RSET\r\n");
-		if (flush(r, why, whylen) != 0 ||
-		    read_reply(r, &resp, why, whylen) != 0)
+		r->queued++;
+		if ((rc = flush(r, why, whylen)) == 0)
+			rc = read_reply(r, RESP_RSET, &resp, why, whylen);
+		/* confused now, then its refusals are no answer either */
+		if (rc == CONFUSED)
+			return -1;
+		if (rc != 0 || resp.code / 100 != 2)
 			relay_close(r, 0);
 		return 0;
 	}
@@ -539,7 +678,7 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		set_all(job, &data, 1);
 		return 0;
 	}
-	switch (send_content(r, job, why, whylen)) {
+	switch (send_content(r, job, r->lmtp ? (int)ok : 1, why, whylen)) {
 	case 0:
 		break;
 	case -2:
@@ -550,16 +689,17 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 		return -1;
 	}
 	if (!r->lmtp) {
-		if (read_reply(r, &data, why, whylen) != 0)
+		if (read_reply(r, RESP_DOT, &data, why, whylen) != 0)
 			return -1;
 		set_all(job, &data, 1);
-		return 0;
-	}
-	for (i = 0; i < job->nrcpt; i++) {
-		if (job->res[i].code / 100 != 2)
-			continue;
-		if (read_reply(r, &job->res[i], why, whylen) != 0)
-			return -1;
-	}
-	return 0;
+	} else
+		for (i = 0; i < job->nrcpt; i++) {
+			if (job->res[i].code / 100 != 2)
+				continue;
+			if (read_reply(r, RESP_DOT, &job->res[i], why,
+			    whylen) != 0)
+				return -1;
+		}
+	/* one reply too many would answer the next transaction's MAIL */
+	return settled(r, why, whylen) == 0 ? 0 : -1;
 }

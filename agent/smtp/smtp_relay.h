@@ -25,6 +25,12 @@ struct relay {
 	int			 timeout_s;	/* each reply */
 	unsigned		 ext;
 	unsigned		 xfwd_attrs;	/* 1 << enum xfwd_attr */
+	/* replies the next hop owes for what was sent, and commands in
+	 * out whose replies become owed when it goes: a byte from the
+	 * next hop when it owes nothing is a confused next hop */
+	int			 owed;
+	int			 queued;
+	int			 in_data;	/* sending the message */
 	struct smtp_line	 line;
 	char			 in[8192];
 	size_t			 off, len;
@@ -58,11 +64,20 @@ int	relay_open(struct relay *, const char *spec, const char *run_dir,
 /*
  * relay_send - one transaction.  0 when every recipient has its result
  * in job->res (2xx, 4xx or 5xx, possibly the next hop's refusal of the
- * sender); -1 with why when the connection failed on the way: nothing
- * is known, the caller answers tempfail and the relay is closed.
+ * sender); -1 with why when the connection failed on the way or the
+ * next hop was confused (a reply that cannot answer its command, a
+ * malformed or over-long one, a reply out of turn or one too many):
+ * nothing is known, the caller answers tempfail and closes the relay.
  */
 int	relay_send(struct relay *, struct relay_job *, char *why,
 	    size_t whylen);
+/*
+ * relay_reusable - the connection can take another transaction: open,
+ * no reply owed, and nothing from the next hop waiting, read or unread
+ * (a stale reply would answer the next command, an end of file says
+ * it is gone)
+ */
+int	relay_reusable(struct relay *);
 /* relay_close - QUIT when asked and the connection is healthy, close */
 void	relay_close(struct relay *, int quit);
 

@@ -8,9 +8,10 @@
  *	inside a line, over-long lines), every command and its reply codes,
  *	envelope paths at the RFC 5321 limits, ESMTP parameters, XFORWARD,
  *	the DATA reader against the SMTP smuggling variants, the relay's
- *	dot-stuffing writer and the next hop's reply reader.  Every stream
- *	reader is also fed one byte at a time and in two pieces split at
- *	every offset, and must give the same lines, content, flags and end.
+ *	dot-stuffing writer, the next hop's reply reader and which reply
+ *	codes can answer which command.  Every stream reader is also fed
+ *	one byte at a time and in two pieces split at every offset, and
+ *	must give the same lines, content, flags and end.
  *
  * SECURITY
  *	Test program; touches no file.
@@ -1461,6 +1462,63 @@ test_resp_limits(void **state)
 	assert_int_equal(strlen(r.text), sizeof(r.text) - 1);
 }
 
+/* which codes answer which command: every class at every stage */
+struct answers_case {
+	enum smtp_resp_to	 to;
+	int			 code;
+	int			 fits;
+};
+
+static const struct answers_case answers_cases[] = {
+	{ RESP_GREETING, 220, 1 }, { RESP_GREETING, 250, 0 },
+	{ RESP_GREETING, 221, 0 }, { RESP_GREETING, 354, 0 },
+	{ RESP_GREETING, 421, 1 }, { RESP_GREETING, 554, 1 },
+	{ RESP_EHLO, 250, 1 }, { RESP_EHLO, 220, 0 }, { RESP_EHLO, 251, 0 },
+	{ RESP_EHLO, 354, 0 }, { RESP_EHLO, 421, 1 }, { RESP_EHLO, 502, 1 },
+	{ RESP_XFORWARD, 250, 1 }, { RESP_XFORWARD, 354, 0 },
+	{ RESP_XFORWARD, 334, 0 }, { RESP_XFORWARD, 421, 1 },
+	{ RESP_XFORWARD, 550, 1 },
+	{ RESP_MAIL, 250, 1 }, { RESP_MAIL, 200, 1 }, { RESP_MAIL, 354, 0 },
+	{ RESP_MAIL, 334, 0 }, { RESP_MAIL, 300, 0 }, { RESP_MAIL, 399, 0 },
+	{ RESP_MAIL, 451, 1 }, { RESP_MAIL, 553, 1 },
+	{ RESP_RCPT, 250, 1 }, { RESP_RCPT, 251, 1 }, { RESP_RCPT, 354, 0 },
+	{ RESP_RCPT, 450, 1 }, { RESP_RCPT, 550, 1 }, { RESP_RCPT, 599, 1 },
+	{ RESP_DATA, 354, 1 }, { RESP_DATA, 250, 0 }, { RESP_DATA, 200, 0 },
+	{ RESP_DATA, 221, 0 }, { RESP_DATA, 334, 0 }, { RESP_DATA, 355, 0 },
+	{ RESP_DATA, 451, 1 }, { RESP_DATA, 503, 1 }, { RESP_DATA, 554, 1 },
+	{ RESP_DOT, 250, 1 }, { RESP_DOT, 251, 1 }, { RESP_DOT, 354, 0 },
+	{ RESP_DOT, 334, 0 }, { RESP_DOT, 452, 1 }, { RESP_DOT, 552, 1 },
+	{ RESP_RSET, 250, 1 }, { RESP_RSET, 354, 0 }, { RESP_RSET, 421, 1 },
+	{ RESP_RSET, 500, 1 },
+	/* outside what the reply reader lets through: never an answer */
+	{ RESP_DOT, 199, 0 }, { RESP_DOT, 600, 0 }, { RESP_MAIL, 0, 0 },
+	{ RESP_DATA, -354, 0 }, { RESP_DATA, 1354, 0 },
+	{ RESP_COUNT, 250, 0 },
+};
+
+/* test_resp_answers - the code a command can get, by hand */
+static void
+test_resp_answers(void **state)
+{
+	const struct answers_case	*c;
+	size_t				 i;
+	int				 k;
+
+	(void)state;
+	for (i = 0; i < NELEM(answers_cases); i++) {
+		c = &answers_cases[i];
+		if (smtp_resp_answers(c->to, c->code) != c->fits)
+			fail_msg("%s answered with %d: got %d, want %d",
+			    smtp_resp_to_name(c->to), c->code,
+			    smtp_resp_answers(c->to, c->code), c->fits);
+	}
+	/* every stage has a name for the log */
+	for (k = 0; k <= RESP_COUNT; k++)
+		assert_non_null(smtp_resp_to_name((enum smtp_resp_to)k));
+	assert_string_equal(smtp_resp_to_name(RESP_DATA), "DATA");
+	assert_string_equal(smtp_resp_to_name(RESP_DOT), "the end of data");
+}
+
 int
 main(void)
 {
@@ -1479,6 +1537,7 @@ main(void)
 		cmocka_unit_test(test_stuff),
 		cmocka_unit_test(test_resp),
 		cmocka_unit_test(test_resp_limits),
+		cmocka_unit_test(test_resp_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
