@@ -21,10 +21,23 @@
  * reads the client's address from the MTA, not from accept).  Every
  * other accept() in the process goes straight to the system call.
  *
+ * Out of descriptors (or memory), libmilter's loop would spin: it takes
+ * EMFILE, ENFILE, ENOMEM and ENOBUFS from accept() for "try again" and
+ * polls at once, and the connection still waits in the backlog.  So
+ * accept() goes through an accept_guard (lib/accept_guard.h): with its
+ * spare descriptor it takes the waiting connection and closes it at
+ * once (the MTA then applies its milter_default_action; the milter
+ * protocol has no greeting to carry a 421), and it pauses, 10 ms growing
+ * to 1 s, before it tries the sockets again.  The pause is a sleep in
+ * libmilter's listener thread, which does nothing else: its poll cannot
+ * be told to leave a descriptor out, and a stop only waits up to the
+ * pause longer (the listener already polls in 5 s steps).
+ *
  * SECURITY: no input is read here.  The listening sockets are
  * non-blocking, so a connection that vanishes between poll and accept
  * costs an EAGAIN, which libmilter treats as "try again".
- * ERRORS: milter_mux_install returns -1 with why.
+ * ERRORS: milter_mux_install returns -1 with why; a shortage of
+ * descriptors is logged by the guard when it begins and ends.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -35,8 +48,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "lib/accept_guard.h"
 #include "lib/listen.h"
 #include "lib/why.h"
 #include "milter/milter.h"
@@ -48,6 +63,7 @@ static int	lfd[MUX_MAX];
 static int	lfamily[MUX_MAX];
 static size_t	nlfd;
 static size_t	next;		/* round robin: no socket starves */
+static struct accept_guard guard;	/* used by libmilter's listener only */
 
 /* milter_mux_install - serve ls through the descriptor number fd */
 int
@@ -90,6 +106,7 @@ milter_mux_install(int fd, const struct listener *ls, size_t n, char *why,
 	close(ep);
 	nlfd = n;
 	mux_fd = fd;
+	accept_guard_init(&guard, "milter");
 	return 0;
 }
 
@@ -104,6 +121,26 @@ milter_mux_quiesce(void)
 		(void)epoll_ctl(mux_fd, EPOLL_CTL_DEL, lfd[i], NULL);
 }
 
+/* refuse - accept_guard's refuse(): a connection taken with the spare
+ * descriptor is closed unanswered */
+static void
+refuse(int fd, void *arg)
+{
+	close(fd);
+}
+
+/* pause_ms - sleep for ms milliseconds */
+static void
+pause_ms(int ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 /*
  * accept - libmilter's accept on the multiplexer takes a connection from
  * whichever real socket has one; any other call is the system call.
@@ -112,16 +149,21 @@ int
 accept(int fd, struct sockaddr *sa, socklen_t *salen)
 {
 	size_t	i, k;
-	int	c;
+	int	c, rest;
 
 	if (mux_fd < 0 || fd != mux_fd)
 		return (int)syscall(SYS_accept4, fd, sa, salen, 0);
+	if ((rest = accept_guard_wait_ms(&guard)) > 0)
+		pause_ms(rest);
 	for (i = 0; i < nlfd; i++) {
 		k = (next + i) % nlfd;
-		c = (int)syscall(SYS_accept4, lfd[k], NULL, NULL,
-		    SOCK_CLOEXEC);
-		if (c < 0)
+		c = accept_guard_accept(&guard, lfd[k], NULL, NULL,
+		    SOCK_CLOEXEC, refuse, NULL);
+		if (c < 0) {
+			if (accept_guard_starved(errno))
+				break;	/* the pause is for every socket */
 			continue;
+		}
 		next = k + 1;
 		(void)listen_tune(c, lfamily[k]);
 		if (sa != NULL && salen != NULL && *salen >= sizeof(sa_family_t)) {

@@ -10,13 +10,22 @@
  *	connections (421 4.7.0 beyond).  At quiesce the acceptor stops and
  *	idle sessions end with 421 at their next command.
  *
+ *	Out of descriptors (or memory, or threads), the acceptor does not
+ *	spin on a backlog it cannot take: its accept_guard (see
+ *	lib/accept_guard.h) answers the waiting client 421 through a
+ *	spare descriptor, and the listening sockets are left out of
+ *	poll() for a pause that grows from 10 ms to 1 s until a
+ *	connection is served again.  The shortage is logged when it
+ *	begins and when it ends.
+ *
  * SECURITY
  *	Takes connections from anyone who can reach the sockets; what they
  *	send is smtp_session.c's to distrust.  Runs as the sluice user.
  *
  * ERRORS
- *	A connection it cannot serve (too many, no thread) gets a 421 and
- *	is closed; nothing here ends the process but a failing poll().
+ *	A connection it cannot serve (too many, no descriptor, no memory,
+ *	no thread) gets a 421 and is closed; nothing here ends the process
+ *	but a failing poll().
  */
 #include <sys/socket.h>
 
@@ -33,16 +42,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/accept_guard.h"
 #include "lib/io.h"
 #include "lib/listen.h"
 #include "lib/log.h"
 #include "lib/why.h"
-#include "lib/xmalloc.h"
 #include "smtp/smtp_int.h"
 #include "smtp/smtp_server.h"
 
 /* how long a turned-away client may take to read its 421 */
 #define TURN_AWAY_MS	1000
+/* what a client hears when the agent has no descriptor, memory or
+ * thread for it */
+#define NO_RESOURCES	"421 4.3.2 %.255s Service temporarily unavailable: " \
+			"out of %s, try again later\r\n"
 
 static struct {
 	pthread_mutex_t		 lock;
@@ -100,30 +113,85 @@ turn_away(int fd, const char *text)
 	close(fd);
 }
 
+/* turn_away_short - the 421 for a connection we have no resource for;
+ * what names it ("descriptors") */
+static void
+turn_away_short(int fd, const char *what)
+{
+	struct config	*cfg;
+	char		 text[512];
+
+	cfg = config_holder_get(srv.holder);
+	snprintf(text, sizeof(text), NO_RESOURCES, cfg->smtp_hostname, what);
+	config_unref(&cfg);
+	turn_away(fd, text);
+}
+
+/* refuse_no_fd - accept_guard's refuse(): taken with the spare */
+static void
+refuse_no_fd(int fd, void *arg)
+{
+	turn_away_short(fd, "descriptors");
+}
+
+/* session_start - hand a connection to a thread of its own; 0, or -1
+ * when it could not be (the client got a 421, fd is closed) */
+static int
+session_start(int fd, size_t i, const struct sockaddr_storage *ss,
+    struct config *cfg, pthread_attr_t *attr, struct accept_guard *g)
+{
+	struct sess	*s;
+	pthread_t	 t;
+	int		 e;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		config_unref(&cfg);
+		turn_away_short(fd, "memory");
+		accept_guard_failed(g, "calloc", ENOMEM);
+		return -1;
+	}
+	s->fd = fd;
+	s->cfg = cfg;
+	s->lc = &cfg->smtp[i];
+	s->quiesce = &srv.quiesce;
+	peer_name(ss, s->peer, sizeof(s->peer));
+	if ((e = pthread_create(&t, attr, session_main, s)) != 0) {
+		config_unref(&s->cfg);
+		free(s);
+		turn_away_short(fd, "threads");
+		accept_guard_failed(g, "pthread_create", e);
+		return -1;
+	}
+	return 0;
+}
+
 /* acceptor - take connections on every socket until told to stop */
 static void *
 acceptor(void *arg)
 {
 	struct pollfd		 pfd[LISTEN_MAX + 1];
 	struct sockaddr_storage	 ss;
+	struct accept_guard	 guard;
 	socklen_t		 sslen;
-	struct sess		*s;
 	struct config		*cfg;
 	pthread_attr_t		 attr;
-	pthread_t		 t;
 	size_t			 i;
-	int			 fd, full;
+	int			 fd, full, rest;
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	for (i = 0; i < srv.n; i++) {
-		pfd[i].fd = srv.ls[i].fd;
-		pfd[i].events = POLLIN;
-	}
+	accept_guard_init(&guard, "smtp");
 	pfd[srv.n].fd = srv.wake[0];
 	pfd[srv.n].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, srv.n + 1, -1) < 0) {
+		/* pausing: poll() skips negative descriptors */
+		rest = accept_guard_wait_ms(&guard);
+		for (i = 0; i < srv.n; i++) {
+			pfd[i].fd = rest > 0 ? -1 : srv.ls[i].fd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, srv.n + 1, rest > 0 ? rest : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("smtp: poll");
@@ -134,10 +202,14 @@ acceptor(void *arg)
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			sslen = sizeof(ss);
-			fd = accept4(srv.ls[i].fd, (struct sockaddr *)&ss,
-			    &sslen, SOCK_CLOEXEC);
-			if (fd < 0)
-				continue;	/* gone already, or EMFILE */
+			fd = accept_guard_accept(&guard, srv.ls[i].fd,
+			    (struct sockaddr *)&ss, &sslen, SOCK_CLOEXEC,
+			    refuse_no_fd, NULL);
+			if (fd < 0) {
+				if (accept_guard_starved(errno))
+					break;	/* pause every socket */
+				continue;	/* gone already */
+			}
 			(void)listen_tune(fd, srv.ls[i].family);
 			cfg = config_holder_get(srv.holder);
 			pthread_mutex_lock(&srv.lock);
@@ -154,21 +226,12 @@ acceptor(void *arg)
 				    "connections, try again later\r\n");
 				continue;
 			}
-			s = xcalloc(1, sizeof(*s));
-			s->fd = fd;
-			s->cfg = cfg;
-			s->lc = &cfg->smtp[i];
-			s->quiesce = &srv.quiesce;
-			peer_name(&ss, s->peer, sizeof(s->peer));
-			if (pthread_create(&t, &attr, session_main, s) != 0) {
-				log_warnx("smtp: cannot start a thread");
-				config_unref(&s->cfg);
-				free(s);
-				turn_away(fd, "421 4.3.2 Error: out of "
-				    "resources, try again later\r\n");
+			if (session_start(fd, i, &ss, cfg, &attr,
+			    &guard) != 0) {
 				pthread_mutex_lock(&srv.lock);
 				srv.sessions--;
 				pthread_mutex_unlock(&srv.lock);
+				break;		/* pause every socket */
 			}
 		}
 	}
