@@ -1,7 +1,8 @@
 /*
  * engine_test.c - the pipeline with real programs: verdict mapping and
  * replies, the error breaker driven by an injected clock, modifications
- * recorded in milter terms, and the envelope gate
+ * recorded in milter terms, the envelope gate, and conditions that
+ * cannot be decided
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -455,6 +456,71 @@ t_internal_failure(void **state)
 	config_unref(&c);
 }
 
+/*
+ * t_match_error - a condition whose regex hits the match limit cannot be
+ * decided: the message is tempfailed with the general reply, the filter
+ * does not run, and the trace names the rule and the pattern; the same
+ * for an address rule.  A rule that another condition rules out runs on.
+ */
+static void
+t_match_error(void **state)
+{
+	struct engine_msg	 m;
+	struct config		*c;
+	const struct engine_step *st;
+	char			 msg[200], a[80], sender[90], *flag;
+
+	(void)state;
+	memset(a, 'a', 64);
+	a[64] = 'b';
+	a[65] = '\0';
+	snprintf(msg, sizeof(msg), "From: x@y\nSubject: %s\n\nbody\n", a);
+	script("cat.sh", "touch \"$0.ran\"; exit 1");
+	xasprintf(&flag, "%s/cat.sh.ran", dir);
+	c = load("filters = ( { name = \"f\"; command = \"cat.sh\";\n"
+	    "  tempfail_reply = { code = 452; status = \"4.3.1\";\n"
+	    "  text = \"Scanner busy\"; }; } );\n"
+	    "rules = ( { name = \"other\"; filter = \"f\";\n"
+	    "  subject = \"/^(a+)+$/\"; sender = \"nobody@nowhere\"; },\n"
+	    "  { name = \"cat\"; filter = \"f\"; subject = \"/^(a+)+$/\"; } );\n");
+	run(c, "a@x", "b@y", msg, &m);
+	assert_int_equal(m.verdict, V_TEMPFAIL);
+	assert_int_equal(m.reply.code, 451);
+	assert_string_equal(m.reply.text,
+	    "Message deferred, please try again later");
+	assert_non_null(m.decided_by);
+	assert_string_equal(m.decided_by, "cat");
+	assert_int_equal(m.nsteps, 2);
+	st = &m.steps[1];
+	assert_int_equal(st->matched, -1);
+	assert_non_null(strstr(st->why, "pattern \"/^(a+)+$/\" could not "
+	    "finish: match limit exceeded"));
+	assert_string_equal(st->error, "the conditions could not be decided");
+	assert_int_equal(st->result, V_TEMPFAIL);
+	assert_int_equal(access(flag, F_OK), -1);
+	done(&m);
+	config_unref(&c);
+
+	/* an address rule's pattern: the same */
+	c = load("address_rules = ( { name = \"ar\";\n"
+	    "  sender = \"/^(a+)+$/\"; add_recipient = \"copy@x\"; } );\n"
+	    "filters = ( { name = \"f\"; command = \"cat.sh\"; } );\n"
+	    "rules = ( { filter = \"f\"; } );\n");
+	/* a local part within RFC 5321's 64 octets */
+	snprintf(sender, sizeof(sender), "%s@x", a + 64 - 40);
+	run(c, sender, "b@y", plain, &m);
+	assert_int_equal(m.verdict, V_TEMPFAIL);
+	assert_int_equal(m.reply.code, 451);
+	assert_string_equal(m.decided_by, "ar");
+	assert_int_equal(m.nsteps, 1);
+	assert_non_null(strstr(m.steps[0].why, "sender \"aaaa"));
+	assert_int_equal(m.env.nrcpt, 1);
+	assert_int_equal(access(flag, F_OK), -1);
+	done(&m);
+	config_unref(&c);
+	free(flag);
+}
+
 static void
 t_one_copy(void **state)
 {
@@ -540,6 +606,7 @@ main(void)
 		cmocka_unit_test(t_message_max),
 		cmocka_unit_test(t_internal_failure),
 		cmocka_unit_test(t_one_copy),
+		cmocka_unit_test(t_match_error),
 		cmocka_unit_test(t_verdicts),
 		cmocka_unit_test(t_first_final_wins),
 		cmocka_unit_test(t_breaker),
