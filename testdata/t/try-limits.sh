@@ -6,8 +6,12 @@
 # backtracking depth) is undecided: the message is tempfailed with the
 # general tempfail reply, the filter does not run, and the log names the
 # rule and the pattern.  A pattern that needs deep backtracking on a
-# long but ordinary subject still matches.  Asserts on the trace, the
-# exit status and the log; never on how long anything took.
+# long but ordinary subject still matches.  A filter's replacement
+# message (%n) is checked while it is copied: a 200 MB one is taken, byte
+# for byte, with the peak memory of sluicectl far below its size; the
+# checks on it still hold past the first chunk.  Asserts on the trace,
+# the exit status, the log, the bytes of "-o" and the "Maximum resident
+# set size" of /usr/bin/time; never on how long anything took.
 # Prints TAP.  Run by testdata/run-tests, or by hand.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -125,6 +129,113 @@ try -c "$T/unless.conf" -f a@example.org -r b@example.org "$T/runaway.eml"
 want_rc 0
 want_line 'verdict: accept'
 [ -e "$T/ran" ] && err "the filter ran"
+end
+
+# ---------------------------------------------------------------------
+# Replacement messages are checked while they are copied
+
+BIG=$((200 * 1024 * 1024))
+filter big <<'EOF'
+{ printf 'From: r@example.org\r\nSubject: big\r\n\r\n'
+  yes 'a body line of a replacement much bigger than any buffer....' |
+  head -c "$1"; } >"$2"
+exit 0
+EOF
+conf big <<EOF
+message_max = $((BIG + 1024 * 1024));
+filters = ( { name = "big"; command = "big $BIG %n"; timeout = 300; } );
+rules = ( { name = "r"; filter = "big"; } );
+EOF
+printf 'From: a@example.org\nSubject: small\n\nbody\n' >"$T/small.eml"
+
+# maxrss_kb - sluicectl try under /usr/bin/time -v; its peak RSS in KiB
+maxrss_kb() {	# try args
+	/usr/bin/time -v -o "$T/time" "$SLUICECTL" try "$@" >"$T/trace" \
+	    2>"$T/stderr"
+	rc=$?
+	sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' \
+	    "$T/time"
+}
+
+begin "a 200 MB replacement is taken with far less than 200 MB of memory"
+if [ ! -x /usr/bin/time ]; then
+	skip "$tname" "no /usr/bin/time"
+else
+	kb=$(maxrss_kb -c "$T/big.conf" -f a@example.org -r b@example.org \
+	    -o "$T/out" "$T/small.eml")
+	want_rc 0
+	want_line '    applied: replaced the whole message'
+	if [ -z "$kb" ]; then
+		err "no maximum resident set size in: $(cat "$T/time")"
+	elif [ "$kb" -ge $((64 * 1024)) ]; then
+		err "peak RSS $kb KiB for a $((BIG >> 20)) MiB replacement," \
+		    "expected below 64 MiB"
+	fi
+	want=$((BIG + $(printf 'From: r@example.org\nSubject: big\n\n' |
+	    wc -c)))
+	got=$(wc -c <"$T/out" 2>/dev/null || echo 0)
+	[ "$got" -eq "$want" ] || err "-o has $got bytes, expected $want"
+	[ "$(head -c 33 "$T/out")" = "$(printf 'From: r@example.org\nSubject: big\n')" ] ||
+	    err "-o does not start with the replacement's header"
+	cmp -s <(tail -c 4096 "$T/out") <(yes 'a body line of a replacement much bigger than any buffer....' |
+	    head -c "$BIG" | tail -c 4096) || err "-o does not end as the replacement"
+	rm -f "$T/out"
+	end
+fi
+
+# The checks that hold for a small replacement hold past the first
+# chunk of a big one, and nothing of a bad one reaches the message.
+filter bad <<'EOF'
+cat @T@/bad.new >"$1"
+exit 0
+EOF
+conf bad <<'EOF'
+message_max = 4000000;
+filters = ( { name = "bad"; command = "bad %n"; } );
+rules = ( { name = "r"; filter = "bad"; } );
+EOF
+
+# badnew - the bad filter writes $T/bad.new; the run is an error
+badnew() {	# description expected-error
+	begin "$1"
+	try -c "$T/bad.conf" -f a@example.org -r b@example.org -o "$T/out" \
+	    "$T/small.eml"
+	want_rc 2
+	want_line "    error: $2"
+	want_line 'verdict: tempfail (rule "r")'
+	cmp -s "$T/out" "$T/small.eml" || err "the message was changed"
+	end
+}
+
+# body - n bytes of 76-byte body lines
+body() {	# n
+	yes 'a body line of 75 bytes .................................................' |
+	    head -c "$1"
+}
+{ printf 'From: r@example.org\n\n'; body 3000000; printf 'NUL\0here\n'; } \
+    >"$T/bad.new"
+badnew "a NUL byte 3 MB into a replacement" \
+    'replacement message rejected: it contains a NUL byte'
+{ printf 'From: r@example.org\n\n'; body 2999980; echo
+  head -c 999 /dev/zero | tr '\0' y; echo; } >"$T/bad.new"
+n=$(($(head -c 3000003 "$T/bad.new" | wc -l) + 1))
+badnew "a line of 999 bytes 3 MB into a replacement" \
+    "replacement message rejected: line $n is longer than 998 bytes"
+{ printf 'From: r@example.org\n\n'; body 4000000; } >"$T/bad.new"
+badnew "a replacement one chunk over message_max" \
+    'replacement message is larger than 4000000 bytes'
+{ printf 'From: r@example.org\n'; yes 'X-Filler: a header field' |
+  head -n 100000; printf '\nbody\n'; } >"$T/bad.new"
+badnew "a replacement whose header block never ends" \
+    'replacement message rejected: its header block is longer than 1048576 bytes'
+
+begin "a replacement of exactly message_max bytes is taken"
+{ printf 'From: r@example.org\n\n'; body $((4000000 - 21)); } >"$T/bad.new"
+[ "$(wc -c <"$T/bad.new")" -eq 4000000 ] || err "test file has the wrong size"
+try -c "$T/bad.conf" -f a@example.org -r b@example.org -o "$T/out" \
+    "$T/small.eml"
+want_rc 0
+cmp -s "$T/out" "$T/bad.new" || err "-o differs from the replacement"
 end
 
 begin "no work directory is left in the private spool"

@@ -1,8 +1,8 @@
 /*
  * engine_test.c - the pipeline with real programs: verdict mapping and
  * replies, the error breaker driven by an injected clock, modifications
- * recorded in milter terms, the envelope gate, and conditions that
- * cannot be decided
+ * recorded in milter terms, replacement messages checked piece by
+ * piece, the envelope gate, and conditions that cannot be decided
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +23,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "mail/message.h"
 
 static char		*dir;		/* scripts, config, spool */
 static long long	 fake_now;
@@ -359,6 +360,107 @@ t_replacement_mods(void **state)
 	config_unref(&c);
 }
 
+/* check_pieces - message_check over s fed in pieces of step bytes (0:
+ * all at once); 0, or -1 with why */
+static int
+check_pieces(const char *s, size_t len, size_t step, char *why,
+    size_t whylen)
+{
+	struct message_check	mc;
+	size_t			off, n;
+	int			rc = 0;
+
+	message_check_init(&mc);
+	for (off = 0; off < len && rc == 0; off += n) {
+		n = step == 0 || step > len - off ? len - off : step;
+		rc = message_check_feed(&mc, s + off, n, why, whylen);
+	}
+	if (rc == 0)
+		rc = message_check_end(&mc, why, whylen);
+	message_check_free(&mc);
+	return rc;
+}
+
+/*
+ * t_replacement_check - a replacement message is judged the same
+ * whether it comes whole or a byte at a time, so a chunk boundary can
+ * hide nothing (a CR LF, an empty line, a long line split in two)
+ */
+static void
+t_replacement_check(void **state)
+{
+	static const struct {
+		const char	*msg;
+		const char	*why;	/* NULL: accepted */
+	} cases[] = {
+		{ "From: a@x\n\nbody\n", NULL },
+		{ "From: a@x\r\nSubject: s\r\n\r\nbody\r\n", NULL },
+		{ "From: a@x\n\n", NULL },
+		{ "From: a@x\n\nbare\rCR in the body\n", NULL },
+		{ "From: a@x\n\nno final LF", NULL },
+		/* a CR LF cut short at the very end still ends a line */
+		{ "From: a@x\r\n\r", NULL },
+		{ "From: a@x\nSubject: s\n",
+		    "no empty line between header and body" },
+		{ "\nbody\n", "it has no header fields" },
+		{ "From: a@x\nnot a field\n\nbody\n",
+		    "line 2: not a header field" },
+		{ "From: a@x\nX-A: a\rb\n\nbody\n",
+		    "line 2: CR not followed by LF" },
+		{ "From: a@x\n\nNUL\0here\n", "it contains a NUL byte" },
+	};
+	char	why[256], why1[256], *big;
+	size_t	i, len, n;
+	int	r0, r1;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = strlen(cases[i].msg);
+		if (strstr(cases[i].why ? cases[i].why : "", "NUL") != NULL)
+			len += strlen(cases[i].msg + len + 1) + 1;
+		why[0] = why1[0] = '\0';
+		r0 = check_pieces(cases[i].msg, len, 0, why, sizeof(why));
+		r1 = check_pieces(cases[i].msg, len, 1, why1, sizeof(why1));
+		if (r0 != (cases[i].why ? -1 : 0) || r1 != r0 ||
+		    (cases[i].why != NULL && (strcmp(why, cases[i].why) != 0 ||
+		    strcmp(why1, why) != 0)))
+			fail_msg("case %zu: want \"%s\", got %d \"%s\" whole, "
+			    "%d \"%s\" a byte at a time", i,
+			    cases[i].why ? cases[i].why : "ok", r0, why, r1,
+			    why1);
+	}
+	/* lines of 998 bytes pass, 999 do not, CR LF not counted, split
+	 * anywhere */
+	big = xmalloc(2000);
+	for (n = 998; n <= 999; n++) {
+		len = (size_t)snprintf(big, 2000, "From: a@x\n\n");
+		memset(big + len, 'y', n);
+		len += n;
+		memcpy(big + len, "\r\nend\n", 6);
+		len += 6;
+		for (i = 0; i <= 3; i++) {
+			r0 = check_pieces(big, len, i == 3 ? 997 : i * 500,
+			    why, sizeof(why));
+			assert_int_equal(r0, n == 998 ? 0 : -1);
+			if (n == 999)
+				assert_string_equal(why,
+				    "line 3 is longer than 998 bytes");
+		}
+	}
+	/* a header block over MESSAGE_HEADER_MAX is refused */
+	free(big);
+	n = MESSAGE_HEADER_MAX / 20 + 1;
+	big = xmalloc(n * 20 + 16);
+	for (i = 0; i < n; i++)
+		memcpy(big + i * 20, "X-Filler: 123456789\n", 20);
+	memcpy(big + n * 20, "\nbody\n", 6);
+	assert_int_equal(check_pieces(big, n * 20 + 6, 4096, why, sizeof(why)),
+	    -1);
+	assert_string_equal(why, "its header block is longer than 1048576 "
+	    "bytes");
+	free(big);
+}
+
 static void
 t_envelope_gate(void **state)
 {
@@ -612,6 +714,7 @@ main(void)
 		cmocka_unit_test(t_breaker),
 		cmocka_unit_test(t_mods),
 		cmocka_unit_test(t_replacement_mods),
+		cmocka_unit_test(t_replacement_check),
 		cmocka_unit_test(t_envelope_gate),
 	};
 
