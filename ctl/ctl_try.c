@@ -104,6 +104,14 @@ print_block(const char *label, const char *text)
 	}
 }
 
+/* matched_word - a step's matched field in words */
+static const char *
+matched_word(int matched)
+{
+	return matched < 0 ? "undecided" : matched ? "matched" :
+	    "not matched";
+}
+
 /* print_trace - what happened at each rule */
 static void
 print_trace(const struct engine_msg *m)
@@ -115,11 +123,10 @@ print_trace(const struct engine_msg *m)
 		st = &m->steps[i];
 		if (st->kind == STEP_ADDRESS_RULE) {
 			printf("address rule \"%s\": %s: %s\n", st->rule,
-			    st->matched ? "matched" : "not matched", st->why);
+			    matched_word(st->matched), st->why);
 		} else {
 			printf("rule \"%s\" (filter %s): %s: %s\n", st->rule,
-			    st->filter, st->matched ? "matched" :
-			    "not matched", st->why);
+			    st->filter, matched_word(st->matched), st->why);
 		}
 		if (st->argv != NULL) {
 			printf("    argv:");

@@ -210,21 +210,48 @@ log_step(const struct engine_msg *m, const struct engine_step *st)
 		    st->filter, st->error);
 }
 
-/* rule_selects - the rule's conditions hold and its unless conditions
- * do not; why says which decided */
+/* rule_selects - 1 if the rule's conditions hold and its unless
+ * conditions do not, 0 if not, -1 if a regex left that open; why says
+ * which decided */
 static int
 rule_selects(const struct rule *r, const struct cond_input *in, char *why,
     size_t whylen)
 {
 	char	u[320];
+	int	w, un;
 
-	if (!cond_set_eval(&r->when, in, why, whylen))
+	if ((w = cond_set_eval(&r->when, in, why, whylen)) == 0)
 		return 0;
-	if (r->unless.n > 0 && cond_set_eval(&r->unless, in, u, sizeof(u))) {
+	if (r->unless.n == 0)
+		return w;
+	if ((un = cond_set_eval(&r->unless, in, u, sizeof(u))) == 1) {
 		why_set(why, whylen, "unless: %s", u);
 		return 0;
 	}
-	return 1;
+	if (un < 0 && w > 0) {
+		why_set(why, whylen, "unless: %s", u);
+		return -1;
+	}
+	return w;
+}
+
+/*
+ * undecided - a rule's conditions could not be decided: no answer about
+ * the message can be given, so it is tempfailed with the general reply
+ * (not the filter's: the filter has not run), and the log says which
+ * rule and pattern so that the pattern can be fixed
+ */
+static void
+undecided(struct engine_msg *m, struct engine_step *st, const char *rule)
+{
+	log_warnx("%s: rule=%s undecided: %s: answering tempfail",
+	    m->env.queue_id, rule, st->why);
+	st->matched = -1;
+	snprintf(st->error, sizeof(st->error), "the conditions could not be "
+	    "decided");
+	st->verdict = st->result = V_TEMPFAIL;
+	finish(m, V_TEMPFAIL, NULL, NULL);
+	m->decided_by = rule;
 }
 
 /* run_rule - conditions, state, slot, run; 1 when the pipeline ends */
@@ -243,8 +270,13 @@ run_rule(struct engine_msg *m, const struct rule *r,
 	st = engine_step_new(m, STEP_RULE);
 	st->rule = r->name;
 	st->filter = f->name;
-	if (!rule_selects(r, in, st->why, sizeof(st->why)))
+	switch (rule_selects(r, in, st->why, sizeof(st->why))) {
+	case 0:
 		return 0;
+	case -1:
+		undecided(m, st, r->name);
+		return 1;
+	}
 	st->matched = 1;
 
 	gate = filter_state_gate(f->state, clock_ms());
@@ -336,12 +368,13 @@ run_rule(struct engine_msg *m, const struct rule *r,
 static void
 engine_run(struct engine_msg *m)
 {
-	struct reply		ee;
-	struct cond_input	in;
-	struct tm		tm;
-	char			why[320];
-	size_t			i;
-	int			done = 0;
+	struct reply		 ee;
+	struct cond_input	 in;
+	struct engine_step	*st;
+	struct tm		 tm;
+	char			 why[320];
+	size_t			 i;
+	int			 done = 0;
 
 	if (envelope_check(&m->env, &ee) != 0) {
 		m->verdict = V_REJECT;
@@ -357,7 +390,11 @@ engine_run(struct engine_msg *m)
 		    m->env.queue_id, m->size);
 		return;
 	}
-	engine_address_rules(m);
+	if (engine_address_rules(m) != 0) {
+		st = &m->steps[m->nsteps - 1];
+		undecided(m, st, st->rule);
+		done = 1;
+	}
 	localtime_r(&m->now, &tm);
 	for (i = 0; i < m->cfg->nrules && !done; i++) {
 		in.env = &m->env;
@@ -440,12 +477,13 @@ engine_rcpt_classes(const struct engine_input *ei, size_t *cls)
 		for (k = 0; k < cfg->nrules; k++) {
 			const struct rule *r = &cfg->rules[k];
 
-			sig[i][k] = rule_selects(r, &in, why, sizeof(why)) ?
-			    '1' : '0';
+			sig[i][k] = "u01"[rule_selects(r, &in, why,
+			    sizeof(why)) + 1];
 		}
 		for (k = 0; k < cfg->narules; k++)
-			sig[i][cfg->nrules + k] = engine_arule_selects(
-			    &cfg->arules[k], ei->rcpt[i]) ? '1' : '0';
+			sig[i][cfg->nrules + k] = "u01"[engine_arule_selects(
+			    &cfg->arules[k], ei->rcpt[i], why,
+			    sizeof(why)) + 1];
 		for (j = 0; j < i; j++)
 			if (strcmp(sig[j], sig[i]) == 0)
 				break;

@@ -53,7 +53,8 @@ struct engine_step {
 	enum step_kind	 kind;
 	const char	*rule;		/* owned by the config snapshot */
 	const char	*filter;
-	int		 matched;
+	int		 matched;	/* 1, 0, or -1: undecided (a regex
+					   could not finish) */
 	char		 why[320];	/* why it matched, or not, or skipped */
 	char		**argv;		/* after substitution, or NULL */
 	char		 outcome[160];	/* "exit=1", "timeout after 5000ms" */

@@ -23,6 +23,7 @@
 #include "lib/xmalloc.h"
 #include "mail/header.h"
 #include "mail/message.h"
+#include "rules/cond.h"
 
 /* engine_step_new - append an empty step */
 struct engine_step *
@@ -332,39 +333,55 @@ engine_sync(struct engine_msg *m, char *why, size_t whylen)
 	return 0;
 }
 
-/* engine_address_rules - add, redirect, add headers before the filters */
-/* engine_arule_selects - whether an address rule is about rcpt */
+/* engine_arule_selects - whether an address rule is about rcpt: 1, 0,
+ * or -1 when a regex could not finish (why says which) */
 int
-engine_arule_selects(const struct addr_rule *a, const char *rcpt)
+engine_arule_selects(const struct addr_rule *a, const char *rcpt, char *why,
+    size_t whylen)
 {
-	return match_list_empty(&a->rcpt) ||
-	    match_list_match(&a->rcpt, rcpt, NULL);
+	if (match_list_empty(&a->rcpt))
+		return 1;
+	return cond_match_text(&a->rcpt, "recipient", rcpt, why, whylen);
 }
 
-void
+/* engine_address_rules - add, redirect, add headers before the filters;
+ * 0, or -1 when a rule could not be decided (its step says why) */
+int
 engine_address_rules(struct engine_msg *m)
 {
 	const struct addr_rule	*a;
 	struct engine_step	*st;
 	char			**sel, *v;
 	size_t			  i, j, nsel;
-	const char		 *which;
+	int			  r;
 
 	for (i = 0; i < m->cfg->narules; i++) {
 		a = &m->cfg->arules[i];
 		st = engine_step_new(m, STEP_ADDRESS_RULE);
 		st->rule = a->name;
-		if (!match_list_empty(&a->sender) &&
-		    !match_list_match(&a->sender, m->env.sender, &which)) {
+		r = match_list_empty(&a->sender) ? 1 :
+		    cond_match_text(&a->sender, "sender", m->env.sender,
+		    st->why, sizeof(st->why));
+		if (r < 0)
+			return -1;
+		if (r == 0) {
 			snprintf(st->why, sizeof(st->why), "sender does not "
 			    "match");
 			continue;
 		}
-		/* the recipients the rule is about */
+		/* the recipients the rule is about, every one decided
+		 * before anything changes */
 		sel = xcalloc(m->env.nrcpt + 1, sizeof(*sel));
-		for (nsel = 0, j = 0; j < m->env.nrcpt; j++)
-			if (engine_arule_selects(a, m->env.rcpt[j]))
+		for (nsel = 0, j = 0; j < m->env.nrcpt; j++) {
+			r = engine_arule_selects(a, m->env.rcpt[j], st->why,
+			    sizeof(st->why));
+			if (r < 0) {
+				xfree_strv(&sel);
+				return -1;
+			}
+			if (r > 0)
 				sel[nsel++] = xstrdup(m->env.rcpt[j]);
+		}
 		if (!match_list_empty(&a->rcpt) && nsel == 0) {
 			snprintf(st->why, sizeof(st->why), "no recipient "
 			    "matches");
@@ -399,4 +416,5 @@ engine_address_rules(struct engine_msg *m)
 		}
 		xfree_strv(&sel);
 	}
+	return 0;
 }

@@ -7,10 +7,12 @@
  * mapped verdict, the parsed directives, a checked replacement message,
  * a reason.  Nothing is applied to the message here.
  * SECURITY: everything the filter produced is untrusted.  The result file
- * is bounded and parsed strictly; a replacement message is bounded, must
- * have a header block with valid fields, an empty line, and no line over
- * 998 bytes, and is copied (CRLF -> LF) into a file of our own.  Any
- * defect makes the run an error; nothing of it reaches the message.
+ * is bounded and parsed strictly; a replacement message is bounded by
+ * message_max, must have a header block with valid fields, an empty line,
+ * no NUL and no line over 998 bytes (message_check), and is checked
+ * while it is copied (CRLF -> LF) into a file of our own, a chunk at a
+ * time, never read whole into memory.  Any defect makes the run an
+ * error; nothing of it reaches the message.
  * ERRORS: every failure becomes V_ERROR with a text; nothing is fatal.
  */
 #include <sys/stat.h>
@@ -31,6 +33,7 @@
 #include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/header.h"
+#include "mail/message.h"
 #include "rules/subst.h"
 
 #define HEAD_LINES	3	/* lines of output kept for the trace */
@@ -109,88 +112,94 @@ log_output(const char *qid, const char *filter, const char *stream,
 		    filter, stream);
 }
 
-/* check_replacement - a filter's whole new message, strictly */
-static int
-check_replacement(const char *buf, size_t len, char *why, size_t whylen)
-{
-	struct header_list	 hl = { 0 };
-	const char		*p = buf, *lf;
-	size_t			 body_off, left = len, l, lineno = 1;
+/* the copy of a replacement message into the work directory */
+struct repl_copy {
+	struct message_check	 mc;
+	struct spool_writer	 w;
+	int			 bad;		/* the check failed: why */
+	int			 werr;		/* writing failed: errno */
+	char			 why[256];
+};
 
-	if (memchr(buf, '\0', len) != NULL) {
-		why_set(why, whylen, "it contains a NUL byte");
+/* repl_sink - check a chunk, then write it (CRLF -> LF) */
+static int
+repl_sink(void *arg, const char *p, size_t len)
+{
+	struct repl_copy	*cp = arg;
+
+	if (message_check_feed(&cp->mc, p, len, cp->why,
+	    sizeof(cp->why)) != 0) {
+		cp->bad = 1;
+		errno = EINVAL;
 		return -1;
 	}
-	if (header_parse(buf, len, &hl, &body_off, 1, why, whylen) != 0)
+	if (spool_writer_write(&cp->w, p, len) != 0) {
+		cp->werr = errno;
 		return -1;
-	if (hl.n == 0) {
-		header_list_free(&hl);
-		why_set(why, whylen, "it has no header fields");
-		return -1;
-	}
-	header_list_free(&hl);
-	while (left > 0) {
-		lf = memchr(p, '\n', left);
-		l = lf ? (size_t)(lf - p) : left;
-		if (l > 0 && p[l - 1] == '\r')
-			l--;
-		if (l > HEADER_LINE_MAX) {
-			why_set(why, whylen, "line %zu is longer than %d "
-			    "bytes", lineno, HEADER_LINE_MAX);
-			return -1;
-		}
-		if (lf == NULL)
-			break;
-		left -= (size_t)(lf - p) + 1;
-		p = lf + 1;
-		lineno++;
 	}
 	return 0;
 }
 
-/* take_replacement - check new.N and copy it into message.N */
+/*
+ * take_replacement - check new.N while copying it into message.N: one
+ * chunk in memory at a time, so a message as big as message_max costs
+ * no more than a small one.  Anything wrong with it is the filter's
+ * error and removes the copy; a failure to write the copy is ours.
+ */
 static void
 take_replacement(struct engine_msg *m, const struct filter *f,
     const char *path, struct filter_outcome *fo)
 {
-	struct spool_writer	 w;
-	char			*buf, *dst, why[256];
-	size_t			 len;
+	struct repl_copy	*cp;
+	char			*dst, why[256];
+	int			 in, r, saved;
 
-	if (file_read(path, f->message_max, 0, &buf, &len) != 0) {
-		if (errno == ENOENT)
-			return;
-		if (errno == EFBIG)
-			fail(fo, "replacement message is larger than %zu bytes",
-			    f->message_max);
-		else
+	if ((in = file_open_regular(path)) < 0) {
+		if (errno != ENOENT)
 			fail(fo, "replacement message: %s", strerror(errno));
 		return;
 	}
-	if (check_replacement(buf, len, why, sizeof(why)) != 0) {
-		fail(fo, "replacement message rejected: %s", why);
-		free(buf);
-		return;
-	}
 	dst = spool_path(m->workdir, SPOOL_VERSION, m->seq++);
-	if (spool_writer_open(&w, dst, 0, why, sizeof(why)) != 0) {
+	/* on the heap: the writer's buffer would make a big frame */
+	cp = xcalloc(1, sizeof(*cp));
+	if (spool_writer_open(&cp->w, dst, 0, why, sizeof(why)) != 0) {
 		internal(fo, "cannot store replacement message: %s", why);
-		free(dst);
-		free(buf);
-		return;
+		goto out;
 	}
-	if (spool_writer_write(&w, buf, len) != 0 ||
-	    spool_writer_close(&w, 0) != 0) {
-		int saved = errno;
-
-		(void)spool_writer_close(&w, 0);
-		(void)unlink(dst);
-		internal(fo, "cannot store replacement message: %s",
-		    strerror(saved));
-		free(dst);
-	} else
+	message_check_init(&cp->mc);
+	r = file_stream(in, f->message_max, repl_sink, cp);
+	saved = errno;
+	if (r == 0 && message_check_end(&cp->mc, cp->why,
+	    sizeof(cp->why)) != 0) {
+		cp->bad = 1;
+		r = -1;
+	}
+	if (r == 0 && spool_writer_close(&cp->w, 0) != 0) {
+		cp->werr = errno;
+		r = -1;
+	}
+	message_check_free(&cp->mc);
+	if (r == 0) {
 		fo->newfile = dst;
-	free(buf);
+		dst = NULL;
+		goto out;
+	}
+	(void)spool_writer_close(&cp->w, 0);
+	(void)unlink(dst);
+	if (cp->bad)
+		fail(fo, "replacement message rejected: %s", cp->why);
+	else if (cp->werr != 0)
+		internal(fo, "cannot store replacement message: %s",
+		    strerror(cp->werr));
+	else if (saved == EFBIG)
+		fail(fo, "replacement message is larger than %zu bytes",
+		    f->message_max);
+	else
+		fail(fo, "replacement message: %s", strerror(saved));
+out:
+	close(in);
+	free(dst);
+	free(cp);
 }
 
 /* take_result - parse the result file */

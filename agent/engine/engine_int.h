@@ -33,10 +33,14 @@ int	engine_apply_replacement(struct engine_msg *, const char *path,
 	    char *why, size_t whylen);
 void	engine_apply_directives(struct engine_msg *,
 	    const struct directive_list *, struct engine_step *);
-void	engine_address_rules(struct engine_msg *);
+/* engine_address_rules - run them; 0, or -1 when one could not be
+ * decided (a regex could not finish): its step, the last, says why */
+int	engine_address_rules(struct engine_msg *);
 /* engine_arule_selects - an address rule is about rcpt: it has no
- * recipient patterns, or one matches */
-int	engine_arule_selects(const struct addr_rule *, const char *rcpt);
+ * recipient patterns, or one matches (1); none does (0); or -1 when a
+ * regex could not finish, with why */
+int	engine_arule_selects(const struct addr_rule *, const char *rcpt,
+	    char *why, size_t whylen);
 /* engine_sync - write a new message file when headers changed */
 int	engine_sync(struct engine_msg *, char *why, size_t whylen);
 struct engine_step *engine_step_new(struct engine_msg *, enum step_kind);

@@ -218,7 +218,9 @@ spool_copy(const char *spool_dir, const char *src, char **dst, char *why,
 	return rc;
 }
 
-/* spool_quarantine - the work directory into the quarantine, synced */
+/* spool_quarantine - the work directory into the quarantine: message
+ * and envelope synced, then the work directory, then the rename and the
+ * quarantine directory and the spool it left */
 int
 spool_quarantine(const char *spool_dir, const char *workdir,
     const char *msgfile, const char *envelope, size_t len, char **where,
@@ -254,9 +256,28 @@ spool_quarantine(const char *spool_dir, const char *workdir,
 		why_set(why, whylen, "%s: %s", msg, strerror(errno));
 		goto out;
 	}
-	if (file_sync(msg, 0) != 0 || rename(workdir, dst) != 0 ||
-	    file_sync(qdir, 1) != 0) {
+	/*
+	 * The 250 that follows makes sluice the message's only keeper: the
+	 * files, then the directory naming them, then the move and both
+	 * directories it changed must be on disk before it is said.
+	 */
+	if (file_sync(msg, 0) != 0) {
+		why_set(why, whylen, "%s: %s", msg, strerror(errno));
+		goto out;
+	}
+	if (file_sync(workdir, 1) != 0) {
+		why_set(why, whylen, "%s: %s", workdir, strerror(errno));
+		goto out;
+	}
+	if (rename(workdir, dst) != 0) {
 		why_set(why, whylen, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	if (file_sync(qdir, 1) != 0 || file_sync(spool_dir, 1) != 0) {
+		why_set(why, whylen, "syncing %s: %s", dst, strerror(errno));
+		/* the tempfail that follows lets the MTA keep it; a copy
+		 * left in the quarantine would be a second one */
+		(void)rename(dst, workdir);
 		goto out;
 	}
 	*where = dst;

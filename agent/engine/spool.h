@@ -72,9 +72,12 @@ int	spool_copy(const char *spool_dir, const char *src, char **dst,
 	    char *why, size_t whylen);
 /*
  * spool_quarantine - keep a message: msgfile becomes workdir's message,
- * envelope (len bytes) its envelope file, both synced, and workdir moves
- * to <spool_dir>/quarantine/<its name>; *where (malloc'd) gets the new
- * path.  0, or -1 with why (workdir stays where it was).
+ * envelope (len bytes) its envelope file, both synced, workdir synced,
+ * and workdir moves to <spool_dir>/quarantine/<its name>, after which
+ * the quarantine directory and spool_dir are synced: on 0 the message
+ * survives a crash.  *where (malloc'd) gets the new path.  0, or -1
+ * with why (workdir is left where it was, unless even moving it back
+ * failed).
  */
 int	spool_quarantine(const char *spool_dir, const char *workdir,
 	    const char *msgfile, const char *envelope, size_t len,

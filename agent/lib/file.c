@@ -1,11 +1,13 @@
 /*
  * file.c - files and directories: making, opening safely, reading,
- * syncing
+ * streaming, syncing
  *
  * SECURITY: file_open_regular() and file_read() never block on a FIFO
  * a filter planted and refuse what is not a regular file;
  * file_read(follow = 0) refuses a final symlink.  Nothing here follows
- * a symlink it was not told to.
+ * a symlink it was not told to.  file_stream() holds one fixed chunk,
+ * whatever the size of the file, and stops at its maximum even when
+ * the file grows while it is read.
  * ERRORS: -1 with errno; nothing is logged here.
  */
 #include <sys/stat.h>
@@ -135,6 +137,40 @@ file_read(const char *path, size_t max, int follow, char **bufp,
 	*bufp = buf;
 	*lenp = len;
 	return 0;
+}
+
+/* file_stream - fd from where it is to its end, FILE_CHUNK at a time */
+int
+file_stream(int fd, size_t max, int (*sink)(void *, const char *, size_t),
+    void *arg)
+{
+	struct stat	 st;
+	char		 chunk[FILE_CHUNK];
+	size_t		 total = 0;
+	ssize_t		 n;
+
+	/* too big already: say so before reading anything */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (unsigned long long)st.st_size > max) {
+		errno = EFBIG;
+		return -1;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if ((size_t)n > max - total) {
+			errno = EFBIG;
+			return -1;
+		}
+		total += (size_t)n;
+		if (sink(arg, chunk, (size_t)n) != 0)
+			return -1;
+	}
 }
 
 /* file_sync - fsync a file, or a directory (dir set); 0 or -1 */

@@ -21,6 +21,17 @@ int	file_open_regular(const char *path);
  * for files a filter could have planted. */
 int	file_read(const char *path, size_t max, int follow, char **buf,
 	    size_t *len);
+/*
+ * file_stream - read fd to its end in chunks of at most FILE_CHUNK
+ * bytes, each handed to sink(arg, p, len), which returns 0, or -1 with
+ * errno to stop.  More than max bytes in all is EFBIG, found before
+ * reading when the file is that big already, and otherwise before the
+ * chunk that goes past it reaches the sink.  0, or -1 with errno (of
+ * the read, EFBIG, or the sink's).
+ */
+#define FILE_CHUNK	65536
+int	file_stream(int fd, size_t max,
+	    int (*sink)(void *arg, const char *p, size_t len), void *arg);
 /* file_sync - fsync a file, or a directory when dir is set; 0 or -1 */
 int	file_sync(const char *path, int dir);
 

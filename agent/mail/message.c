@@ -1,9 +1,12 @@
 /*
- * message.c - read and rewrite the message file of a work directory
+ * message.c - read and rewrite the message file of a work directory, and
+ * check a filter's replacement message as it is copied
  *
- * SECURITY: the file holds untrusted mail.  Only the header block is read
- * into memory (bounded by HEADER_BLOCK_MAX); bodies are copied in chunks.
- * Files are opened with O_NOFOLLOW inside sluice's own work directory.
+ * SECURITY: the file holds untrusted mail, a replacement message is
+ * written by a filter.  Only the header block is ever held in memory
+ * (bounded by MESSAGE_HEADER_MAX); bodies are copied and checked in
+ * chunks.  Files are opened with O_NOFOLLOW inside sluice's own work
+ * directory.
  * ERRORS: returned with a why text; nothing is fatal.
  */
 #include <sys/stat.h>
@@ -23,8 +26,6 @@
 #include "mail/header.h"
 #include "mail/message.h"
 
-/* beyond this, the rest of an endless header block counts as body */
-#define HEADER_BLOCK_MAX	(1024 * 1024)
 #define CHUNK			65536
 
 /* message_read_headers - the header block and the size of a file */
@@ -62,7 +63,7 @@ message_read_headers(const char *path, struct header_list *hdr,
 		/* stop once the empty line is in: the body is not needed */
 		if (memmem(b.data, b.len, "\n\n", 2) != NULL ||
 		    (b.len >= 1 && b.data[0] == '\n') ||
-		    b.len >= HEADER_BLOCK_MAX)
+		    b.len >= MESSAGE_HEADER_MAX)
 			break;
 	}
 	close(fd);
@@ -72,7 +73,7 @@ message_read_headers(const char *path, struct header_list *hdr,
 		buf_free(&b);
 		return -1;
 	}
-	/* a header block cut at HEADER_BLOCK_MAX: the rest is body */
+	/* a header block cut at MESSAGE_HEADER_MAX: the rest is body */
 	if (*body_off > b.len)
 		*body_off = b.len;
 	buf_free(&b);
@@ -158,4 +159,91 @@ message_write(const char *dst, const struct header_list *hdr,
 	}
 	*size = (unsigned long long)st.st_size;
 	return 0;
+}
+
+/* message_check_init - nothing seen yet */
+void
+message_check_init(struct message_check *mc)
+{
+	memset(mc, 0, sizeof(*mc));
+	buf_init(&mc->hdr, MESSAGE_HEADER_MAX);
+	mc->line = 1;
+}
+
+/* header_done - the header block is complete: parse it strictly */
+static int
+header_done(struct message_check *mc, char *why, size_t whylen)
+{
+	struct header_list	hl = { 0 };
+	size_t			body_off;
+	int			n;
+
+	if (header_parse(mc->hdr.data != NULL ? mc->hdr.data : "",
+	    mc->hdr.len, &hl, &body_off, 1, why, whylen) != 0)
+		return -1;
+	n = (int)hl.n;
+	header_list_free(&hl);
+	buf_free(&mc->hdr);
+	mc->in_body = 1;
+	if (n == 0)
+		return why_set(why, whylen, "it has no header fields");
+	return 0;
+}
+
+/* message_check_feed - check the next bytes, one line piece at a time */
+int
+message_check_feed(struct message_check *mc, const char *p, size_t len,
+    char *why, size_t whylen)
+{
+	const char	*end = p + len, *lf;
+	size_t		 n;
+
+	if (memchr(p, '\0', len) != NULL)
+		return why_set(why, whylen, "it contains a NUL byte");
+	while (p < end) {
+		lf = memchr(p, '\n', (size_t)(end - p));
+		n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
+		if (!mc->in_body && buf_append(&mc->hdr, p,
+		    lf != NULL ? n + 1 : n) != 0)
+			return why_set(why, whylen, "its header block is longer "
+			    "than %d bytes", MESSAGE_HEADER_MAX);
+		if (n > 0) {
+			mc->linelen += n;
+			mc->cr = p[n - 1] == '\r';
+		}
+		/* a CR last may yet turn out to end the line: not counted */
+		if (mc->linelen - (size_t)mc->cr > HEADER_LINE_MAX)
+			return why_set(why, whylen, "line %zu is longer than %d "
+			    "bytes", mc->line, HEADER_LINE_MAX);
+		if (lf == NULL)
+			break;
+		if (!mc->in_body && mc->linelen - (size_t)mc->cr == 0 &&
+		    header_done(mc, why, whylen) != 0)
+			return -1;
+		mc->line++;
+		mc->linelen = 0;
+		mc->cr = 0;
+		p = lf + 1;
+	}
+	return 0;
+}
+
+/*
+ * message_check_end - the end came: before the body, strict parsing
+ * names the bad line or the missing empty line (a last CR stands for a
+ * CR LF cut short, as header_parse() has it)
+ */
+int
+message_check_end(struct message_check *mc, char *why, size_t whylen)
+{
+	if (mc->in_body)
+		return 0;
+	return header_done(mc, why, whylen);
+}
+
+/* message_check_free - release what the check holds */
+void
+message_check_free(struct message_check *mc)
+{
+	buf_free(&mc->hdr);
 }

@@ -1,10 +1,17 @@
 /*
  * cond.c - evaluate rule conditions
  *
+ * Three answers: holds (1), does not hold (0), and undecided (-1) when a
+ * regex could not finish matching (match.h) and nothing else settles
+ * it.  An undecided part decides nothing by itself: a list of patterns
+ * still matches on another pattern, "any" recipient on another
+ * recipient, a header on another field of that name; "all" recipients
+ * and a condition set still fail on a part that does not hold.
  * SECURITY: reads envelope values and header fields of untrusted mail;
  * only compares them.  Values quoted in the explanation are passed
  * through str_printable() so a trace cannot be forged by a header.
- * ERRORS: none; a regex that fails at match time counts as no match.
+ * ERRORS: none but undecided, which the caller must not take for
+ * either answer (the engine tempfails the message).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,24 +56,32 @@ str_printable(char *dst, size_t dstlen, const char *src)
 	dst[n] = '\0';
 }
 
-/* eval_text - match one text value against the pattern list */
-static int
-eval_text(const struct cond *c, const char *label, const char *value,
-    char *why, size_t whylen)
+/* cond_match_text - one text value against a pattern list */
+int
+cond_match_text(const struct match_list *ml, const char *label,
+    const char *value, char *why, size_t whylen)
 {
-	const char	*which;
-	char		 pv[120], pw[120];
+	const char	*which = NULL;
+	char		 pv[120], pw[120], err[128];
+	int		 r;
 
 	str_printable(pv, sizeof(pv), value);
-	if (match_list_match(&c->ml, value, &which)) {
+	r = match_list_match(ml, value, &which, err, sizeof(err));
+	if (r != 0)
 		str_printable(pw, sizeof(pw), which);
+	if (r == 1) {
 		why_set(why, whylen, "%s \"%s\" matches \"%s\"", label, pv,
 		    pw);
 		return 1;
 	}
+	if (r < 0) {
+		why_set(why, whylen, "%s \"%s\": pattern \"%s\" could not "
+		    "finish: %s", label, pv, pw, err);
+		return -1;
+	}
 	why_set(why, whylen, "%s \"%s\" matches none of %zu pattern%s",
-	    label, pv, match_list_count(&c->ml),
-	    match_list_count(&c->ml) == 1 ? "" : "s");
+	    label, pv, match_list_count(ml),
+	    match_list_count(ml) == 1 ? "" : "s");
 	return 0;
 }
 
@@ -75,19 +90,25 @@ static int
 eval_rcpt(const struct cond *c, const struct envelope *env, char *why,
     size_t whylen)
 {
-	size_t		 i, hits = 0;
+	size_t		 i, hits = 0, open = 0;
 	const char	*first = NULL;
-	char		 pv[120];
+	char		 pv[120], undecided[320];
+	int		 r;
 
 	if (env->nrcpt == 0) {
 		why_set(why, whylen, "recipient: the message has none");
 		return 0;
 	}
 	for (i = 0; i < env->nrcpt; i++) {
-		if (match_list_match(&c->ml, env->rcpt[i], NULL)) {
+		/* the first undecided recipient is the one explained */
+		r = cond_match_text(&c->ml, "recipient", env->rcpt[i],
+		    undecided, open == 0 ? sizeof(undecided) : 0);
+		if (r > 0) {
 			if (hits++ == 0)
 				first = env->rcpt[i];
-		} else if (c->rcpt_all) {
+		} else if (r < 0)
+			open++;
+		else if (c->rcpt_all) {
 			str_printable(pv, sizeof(pv), env->rcpt[i]);
 			why_set(why, whylen, "recipient \"%s\" matches none "
 			    "of %zu pattern%s (recipient_match = all)", pv,
@@ -95,6 +116,10 @@ eval_rcpt(const struct cond *c, const struct envelope *env, char *why,
 			    match_list_count(&c->ml) == 1 ? "" : "s");
 			return 0;
 		}
+	}
+	if ((hits == 0 || c->rcpt_all) && open > 0) {
+		why_set(why, whylen, "%s", undecided);
+		return -1;
 	}
 	if (hits == 0) {
 		why_set(why, whylen, "none of %zu recipient%s matches",
@@ -115,8 +140,8 @@ eval_header(const struct cond *c, const struct header_list *hdr,
     const char *name, char *why, size_t whylen)
 {
 	const struct header	*h;
-	char			*v, label[160], pn[100];
-	int			 i, n, r = 0;
+	char			*v, label[160], pn[100], undecided[320];
+	int			 i, n, r = 0, open = 0;
 
 	str_printable(pn, sizeof(pn), name);
 	if ((n = header_count(hdr, name)) == 0) {
@@ -124,11 +149,17 @@ eval_header(const struct cond *c, const struct header_list *hdr,
 		return 0;
 	}
 	snprintf(label, sizeof(label), "%s", pn);
-	for (i = 1; i <= n && r == 0; i++) {
+	for (i = 1; i <= n && r != 1; i++) {
 		h = header_get(hdr, name, i);
 		v = header_value_unfold(h->value);
-		r = eval_text(c, label, v, why, whylen);
+		r = cond_match_text(&c->ml, label, v, why, whylen);
 		free(v);
+		if (r < 0 && open++ == 0)
+			snprintf(undecided, sizeof(undecided), "%s", why);
+	}
+	if (r != 1 && open > 0) {
+		why_set(why, whylen, "%s", undecided);
+		return -1;
 	}
 	return r;
 }
@@ -142,7 +173,8 @@ cond_eval(const struct cond *c, const struct cond_input *in, char *why,
 
 	switch (c->field) {
 	case CF_SENDER:
-		return eval_text(c, "sender", in->env->sender, why, whylen);
+		return cond_match_text(&c->ml, "sender", in->env->sender, why,
+		    whylen);
 	case CF_RCPT:
 		return eval_rcpt(c, in->env, why, whylen);
 	case CF_SUBJECT:
@@ -172,16 +204,26 @@ cond_eval(const struct cond *c, const struct cond_input *in, char *why,
 	return 0;
 }
 
-/* cond_set_eval - all conditions must hold */
+/* cond_set_eval - all conditions must hold; one that does not decides,
+ * else one that is undecided leaves the set undecided */
 int
 cond_set_eval(const struct cond_set *s, const struct cond_input *in,
     char *why, size_t whylen)
 {
 	size_t	i;
+	int	r, open = 0;
+	char	undecided[320];
 
-	for (i = 0; i < s->n; i++)
-		if (!cond_eval(&s->c[i], in, why, whylen))
+	for (i = 0; i < s->n; i++) {
+		if ((r = cond_eval(&s->c[i], in, why, whylen)) == 0)
 			return 0;
+		if (r < 0 && open++ == 0)
+			snprintf(undecided, sizeof(undecided), "%s", why);
+	}
+	if (open > 0) {
+		why_set(why, whylen, "%s", undecided);
+		return -1;
+	}
 	if (s->n == 0)
 		why_set(why, whylen, "no conditions");
 	else if (s->n > 1)

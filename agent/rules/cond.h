@@ -9,6 +9,12 @@
  * Recipient conditions: with recipient_match = "any" (the default) the
  * condition holds when at least one recipient matches; with "all" when
  * every recipient matches.  A message with no recipients matches neither.
+ *
+ * A regex that cannot finish matching (match.h) makes its value's match
+ * unknown.  Evaluation then answers -1, undecided, unless the rest
+ * settles it (another pattern or value matches where one is enough, one
+ * fails where all must hold); the explanation names the value, the
+ * pattern and PCRE2's reason.
  */
 #ifndef SLUICE_COND_H
 #define SLUICE_COND_H
@@ -54,13 +60,18 @@ struct cond_input {
 	const struct tm			*tm;	/* local time of the message */
 };
 
-/* cond_eval - 1 if c holds; why says why it did or did not */
+/* cond_eval - 1 if c holds, 0 if not, -1 if undecided; why says why */
 int	cond_eval(const struct cond *c, const struct cond_input *in,
 	    char *why, size_t whylen);
-/* cond_set_eval - 1 if every condition holds; why names the first that
- * does not (or says that all hold) */
+/* cond_set_eval - 1 if every condition holds, 0 if one does not (why
+ * names the first), else -1 if one is undecided (why names the first);
+ * for 1, why says that all hold */
 int	cond_set_eval(const struct cond_set *s, const struct cond_input *in,
 	    char *why, size_t whylen);
+/* cond_match_text - value against the list: 1, 0 or -1 (undecided) as
+ * cond_eval(), why quoting "label" and the value as a trace shows them */
+int	cond_match_text(const struct match_list *ml, const char *label,
+	    const char *value, char *why, size_t whylen);
 struct cond	*cond_set_add(struct cond_set *, enum cond_field);
 void	cond_set_free(struct cond_set *);
 const char *cond_field_name(enum cond_field);

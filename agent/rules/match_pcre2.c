@@ -3,12 +3,17 @@
  *
  * The only file that includes pcre2.h.  Patterns come from the config
  * (trusted, checked at load); subjects come from mail (untrusted): every
- * match runs with a match limit and a depth limit, so a hostile subject
- * cannot make a pathological pattern run for minutes.
+ * match runs with the limits of match.h, so a pathological pattern
+ * stops within milliseconds whatever the subject, and one that stops
+ * so is reported as an error, never as a non-match.  JIT-compiled
+ * patterns backtrack on a stack of their own: PCRE2's 32 KiB default
+ * first, and only when that is not enough a private one of up to
+ * MATCH_JIT_STACK_MAX, made for the one match (a stack must not be
+ * shared between threads, and few matches need it).
  * SECURITY: subjects are matched as bytes with their length; no
  * NUL-termination is assumed.
  * ERRORS: compile errors are returned with the PCRE2 message and offset;
- * match-time errors return -1.
+ * match-time errors are returned as PCRE2's negative codes.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -22,8 +27,7 @@
 #include "lib/xmalloc.h"
 #include "rules/match.h"
 
-#define MATCH_LIMIT	1000000
-#define DEPTH_LIMIT	10000
+#define JIT_STACK_START	(32 * 1024)
 
 struct regex {
 	pcre2_code		*code;
@@ -73,11 +77,35 @@ regex_compile(const char *pattern, const char *flags, char *why,
 		return NULL;
 	}
 	pcre2_set_match_limit(re->mctx, MATCH_LIMIT);
-	pcre2_set_depth_limit(re->mctx, DEPTH_LIMIT);
+	pcre2_set_depth_limit(re->mctx, MATCH_DEPTH_LIMIT);
+	pcre2_set_heap_limit(re->mctx, MATCH_HEAP_LIMIT_KIB);
 	return re;
 }
 
-/* regex_match - match s (len bytes) anywhere */
+/* match_big_stack - the match again, on a private JIT stack of up to
+ * MATCH_JIT_STACK_MAX */
+static int
+match_big_stack(const struct regex *re, const char *s, size_t len,
+    pcre2_match_data *md)
+{
+	pcre2_match_context	*mctx;
+	pcre2_jit_stack		*stack;
+	int			 rc = PCRE2_ERROR_NOMEMORY;
+
+	if ((mctx = pcre2_match_context_copy(re->mctx)) == NULL)
+		return rc;
+	stack = pcre2_jit_stack_create(JIT_STACK_START, MATCH_JIT_STACK_MAX,
+	    NULL);
+	if (stack != NULL) {
+		pcre2_jit_stack_assign(mctx, NULL, stack);
+		rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, mctx);
+		pcre2_jit_stack_free(stack);
+	}
+	pcre2_match_context_free(mctx);
+	return rc;
+}
+
+/* regex_match - match s (len bytes) anywhere: 1, 0, or a PCRE2 error */
 int
 regex_match(const struct regex *re, const char *s, size_t len)
 {
@@ -87,14 +115,25 @@ regex_match(const struct regex *re, const char *s, size_t len)
 	/* match data per call: the same config is used by many threads */
 	md = pcre2_match_data_create_from_pattern(re->code, NULL);
 	if (md == NULL)
-		return -1;
+		return PCRE2_ERROR_NOMEMORY;
 	rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, re->mctx);
+	if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+		rc = match_big_stack(re, s, len, md);
 	pcre2_match_data_free(md);
 	if (rc >= 0)
 		return 1;
-	if (rc == PCRE2_ERROR_NOMATCH)
-		return 0;
-	return -1;
+	/* any other negative code is a match that did not finish */
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
+}
+
+/* regex_error - PCRE2's text for a match-time error code */
+void
+regex_error(int rc, char *buf, size_t len)
+{
+	/* a message cut to fit is fine; an unknown code gets its number */
+	if (len > 0 && pcre2_get_error_message(rc, (PCRE2_UCHAR *)buf,
+	    len) == PCRE2_ERROR_BADDATA)
+		snprintf(buf, len, "PCRE2 error %d", rc);
 }
 
 /* regex_free - release a compiled regex */
@@ -140,12 +179,17 @@ match_list_add(struct match_list *ml, const char *pat, char *why,
 	return 0;
 }
 
-/* match_list_match - exact strings first, then regexes */
+/*
+ * match_list_match - exact strings first, then regexes.  A regex that
+ * cannot finish leaves the answer open: a later pattern may still match.
+ */
 int
 match_list_match(const struct match_list *ml, const char *s,
-    const char **which)
+    const char **which, char *why, size_t whylen)
 {
 	size_t	i, len = strlen(s);
+	int	rc, err = 0;
+	char	msg[128];
 
 	for (i = 0; i < ml->nexact; i++)
 		if (strcasecmp(ml->exact[i], s) == 0) {
@@ -153,13 +197,21 @@ match_list_match(const struct match_list *ml, const char *s,
 				*which = ml->exact[i];
 			return 1;
 		}
-	for (i = 0; i < ml->nre; i++)
-		if (regex_match(ml->re[i], s, len) == 1) {
+	for (i = 0; i < ml->nre; i++) {
+		if ((rc = regex_match(ml->re[i], s, len)) == 1) {
 			if (which != NULL)
 				*which = ml->re_src[i];
 			return 1;
 		}
-	return 0;
+		if (rc < 0 && err++ == 0) {
+			if (which != NULL)
+				*which = ml->re_src[i];
+			regex_error(rc, msg, sizeof(msg));
+			if (why != NULL)
+				why_set(why, whylen, "%s", msg);
+		}
+	}
+	return err > 0 ? -1 : 0;
 }
 
 /* match_list_empty - 1 when the list has no pattern */

@@ -36,24 +36,30 @@ struct subst_ctx {
 };
 
 /*
- * subst_split - split a command line into words: blanks separate words,
- * '...' and "..." quote (no escapes inside '...'; \" and \\ inside "..."),
- * a backslash outside quotes escapes the next character.  Checks every
- * %-sequence.  Returns a NULL-terminated vector, or NULL with why
- * (unbalanced quote, empty command, unknown "%x", trailing "%").
+ * subst_split - split a command line into words: blanks (space, tab, CR,
+ * LF) separate words, '...' and "..." quote (no escapes inside '...';
+ * \" and \\ inside "...", any other backslash kept), a backslash outside
+ * quotes escapes the next character.  Quoting does not hide a '%'.
+ * Checks every %-sequence; the first word, the program, may hold none
+ * but "%%".  Returns a NULL-terminated vector, or NULL with why
+ * (unbalanced quote, trailing backslash, empty command or program name,
+ * unknown "%x", trailing "%", a substitution in the program name).
  */
 char	**subst_split(const char *cmd, char *why, size_t whylen);
 /* subst_check_word - 0 if every %-sequence in word is known */
 int	subst_check_word(const char *word, char *why, size_t whylen);
-/* subst_argv - expand the words; NULL-terminated, free with xfree_strv */
+/* subst_argv - expand the words; NULL-terminated, free with xfree_strv.
+ * A %-sequence subst_split() would refuse is copied as it is. */
 char	**subst_argv(char *const *words, const struct subst_ctx *ctx);
 /*
- * subst_env - the filter's whole environment: PATH fixed to
- * SUBST_PATH, LANG=C, TMPDIR and HOME = %t, and SLUICE_SENDER,
- * SLUICE_RECIPIENTS (one per line), SLUICE_MESSAGE, SLUICE_NEW_MESSAGE,
- * SLUICE_RESULT, SLUICE_QUEUE_ID, SLUICE_CLIENT_ADDR, SLUICE_CLIENT_NAME,
- * SLUICE_HELO, SLUICE_AUTH_USER, SLUICE_TMPDIR, SLUICE_SIZE, SLUICE_RULE,
- * SLUICE_FILTER.  NULL-terminated, free with xfree_strv.
+ * subst_env - the filter's whole environment, nothing inherited: PATH
+ * fixed to SUBST_PATH, LANG=C, HOME and TMPDIR = %t (/tmp without one),
+ * and SLUICE_SENDER, SLUICE_RECIPIENTS (one per line), SLUICE_MESSAGE,
+ * SLUICE_NEW_MESSAGE, SLUICE_RESULT, SLUICE_QUEUE_ID, SLUICE_CLIENT_ADDR,
+ * SLUICE_CLIENT_NAME, SLUICE_HELO, SLUICE_AUTH_USER, SLUICE_MAIL_ARGS
+ * (MAIL FROM's parameters), SLUICE_TMPDIR (%t, "" without one),
+ * SLUICE_SIZE, SLUICE_RULE, SLUICE_FILTER, each always set ("" when
+ * unknown).  NULL-terminated, free with xfree_strv.
  */
 #define SUBST_PATH	"/usr/local/bin:/usr/bin:/bin"
 char	**subst_env(const struct subst_ctx *ctx);

@@ -1,6 +1,6 @@
 /*
  * cond_test.c - rule conditions: patterns, recipients any/all, headers,
- * size, time windows, and condition sets
+ * size, time windows, condition sets, and matches that hit a limit
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -266,6 +266,220 @@ t_sets(void **state)
 	assert_int_equal(s.n, 0);
 }
 
+/* runaway - n 'a's and a 'b': "^(a+)+$" backtracks exponentially on it */
+static char *
+runaway(size_t n)
+{
+	char	*s = xmalloc(n + 2);
+
+	memset(s, 'a', n);
+	s[n] = 'b';
+	s[n + 1] = '\0';
+	return s;
+}
+
+/* err_msg - a message whose Subject and first recipient are runaway
+ * strings, and a second recipient ok@example.org */
+struct err_msg {
+	struct envelope		env;
+	struct header_list	hdr;
+	struct cond_input	in;
+};
+
+static void
+err_msg_init(struct err_msg *em)
+{
+	char	*a = runaway(64), *msg, why[128];
+	size_t	 off;
+
+	memset(em, 0, sizeof(*em));
+	em->env.sender = xstrdup("a@example.org");
+	envelope_add_rcpt(&em->env, a);
+	envelope_add_rcpt(&em->env, "ok@example.org");
+	xasprintf(&msg, "Subject: %s\nX-Two: %s\nX-Two: yes\n\nbody\n", a, a);
+	assert_int_equal(header_parse(msg, strlen(msg), &em->hdr, &off, 0,
+	    why, sizeof(why)), 0);
+	free(msg);
+	free(a);
+	em->in = in;
+	em->in.env = &em->env;
+	em->in.hdr = &em->hdr;
+}
+
+static void
+err_msg_free(struct err_msg *em)
+{
+	envelope_free(&em->env);
+	header_list_free(&em->hdr);
+}
+
+struct err_case {
+	enum cond_field	 field;
+	const char	*header;
+	const char	*pats[4];
+	int		 rcpt_all;
+	int		 want;		/* 1, 0, or -1: could not be decided */
+	const char	*why;		/* substring of the explanation */
+};
+
+static const struct err_case err_cases[] = {
+	/* a match that hits a limit is neither a match nor a non-match */
+	{ CF_SUBJECT, NULL, { "/^(a+)+$/" }, 0, -1,
+	    "\"/^(a+)+$/\" could not finish: match limit exceeded" },
+	{ CF_SUBJECT, NULL, { "/^(a+)+$/" }, 0, -1, "Subject \"aaaa" },
+	{ CF_HEADER, "X-Two", { "/^(a+)+$/", "/^no$/" }, 0, -1,
+	    "match limit exceeded" },
+	/* ... unless another pattern or value decides it */
+	{ CF_SUBJECT, NULL, { "/^(a+)+$/", "/b$/" }, 0, 1, "matches \"/b$/\"" },
+	{ CF_HEADER, "X-Two", { "/^(a+)+$/", "yes" }, 0, 1,
+	    "matches \"yes\"" },
+	{ CF_HEADER, "X-Two", { "/^(a+)+$|yes/" }, 0, 1, "matches" },
+	/* recipients: any holds on the one that matches; all fails on
+	 * the one that does not; otherwise undecided */
+	{ CF_RCPT, NULL, { "/^(a+)+$/", "ok@example.org" }, 0, 1,
+	    "recipient \"ok@example.org\" matches" },
+	{ CF_RCPT, NULL, { "/^(a+)+$/", "ok@example.org" }, 1, -1,
+	    "could not finish: match limit exceeded" },
+	{ CF_RCPT, NULL, { "/^(a+)+$/" }, 0, -1,
+	    "could not finish: match limit exceeded" },
+	{ CF_RCPT, NULL, { "/^(a+)+$/" }, 1, 0,
+	    "recipient \"ok@example.org\" matches none" },
+};
+
+static void
+t_match_errors(void **state)
+{
+	struct err_msg	em;
+	struct cond	c;
+	char		why[320];
+	size_t		i;
+	int		rc;
+
+	(void)state;
+	err_msg_init(&em);
+	for (i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
+		const struct err_case *t = &err_cases[i];
+
+		memset(&c, 0, sizeof(c));
+		c.field = t->field;
+		c.header = (char *)(uintptr_t)t->header;
+		c.rcpt_all = t->rcpt_all;
+		patterns(&c, t->pats);
+		why[0] = '\0';
+		rc = cond_eval(&c, &em.in, why, sizeof(why));
+		if (rc != t->want || strstr(why, t->why) == NULL)
+			fail_msg("case %zu: want %d \"%s\", got %d \"%s\"", i,
+			    t->want, t->why, rc, why);
+		match_list_free(&c.ml);
+	}
+	err_msg_free(&em);
+}
+
+static void
+t_match_error_sets(void **state)
+{
+	struct err_msg	 em;
+	struct cond_set	 s = { 0 }, t = { 0 };
+	struct cond	*c;
+	const char	*const bad[] = { "/^(a+)+$/", NULL };
+	const char	*const yes[] = { "a@example.org", NULL };
+	const char	*const no[] = { "b@example.org", NULL };
+	char		 why[320];
+
+	(void)state;
+	err_msg_init(&em);
+	/* undecided and true: undecided, and the explanation says why */
+	c = cond_set_add(&s, CF_SUBJECT);
+	patterns(c, bad);
+	c = cond_set_add(&s, CF_SENDER);
+	patterns(c, yes);
+	assert_int_equal(cond_set_eval(&s, &em.in, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "match limit exceeded"));
+	/* undecided and false, in either order: false */
+	c = cond_set_add(&s, CF_SENDER);
+	patterns(c, no);
+	assert_int_equal(cond_set_eval(&s, &em.in, why, sizeof(why)), 0);
+	assert_string_equal(why, "sender \"a@example.org\" matches none of "
+	    "1 pattern");
+	c = cond_set_add(&t, CF_SENDER);
+	patterns(c, no);
+	c = cond_set_add(&t, CF_SUBJECT);
+	patterns(c, bad);
+	assert_int_equal(cond_set_eval(&t, &em.in, why, sizeof(why)), 0);
+	cond_set_free(&s);
+	cond_set_free(&t);
+	err_msg_free(&em);
+}
+
+static void
+t_list_errors(void **state)
+{
+	struct match_list	 ml = { 0 };
+	const char		*which = NULL;
+	char			 why[256], *a = runaway(64);
+
+	(void)state;
+	assert_int_equal(match_list_add(&ml, "/^(a+)+$/", why, sizeof(why)),
+	    0);
+	assert_int_equal(match_list_add(&ml, "/^x/", why, sizeof(why)), 0);
+	why[0] = '\0';
+	assert_int_equal(match_list_match(&ml, a, &which, why, sizeof(why)),
+	    -1);
+	assert_string_equal(which, "/^(a+)+$/");
+	assert_string_equal(why, "match limit exceeded");
+	/* a later regex or an exact string that matches decides */
+	assert_int_equal(match_list_add(&ml, "/b$/", why, sizeof(why)), 0);
+	assert_int_equal(match_list_match(&ml, a, &which, NULL, 0), 1);
+	assert_string_equal(which, "/b$/");
+	match_list_free(&ml);
+	assert_int_equal(match_list_add(&ml, "/^(a+)+$/", why, sizeof(why)),
+	    0);
+	assert_int_equal(match_list_add(&ml, a, why, sizeof(why)), 0);
+	assert_int_equal(match_list_match(&ml, a, &which, NULL, 0), 1);
+	assert_string_equal(which, a);
+	/* a value the regex settles at once is no error */
+	assert_int_equal(match_list_match(&ml, "aaa", NULL, NULL, 0), 1);
+	assert_int_equal(match_list_match(&ml, "xyz", NULL, NULL, 0), 0);
+	match_list_free(&ml);
+	free(a);
+}
+
+static void
+t_regex_limits(void **state)
+{
+	struct regex	*re;
+	char		 why[256], *s;
+	size_t		 n;
+
+	(void)state;
+	/* exponential backtracking stops at the match limit, an error */
+	re = regex_compile("^(a+)+$", "", why, sizeof(why));
+	assert_non_null(re);
+	s = runaway(10000);
+	assert_true(regex_match(re, s, strlen(s)) < 0);
+	free(s);
+	s = runaway(0);
+	s[0] = 'a';
+	assert_int_equal(regex_match(re, s, strlen(s)), 1);
+	free(s);
+	regex_free(&re);
+	/* a repeated group backtracks once per character: 5,000 of them
+	 * are well inside the limits (JIT or not) ... */
+	re = regex_compile("^(a|b)*$", "", why, sizeof(why));
+	assert_non_null(re);
+	n = 5000;
+	s = runaway(n);
+	assert_int_equal(regex_match(re, s, n + 1), 1);
+	free(s);
+	/* ... a million are not: an error, never "no match" */
+	n = 1000000;
+	s = runaway(n);
+	s[n] = 'c';
+	assert_true(regex_match(re, s, n + 1) < 0);
+	free(s);
+	regex_free(&re);
+}
+
 static void
 t_printable(void **state)
 {
@@ -289,6 +503,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_sets, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_match_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_match_error_sets, setup,
+		    teardown),
+		cmocka_unit_test(t_list_errors),
+		cmocka_unit_test(t_regex_limits),
 		cmocka_unit_test(t_printable),
 	};
 

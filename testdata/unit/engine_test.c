@@ -1,7 +1,8 @@
 /*
  * engine_test.c - the pipeline with real programs: verdict mapping and
  * replies, the error breaker driven by an injected clock, modifications
- * recorded in milter terms, and the envelope gate
+ * recorded in milter terms, replacement messages checked piece by
+ * piece, the envelope gate, and conditions that cannot be decided
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "mail/message.h"
 
 static char		*dir;		/* scripts, config, spool */
 static long long	 fake_now;
@@ -358,6 +360,107 @@ t_replacement_mods(void **state)
 	config_unref(&c);
 }
 
+/* check_pieces - message_check over s fed in pieces of step bytes (0:
+ * all at once); 0, or -1 with why */
+static int
+check_pieces(const char *s, size_t len, size_t step, char *why,
+    size_t whylen)
+{
+	struct message_check	mc;
+	size_t			off, n;
+	int			rc = 0;
+
+	message_check_init(&mc);
+	for (off = 0; off < len && rc == 0; off += n) {
+		n = step == 0 || step > len - off ? len - off : step;
+		rc = message_check_feed(&mc, s + off, n, why, whylen);
+	}
+	if (rc == 0)
+		rc = message_check_end(&mc, why, whylen);
+	message_check_free(&mc);
+	return rc;
+}
+
+/*
+ * t_replacement_check - a replacement message is judged the same
+ * whether it comes whole or a byte at a time, so a chunk boundary can
+ * hide nothing (a CR LF, an empty line, a long line split in two)
+ */
+static void
+t_replacement_check(void **state)
+{
+	static const struct {
+		const char	*msg;
+		const char	*why;	/* NULL: accepted */
+	} cases[] = {
+		{ "From: a@x\n\nbody\n", NULL },
+		{ "From: a@x\r\nSubject: s\r\n\r\nbody\r\n", NULL },
+		{ "From: a@x\n\n", NULL },
+		{ "From: a@x\n\nbare\rCR in the body\n", NULL },
+		{ "From: a@x\n\nno final LF", NULL },
+		/* a CR LF cut short at the very end still ends a line */
+		{ "From: a@x\r\n\r", NULL },
+		{ "From: a@x\nSubject: s\n",
+		    "no empty line between header and body" },
+		{ "\nbody\n", "it has no header fields" },
+		{ "From: a@x\nnot a field\n\nbody\n",
+		    "line 2: not a header field" },
+		{ "From: a@x\nX-A: a\rb\n\nbody\n",
+		    "line 2: CR not followed by LF" },
+		{ "From: a@x\n\nNUL\0here\n", "it contains a NUL byte" },
+	};
+	char	why[256], why1[256], *big;
+	size_t	i, len, n;
+	int	r0, r1;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = strlen(cases[i].msg);
+		if (strstr(cases[i].why ? cases[i].why : "", "NUL") != NULL)
+			len += strlen(cases[i].msg + len + 1) + 1;
+		why[0] = why1[0] = '\0';
+		r0 = check_pieces(cases[i].msg, len, 0, why, sizeof(why));
+		r1 = check_pieces(cases[i].msg, len, 1, why1, sizeof(why1));
+		if (r0 != (cases[i].why ? -1 : 0) || r1 != r0 ||
+		    (cases[i].why != NULL && (strcmp(why, cases[i].why) != 0 ||
+		    strcmp(why1, why) != 0)))
+			fail_msg("case %zu: want \"%s\", got %d \"%s\" whole, "
+			    "%d \"%s\" a byte at a time", i,
+			    cases[i].why ? cases[i].why : "ok", r0, why, r1,
+			    why1);
+	}
+	/* lines of 998 bytes pass, 999 do not, CR LF not counted, split
+	 * anywhere */
+	big = xmalloc(2000);
+	for (n = 998; n <= 999; n++) {
+		len = (size_t)snprintf(big, 2000, "From: a@x\n\n");
+		memset(big + len, 'y', n);
+		len += n;
+		memcpy(big + len, "\r\nend\n", 6);
+		len += 6;
+		for (i = 0; i <= 3; i++) {
+			r0 = check_pieces(big, len, i == 3 ? 997 : i * 500,
+			    why, sizeof(why));
+			assert_int_equal(r0, n == 998 ? 0 : -1);
+			if (n == 999)
+				assert_string_equal(why,
+				    "line 3 is longer than 998 bytes");
+		}
+	}
+	/* a header block over MESSAGE_HEADER_MAX is refused */
+	free(big);
+	n = MESSAGE_HEADER_MAX / 20 + 1;
+	big = xmalloc(n * 20 + 16);
+	for (i = 0; i < n; i++)
+		memcpy(big + i * 20, "X-Filler: 123456789\n", 20);
+	memcpy(big + n * 20, "\nbody\n", 6);
+	assert_int_equal(check_pieces(big, n * 20 + 6, 4096, why, sizeof(why)),
+	    -1);
+	assert_string_equal(why, "its header block is longer than 1048576 "
+	    "bytes");
+	free(big);
+}
+
 static void
 t_envelope_gate(void **state)
 {
@@ -455,6 +558,71 @@ t_internal_failure(void **state)
 	config_unref(&c);
 }
 
+/*
+ * t_match_error - a condition whose regex hits the match limit cannot be
+ * decided: the message is tempfailed with the general reply, the filter
+ * does not run, and the trace names the rule and the pattern; the same
+ * for an address rule.  A rule that another condition rules out runs on.
+ */
+static void
+t_match_error(void **state)
+{
+	struct engine_msg	 m;
+	struct config		*c;
+	const struct engine_step *st;
+	char			 msg[200], a[80], sender[90], *flag;
+
+	(void)state;
+	memset(a, 'a', 64);
+	a[64] = 'b';
+	a[65] = '\0';
+	snprintf(msg, sizeof(msg), "From: x@y\nSubject: %s\n\nbody\n", a);
+	script("cat.sh", "touch \"$0.ran\"; exit 1");
+	xasprintf(&flag, "%s/cat.sh.ran", dir);
+	c = load("filters = ( { name = \"f\"; command = \"cat.sh\";\n"
+	    "  tempfail_reply = { code = 452; status = \"4.3.1\";\n"
+	    "  text = \"Scanner busy\"; }; } );\n"
+	    "rules = ( { name = \"other\"; filter = \"f\";\n"
+	    "  subject = \"/^(a+)+$/\"; sender = \"nobody@nowhere\"; },\n"
+	    "  { name = \"cat\"; filter = \"f\"; subject = \"/^(a+)+$/\"; } );\n");
+	run(c, "a@x", "b@y", msg, &m);
+	assert_int_equal(m.verdict, V_TEMPFAIL);
+	assert_int_equal(m.reply.code, 451);
+	assert_string_equal(m.reply.text,
+	    "Message deferred, please try again later");
+	assert_non_null(m.decided_by);
+	assert_string_equal(m.decided_by, "cat");
+	assert_int_equal(m.nsteps, 2);
+	st = &m.steps[1];
+	assert_int_equal(st->matched, -1);
+	assert_non_null(strstr(st->why, "pattern \"/^(a+)+$/\" could not "
+	    "finish: match limit exceeded"));
+	assert_string_equal(st->error, "the conditions could not be decided");
+	assert_int_equal(st->result, V_TEMPFAIL);
+	assert_int_equal(access(flag, F_OK), -1);
+	done(&m);
+	config_unref(&c);
+
+	/* an address rule's pattern: the same */
+	c = load("address_rules = ( { name = \"ar\";\n"
+	    "  sender = \"/^(a+)+$/\"; add_recipient = \"copy@x\"; } );\n"
+	    "filters = ( { name = \"f\"; command = \"cat.sh\"; } );\n"
+	    "rules = ( { filter = \"f\"; } );\n");
+	/* a local part within RFC 5321's 64 octets */
+	snprintf(sender, sizeof(sender), "%s@x", a + 64 - 40);
+	run(c, sender, "b@y", plain, &m);
+	assert_int_equal(m.verdict, V_TEMPFAIL);
+	assert_int_equal(m.reply.code, 451);
+	assert_string_equal(m.decided_by, "ar");
+	assert_int_equal(m.nsteps, 1);
+	assert_non_null(strstr(m.steps[0].why, "sender \"aaaa"));
+	assert_int_equal(m.env.nrcpt, 1);
+	assert_int_equal(access(flag, F_OK), -1);
+	done(&m);
+	config_unref(&c);
+	free(flag);
+}
+
 static void
 t_one_copy(void **state)
 {
@@ -540,11 +708,13 @@ main(void)
 		cmocka_unit_test(t_message_max),
 		cmocka_unit_test(t_internal_failure),
 		cmocka_unit_test(t_one_copy),
+		cmocka_unit_test(t_match_error),
 		cmocka_unit_test(t_verdicts),
 		cmocka_unit_test(t_first_final_wins),
 		cmocka_unit_test(t_breaker),
 		cmocka_unit_test(t_mods),
 		cmocka_unit_test(t_replacement_mods),
+		cmocka_unit_test(t_replacement_check),
 		cmocka_unit_test(t_envelope_gate),
 	};
 
