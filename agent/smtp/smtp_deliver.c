@@ -186,7 +186,7 @@ smtp_deliver(struct sess *s, const char *workdir, int spool_error,
 {
 	struct engine_input	 in;
 	struct engine_msg	 em;
-	char			**dirs, why[300];
+	char			**dirs, **whys, why[300];
 	size_t			 i, k, n, ncls, *cls, *ids;
 
 	if (spool_error != 0 || workdir == NULL) {
@@ -208,6 +208,16 @@ smtp_deliver(struct sess *s, const char *workdir, int spool_error,
 	} else
 		ncls = 1;
 	dirs = xcalloc(ncls, sizeof(*dirs));
+	whys = xcalloc(ncls, sizeof(*whys));
+	/*
+	 * Each group's filters may write beside the message and change it,
+	 * and a quarantine moves the work directory away: the second and
+	 * later groups get a copy, made before any group runs.
+	 */
+	for (k = 1; k < ncls; k++)
+		if (spool_copy(s->cfg->spool_dir, workdir, &dirs[k], why,
+		    sizeof(why)) != 0)
+			whys[k] = xstrdup(why);
 	for (k = 0; k < ncls; k++) {
 		struct reply	*gres;
 
@@ -215,13 +225,10 @@ smtp_deliver(struct sess *s, const char *workdir, int spool_error,
 			if (cls[i] == k)
 				ids[n++] = i;
 		gres = xcalloc(n, sizeof(*gres));
-		/* each group's filters may write beside the message and
-		 * change it: the second and later groups get a copy */
-		if (k > 0 && spool_copy(s->cfg->spool_dir, workdir, &dirs[k],
-		    why, sizeof(why)) != 0) {
+		if (whys[k] != NULL) {
 			input(&in, s, qid, NULL, 0);
 			in.spool_error = EIO;
-			in.spool_why = why;
+			in.spool_why = whys[k];
 			engine_judge(&em, &in);
 			for (i = 0; i < n; i++)
 				gres[i] = em.reply;
@@ -233,11 +240,14 @@ smtp_deliver(struct sess *s, const char *workdir, int spool_error,
 			res[ids[i]] = gres[i];
 		free(gres);
 	}
-	for (k = 1; k < ncls; k++)
+	for (k = 1; k < ncls; k++) {
 		if (dirs[k] != NULL) {
 			(void)spool_remove(dirs[k]);
 			free(dirs[k]);
 		}
+		free(whys[k]);
+	}
+	free(whys);
 	free(dirs);
 	free(ids);
 	free(cls);

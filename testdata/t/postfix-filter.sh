@@ -147,8 +147,10 @@ defer_rules() {	# defer.sh | retried.sh
 }
 defer_rules defer.sh
 cat >"$T/inc-lmtp/50-lmtp.conf" <<'EOF'
-filters = ( { name = "reject"; command = "reject.sh"; } );
-rules = ( { name = "bad"; filter = "reject"; recipient = "bad@example.net"; } );
+filters = ( { name = "reject"; command = "reject.sh"; },
+	{ name = "hold"; command = "hold.sh"; exit = { quarantine = 3; }; } );
+rules = ( { name = "bad"; filter = "reject"; recipient = "bad@example.net"; },
+	{ name = "held"; filter = "hold"; recipient = "a-hold@example.net"; } );
 EOF
 
 # start_sluiced - the daemon in the foreground, log in $T/sluiced.log
@@ -627,6 +629,41 @@ printf 'bad@example.net\n' >"$T/want.rcpts"
 want_same "$T/out/reject.rcpts" "$T/want.rcpts"
 n=$(grep -c "$qid: rule=bad filter=reject " "$T/sluiced.log")
 [ "$n" -eq 1 ] || err "the reject filter ran $n times for '$qid'"
+want_spool_clean
+end
+
+begin "LMTP: a quarantined group does not hold up the other recipients"
+[ "$lmtp_ok" = 1 ] || err "no LMTP set-up"
+rm -rf "$T/run/spool/quarantine"
+# the quarantined recipient first (Postfix sorts them): its group
+# is the first to run
+send "lmtp-2" a-hold@example.net good@example.net -- \
+    --header "Message-Id: <lmtp-2@client.test>"
+want_rc 0
+pf_wait_idle 60 2>>"$T/stderr" || err "Postfix did not finish"
+qid=$(pf_qid lmtp-2@client.test)
+[ -n "$qid" ] || err "no queue id in the maillog"
+grep -qE ": $qid: to=<a-hold@example.net>.* status=sent \(250 2\.0\.0 Ok: quarantined" \
+    "$PF_DIR/maillog" || err "Postfix did not log the quarantine's 250"
+grep -qE ": $qid: to=<good@example.net>.* status=sent " "$PF_DIR/maillog" ||
+    err "good@example.net was not sent"
+grep -qE ": $qid: to=<good@example.net>.* status=deferred " "$PF_DIR/maillog" &&
+    err "good@example.net was deferred first"
+grep -q "$qid: .*answering tempfail" "$T/sluiced.log" && err "a tempfail"
+
+f=$(delivered lmtp-2 2>>"$T/stderr") || err "not delivered exactly once"
+if [ -n "$f" ]; then
+	grep -q '^X-Rcpt-Args: <good@example.net>' "$f" ||
+	    err "good@example.net is not a recipient"
+	grep -q '^X-Rcpt-Args: <a-hold@example.net>' "$f" &&
+	    err "a-hold@example.net was delivered"
+fi
+q=$(find "$T/run/spool/quarantine" -mindepth 1 -maxdepth 1 -type d \
+    2>/dev/null)
+[ "$(echo "$q" | grep -c .)" -eq 1 ] &&
+    grep -q "Message-Id: <lmtp-2@client.test>" "$q/message" ||
+    err "not one quarantine directory with the message: '$q'"
+rm -rf "$T/run/spool/quarantine"
 want_spool_clean
 end
 
