@@ -93,6 +93,9 @@ struct config {
 	char			*run_dir;
 	char			**milter_listen;	/* NULL-terminated */
 	int			 milter_timeout;	/* seconds */
+	mode_t			 socket_mode;	/* of the unix sockets */
+	char			*socket_group;	/* NULL: user's group */
+	gid_t			 socket_gid;	/* socket_group's, or gid */
 	struct smtp_listen	*smtp;
 	size_t			 nsmtp;
 	char			*smtp_hostname;

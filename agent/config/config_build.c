@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -678,6 +679,44 @@ check_spec(const struct config *c, const char *spec, const char *what,
 	return 0;
 }
 
+/*
+ * build_sockets - the unix sockets' mode and group; by default 0660 and
+ * the group of user, so only what the administrator lets into that
+ * group (the MTA's user, say) may connect
+ */
+static void
+build_sockets(struct config *c, const struct cnode *root,
+    struct config_errors *e)
+{
+	const char	*m = cfg_str(root, "socket_mode");
+	const char	*g = cfg_str(root, "socket_group");
+	struct group	*gr;
+	char		 where[300], pv[300];
+	unsigned long	 v = 0;
+	size_t		 i;
+
+	for (i = 0; m[i] >= '0' && m[i] <= '7' && i < 5; i++)
+		v = v * 8 + (unsigned long)(m[i] - '0');
+	if (i < 3 || i > 4 || m[i] != '\0' || v > 0777) {
+		str_printable(pv, sizeof(pv), m);
+		config_errors_add(e, "%s: socket_mode \"%s\" is not an octal "
+		    "mode from 0000 to 0777", cfg_where(root, "socket_mode",
+		    where, sizeof(where)), pv);
+	}
+	c->socket_mode = (mode_t)v;
+	c->socket_gid = c->gid;
+	if (g == NULL)
+		return;
+	c->socket_group = xstrdup(g);
+	if ((gr = getgrnam(g)) != NULL) {
+		c->socket_gid = gr->gr_gid;
+		return;
+	}
+	str_printable(pv, sizeof(pv), g);
+	config_errors_add(e, "%s: socket_group \"%s\" does not exist",
+	    cfg_where(root, "socket_group", where, sizeof(where)), pv);
+}
+
 /* build_smtp - the content-filter sockets and their next hops */
 static void
 build_smtp(struct config *c, const struct cnode *root,
@@ -785,6 +824,7 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 		c->uid = pw->pw_uid;
 		c->gid = pw->pw_gid;
 	}
+	build_sockets(c, root, e);
 	build_reply(&c->reject, root, "reject_reply", NULL);
 	build_reply(&c->tempfail, root, "tempfail_reply", NULL);
 	check_reply(&c->reject, cfg_where(root, "reject_reply", where,
@@ -926,6 +966,7 @@ config_free(struct config *c)
 	}
 	free(c->smtp);
 	free(c->smtp_hostname);
+	free(c->socket_group);
 	free(c->user);
 	free(c->include_dir);
 	free(c->filter_dir);

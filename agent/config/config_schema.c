@@ -52,6 +52,8 @@ static const struct schema_key schema[] = {
 	/* milter_listen = [] is a content filter without a milter */
 	{ "milter_listen", S_STRINGS, NULL, NOLIM, NULL, K_EMPTY_OK },
 	{ "milter_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
+	{ "socket_mode", S_STRING, "0660", NOLIM, NULL, 0 },
+	{ "socket_group", S_STRING, NULL, NOLIM, NULL, 0 },
 	{ "smtp_listen", S_LIST, NULL, NOLIM, NULL, 0 },
 	{ "smtp_listen.listen", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },
 	{ "smtp_listen.next_hop", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },

@@ -4,7 +4,9 @@
  * SECURITY: the specs come from the administrator's config.  Host names
  * are never looked up (no DNS on a mail filter's start path): addresses
  * are numeric, or "localhost" / "*".  A unix socket file is replaced
- * only when what is there is a socket, so a typo cannot delete a file.
+ * only when what is there is a socket, so a typo cannot delete a file;
+ * it gets its group and mode before listen(), so no client connects
+ * while it still has the mode bind() gave it.
  * ERRORS: every function returns -1 with why; nothing is logged here.
  */
 #include <sys/socket.h>
@@ -183,7 +185,7 @@ listen_tune(int fd, int family)
 /* listen_open - parse, then socket, bind and listen */
 int
 listen_open(const char *spec, const char *run_dir, int backlog,
-    struct listener *l, char *why, size_t whylen)
+    mode_t mode, gid_t gid, struct listener *l, char *why, size_t whylen)
 {
 	struct stat	st;
 	int		on = 1;
@@ -228,7 +230,16 @@ listen_open(const char *spec, const char *run_dir, int backlog,
 		why_set(why, whylen, "%s: bind: %s", spec, strerror(errno));
 		goto fail;
 	}
-	if (l->family == AF_UNIX && chmod(l->path, 0666) != 0) {
+	/* lchown: the file is the socket bind() just made, in a directory
+	 * only root writes; never follow a link planted there */
+	if (l->family == AF_UNIX && gid != (gid_t)-1 &&
+	    lchown(l->path, (uid_t)-1, gid) != 0) {
+		why_set(why, whylen, "%s: cannot give the socket to group %lu: "
+		    "%s", spec, (unsigned long)gid, strerror(errno));
+		(void)unlink(l->path);
+		goto fail;
+	}
+	if (l->family == AF_UNIX && chmod(l->path, mode & 0777) != 0) {
 		why_set(why, whylen, "%s: chmod: %s", spec, strerror(errno));
 		(void)unlink(l->path);
 		goto fail;

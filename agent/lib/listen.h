@@ -36,11 +36,13 @@ int	listen_parse(const char *spec, const char *run_dir, struct listener *l,
 /*
  * listen_open - parse, then socket, bind and listen.  A unix socket's
  * missing parent directories are made (0755); a unix socket file
- * left by an earlier run is replaced (only if it is a socket) and gets
- * mode 0666: the MTA runs as its own user.  TCP sockets get TCP_NODELAY.
+ * left by an earlier run is replaced (only if it is a socket).  A new
+ * unix socket file gets group gid (unless it is (gid_t)-1) and then
+ * mode: whoever may write it may connect.  TCP sockets get TCP_NODELAY.
  */
 int	listen_open(const char *spec, const char *run_dir, int backlog,
-	    struct listener *l, char *why, size_t whylen);
+	    mode_t mode, gid_t gid, struct listener *l, char *why,
+	    size_t whylen);
 /* listen_close - close, remove the socket file when asked, free */
 void	listen_close(struct listener *l, int remove_file);
 /* listen_tune - TCP_NODELAY on an accepted TCP connection; 0 or -1 */

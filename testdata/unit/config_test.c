@@ -103,6 +103,7 @@ static void t_semantic(void **s) { (void)s; golden("semantic"); }
 static void t_syntax(void **s) { (void)s; golden("syntax"); }
 static void t_daemon(void **s) { (void)s; golden("daemon"); }
 static void t_smtp(void **s) { (void)s; golden("smtp"); }
+static void t_sockets(void **s) { (void)s; golden("sockets"); }
 static void t_required(void **s) { (void)s; golden("required"); }
 static void t_frag(void **s) { (void)s; golden("frag"); }
 
@@ -158,6 +159,10 @@ t_defaults(void **state)
 	assert_int_equal(c->reject.code, 550);
 	assert_string_equal(c->reject.status, "5.7.1");
 	assert_int_equal(c->tempfail.code, 451);
+	/* unix sockets 0660, group of user */
+	assert_int_equal(c->socket_mode, 0660);
+	assert_null(c->socket_group);
+	assert_int_equal(c->socket_gid, c->gid);
 	f = &c->filters[0];
 	assert_string_equal(f->argv[0], "/bin/true");
 	assert_string_equal(f->argv[1], "%f");
@@ -199,6 +204,7 @@ t_values(void **state)
 
 	(void)state;
 	path = write_conf(
+	    "socket_mode = \"620\"; socket_group = \"root\";\n"
 	    "reject_reply = { code = 554; status = \"5.7.0\"; "
 	    "text = \"No\"; with_reason = false; };\n"
 	    "filters = ( { name = \"f\"; command = [\"/bin/true\", \"a b\"];\n"
@@ -218,6 +224,9 @@ t_values(void **state)
 	if (e.n > 0)
 		print_error("%s\n", e.msg[0]);
 	assert_int_equal(e.n, 0);
+	assert_int_equal(c->socket_mode, 0620);
+	assert_string_equal(c->socket_group, "root");
+	assert_int_equal(c->socket_gid, 0);
 	f = &c->filters[0];
 	assert_string_equal(f->argv[1], "a b");
 	assert_int_equal(f->timeout_ms, 1500);
@@ -363,6 +372,7 @@ main(void)
 		cmocka_unit_test(t_syntax),
 		cmocka_unit_test(t_daemon),
 		cmocka_unit_test(t_smtp),
+		cmocka_unit_test(t_sockets),
 		cmocka_unit_test(t_required),
 		cmocka_unit_test(t_frag),
 		cmocka_unit_test(t_defaults),
