@@ -106,6 +106,7 @@ struct config {
 	size_t			 smtp_text_line_max;
 	int			 smtp_recipients_max;
 	int			 smtp_bare_reject;	/* else normalize */
+	unsigned		 smtp_min_data_rate;	/* bytes a second */
 	int			 relay_timeout;		/* seconds */
 	int			 relay_connect_timeout;	/* seconds */
 	char			*user;

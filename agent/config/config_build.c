@@ -745,6 +745,7 @@ build_smtp(struct config *c, const struct cnode *root,
 	c->relay_timeout = (int)cfg_seconds(root, "relay_timeout");
 	c->relay_connect_timeout = (int)cfg_seconds(root,
 	    "relay_connect_timeout");
+	c->smtp_min_data_rate = (unsigned)cfg_int(root, "smtp_min_data_rate");
 	if (l == NULL)
 		return;
 	if (l->nkid > LISTEN_MAX)

@@ -69,6 +69,7 @@ static const struct schema_key schema[] = {
 	{ "smtp_recipients_max", S_INT, "1000", 1, 100000, NULL, 0 },
 	{ "smtp_bare_newline", S_STRING, "normalize", NOLIM,
 	    "normalize|reject", 0 },
+	{ "smtp_min_data_rate", S_INT, "500", 1, 100000, NULL, 0 },
 	{ "relay_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
 	{ "relay_connect_timeout", S_SECONDS, "30", 1, 3600, NULL, 0 },
 	{ "include_dir", S_STRING, "conf.d", NOLIM, NULL, 0 },

@@ -9,7 +9,9 @@
  *	(quoted local parts, "<>", source routes dropped, address literals,
  *	SMTPUTF8 addresses as well-formed UTF-8), ESMTP parameters, and
  *	XFORWARD attributes (xtext-decoded).  What a command means in the
- *	session is smtp_session.c's business; here only syntax.
+ *	session is smtp_session.c's business; here only syntax.  The DATA
+ *	phase's deadline (smtp_deadline_*) is here too: arithmetic, no
+ *	clock.
  *
  * SECURITY
  *	Every byte comes from the network.  No function here assumes NUL
@@ -356,6 +358,42 @@ smtp_xtext_decode(const char *s, size_t len)
 bad:
 	free(out);
 	return NULL;
+}
+
+/* smtp_deadline_init - the phase starts at now */
+void
+smtp_deadline_init(struct smtp_deadline *d, long long now,
+    long long timeout_ms, unsigned rate)
+{
+	d->start = d->last = now;
+	d->timeout = timeout_ms;
+	d->bytes = 0;
+	d->rate = rate > 0 ? rate : 1;
+}
+
+/* smtp_deadline_got - n bytes came at now */
+void
+smtp_deadline_got(struct smtp_deadline *d, long long now, size_t n)
+{
+	if (n == 0)
+		return;
+	d->bytes += n;
+	d->last = now;
+}
+
+/* smtp_deadline_at - the earlier of the rate's and the silence's end */
+long long
+smtp_deadline_at(const struct smtp_deadline *d, int *by_rate)
+{
+	long long	rate_end, quiet_end;
+
+	/* bytes * 1000 cannot overflow: message_max is at most 4 GiB */
+	rate_end = d->start + d->timeout +
+	    (long long)(d->bytes * 1000 / d->rate);
+	quiet_end = d->last + d->timeout;
+	if (by_rate != NULL)
+		*by_rate = rate_end < quiet_end;
+	return rate_end < quiet_end ? rate_end : quiet_end;
 }
 
 /* verb table: name and verb; longest names are four letters */

@@ -100,6 +100,30 @@ struct smtp_cmd {
 };
 
 /*
+ * The deadline of the DATA phase, as Postfix's smtpd_per_request_deadline
+ * with smtpd_min_data_rate has it: the data must come within timeout of
+ * its start, and every byte received buys 1/rate seconds more, so a
+ * client that trickles cannot keep the connection for longer than its
+ * data is worth; and it may never fall silent for longer than timeout.
+ * Pure arithmetic on milliseconds the caller reads from its clock.
+ */
+struct smtp_deadline {
+	long long		start;		/* ms */
+	long long		last;		/* ms of the last bytes */
+	long long		timeout;	/* ms */
+	unsigned long long	bytes;
+	unsigned		rate;		/* bytes a second, >= 1 */
+};
+
+void	smtp_deadline_init(struct smtp_deadline *, long long now,
+	    long long timeout_ms, unsigned rate);
+/* smtp_deadline_got - n more bytes arrived at now */
+void	smtp_deadline_got(struct smtp_deadline *, long long now, size_t n);
+/* smtp_deadline_at - when the phase times out; *by_rate (if not NULL)
+ * says whether the rate, not the silence, sets that time */
+long long smtp_deadline_at(const struct smtp_deadline *, int *by_rate);
+
+/*
  * smtp_cmd_parse - one command line (without its line end) into cmd.
  * 0, or -1 with the reply to send in r.  cmd must be freed with
  * smtp_cmd_free() either way.

@@ -13,9 +13,13 @@
  *
  *	Limits: smtp_line_max per command line (500), smtp_text_line_max
  *	per text line (554), message_max (SIZE= and the data: 552),
- *	smtp_recipients_max (452), smtp_timeout per command line and per
- *	read in DATA, smtp_session_timeout per connection (421), and 20
- *	refused commands (5xx) per connection (421).
+ *	smtp_recipients_max (452), smtp_session_timeout per connection
+ *	(421), and 20 refused commands (5xx) per connection (421).  Time
+ *	(421 4.4.2): a command line must be complete within smtp_timeout
+ *	of the moment its wait began, however its bytes trickle in; the
+ *	data of DATA within smtp_timeout of its start plus one second per
+ *	smtp_min_data_rate bytes received (Postfix's per-request deadline
+ *	with smtpd_min_data_rate), and never silent for smtp_timeout.
  *
  * SECURITY
  *	Everything a client sends is hostile.  Commands go through the
@@ -25,7 +29,8 @@
  *	smtp_bare_newline: "normalize" takes them as line ends, "reject"
  *	refuses the message; NUL bytes are refused either way.  Envelope
  *	values pass envelope_check_value() as they arrive and again in the
- *	engine.  Runs as the sluice user.
+ *	engine.  A client that sends slowly holds a connection slot no
+ *	longer than its data is worth.  Runs as the sluice user.
  *
  * ERRORS
  *	A session that times out gets 421 and is closed; the upstream MTA
@@ -142,11 +147,15 @@ fill(struct sess *s, long long deadline, int idle)
 	}
 }
 
-/* say_timeout - 421 and close */
+/* say_timeout - 421 and close, in Postfix's words */
 static void
 say_timeout(struct sess *s)
 {
-	reply(s, 421, "4.4.2", "Error: timeout exceeded");
+	char	text[300];
+
+	snprintf(text, sizeof(text), "%s Error: timeout exceeded",
+	    s->cfg->smtp_hostname);
+	reply(s, 421, "4.4.2", text);
 	(void)flush(s);
 	s->closing = 1;
 }
@@ -408,11 +417,16 @@ static int
 read_data(struct sess *s, struct spool_msg *sm, struct smtp_data *d,
     const char *qid, int *werr)
 {
-	long long	deadline;
-	size_t		used, olen;
-	int		r;
+	struct smtp_deadline	dl;
+	long long		now;
+	size_t			used, olen;
+	int			r, by_rate;
 
 	smtp_data_init(d, s->cfg->smtp_text_line_max, s->cfg->message_max);
+	/* what came with the DATA command counts from now too */
+	smtp_deadline_init(&dl, clock_ms(), s->cfg->smtp_timeout * 1000LL,
+	    s->cfg->smtp_min_data_rate);
+	smtp_deadline_got(&dl, dl.start, s->len - s->off);
 	for (;;) {
 		if (s->off < s->len) {
 			r = smtp_data_feed(d, s->in + s->off,
@@ -424,12 +438,25 @@ read_data(struct sess *s, struct spool_msg *sm, struct smtp_data *d,
 			if (r)
 				break;
 		}
-		deadline = clock_ms() + s->cfg->smtp_timeout * 1000LL;
-		switch (fill(s, deadline, 0)) {
+		switch (fill(s, smtp_deadline_at(&dl, NULL), 0)) {
 		case 1:
+			smtp_deadline_got(&dl, clock_ms(), s->len);
 			continue;
 		case 0:
-			log_info("%s: timeout in DATA from %s", qid, s->peer);
+			now = clock_ms();
+			(void)smtp_deadline_at(&dl, &by_rate);
+			if (now >= s->end_ms)
+				log_info("%s: smtp_session_timeout in DATA "
+				    "from %s", qid, s->peer);
+			else if (by_rate)
+				log_info("%s: data from %s slower than "
+				    "smtp_min_data_rate (%u bytes a second): "
+				    "%llu bytes in %lld ms", qid, s->peer,
+				    s->cfg->smtp_min_data_rate, dl.bytes,
+				    now - dl.start);
+			else
+				log_info("%s: timeout in DATA from %s", qid,
+				    s->peer);
 			say_timeout(s);
 			return -1;
 		default:

@@ -12,6 +12,9 @@
  *   - the DATA reader stops exactly at the first CR LF "." CR LF (the
  *     DATA command's CR LF counting), never elsewhere, and gives the
  *     same content, end and flags whole, byte by byte and split;
+ *   - the DATA deadline stays between smtp_timeout after the start and
+ *     smtp_timeout after the last bytes, and never comes sooner for
+ *     more data;
  *   - dot-stuffed content read back ends exactly where we ended it and
  *     is the content again, line ends made LF;
  *   - a reply's text stays printable and within its buffer.
@@ -447,6 +450,36 @@ fuzz_path(const char *in, size_t len)
 	free(x);
 }
 
+/*
+ * fuzz_deadline - the DATA deadline with times and sizes from the
+ * bytes: never later than smtp_timeout after the last bytes, never
+ * earlier than smtp_timeout after the start, and no sooner for more
+ * data
+ */
+static void
+fuzz_deadline(const uint8_t *in, size_t len)
+{
+	struct smtp_deadline	d;
+	long long		now = 1000, before, at;
+	size_t			i, n;
+	unsigned		rate;
+
+	if (len < 2)
+		return;
+	rate = 1 + in[0] * 7u;
+	smtp_deadline_init(&d, now, 1000 * (1 + in[1] % 8), rate);
+	for (i = 2; i + 1 < len; i += 2) {
+		before = smtp_deadline_at(&d, NULL);
+		now += in[i] * 10;
+		n = (size_t)in[i + 1] << (in[i] % 16);
+		smtp_deadline_got(&d, now, n);
+		at = smtp_deadline_at(&d, NULL);
+		if (at > d.last + d.timeout || at < d.start + d.timeout ||
+		    at < before)
+			abort();
+	}
+}
+
 /* LLVMFuzzerTestOneInput - every parser over the same bytes */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -460,5 +493,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_stuff(in, size);
 	fuzz_resp(in, size);
 	fuzz_path(in, size);
+	fuzz_deadline(data, size);
 	return 0;
 }

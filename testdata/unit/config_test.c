@@ -159,10 +159,12 @@ t_defaults(void **state)
 	assert_int_equal(c->reject.code, 550);
 	assert_string_equal(c->reject.status, "5.7.1");
 	assert_int_equal(c->tempfail.code, 451);
-	/* unix sockets 0660, group of user */
+	/* unix sockets 0660, group of user; DATA no slower than 500
+	 * bytes a second */
 	assert_int_equal(c->socket_mode, 0660);
 	assert_null(c->socket_group);
 	assert_int_equal(c->socket_gid, c->gid);
+	assert_int_equal(c->smtp_min_data_rate, 500);
 	f = &c->filters[0];
 	assert_string_equal(f->argv[0], "/bin/true");
 	assert_string_equal(f->argv[1], "%f");
@@ -205,6 +207,7 @@ t_values(void **state)
 	(void)state;
 	path = write_conf(
 	    "socket_mode = \"620\"; socket_group = \"root\";\n"
+	    "smtp_min_data_rate = 1;\n"
 	    "reject_reply = { code = 554; status = \"5.7.0\"; "
 	    "text = \"No\"; with_reason = false; };\n"
 	    "filters = ( { name = \"f\"; command = [\"/bin/true\", \"a b\"];\n"
@@ -227,6 +230,7 @@ t_values(void **state)
 	assert_int_equal(c->socket_mode, 0620);
 	assert_string_equal(c->socket_group, "root");
 	assert_int_equal(c->socket_gid, 0);
+	assert_int_equal(c->smtp_min_data_rate, 1);
 	f = &c->filters[0];
 	assert_string_equal(f->argv[1], "a b");
 	assert_int_equal(f->timeout_ms, 1500);

@@ -7,8 +7,9 @@
  *	written out by hand: the command line reader (CR LF, bare LF, a CR
  *	inside a line, over-long lines), every command and its reply codes,
  *	envelope paths at the RFC 5321 limits, ESMTP parameters, XFORWARD,
- *	the DATA reader against the SMTP smuggling variants, the relay's
- *	dot-stuffing writer and the next hop's reply reader.  Every stream
+ *	the DATA phase's deadline, the DATA reader against the SMTP
+ *	smuggling variants, the relay's dot-stuffing writer and the next
+ *	hop's reply reader.  Every stream
  *	reader is also fed one byte at a time and in two pieces split at
  *	every offset, and must give the same lines, content, flags and end.
  *
@@ -861,6 +862,70 @@ test_xforward_length(void **state)
 	    "XFORWARD attribute value too long", 0, NULL, NULL, 0, NULL, NULL);
 }
 
+/* ------------------------------------------------------------------ */
+/* The DATA phase's deadline                                          */
+/* ------------------------------------------------------------------ */
+
+/* test_deadline - smtp_timeout 2 s and 500 bytes a second: hand-worked
+ * times for a trickle, a fast client, one that stops */
+static void
+test_deadline(void **state)
+{
+	struct smtp_deadline	d;
+	long long		t;
+	int			by_rate, i;
+
+	(void)state;
+	/* nothing yet: smtp_timeout from the start, silence and rate
+	 * agree */
+	smtp_deadline_init(&d, 10000, 2000, 500);
+	assert_int_equal(smtp_deadline_at(&d, &by_rate), 12000);
+	assert_int_equal(by_rate, 0);
+
+	/* one byte every 500 ms: each buys 2 ms, so the silence limit
+	 * moves on but the rate's does not: cut at 12000 + 2 ms a byte */
+	for (i = 1; i <= 3; i++)
+		smtp_deadline_got(&d, 10000 + 500 * i, 1);
+	assert_int_equal(smtp_deadline_at(&d, &by_rate), 12006);
+	assert_int_equal(by_rate, 1);
+	smtp_deadline_got(&d, 12000, 1);
+	assert_int_equal(smtp_deadline_at(&d, &by_rate), 12008);
+	assert_int_equal(by_rate, 1);
+
+	/* 1 MB at once: 2000 s more by the rate, but 2 s of silence
+	 * still ends it */
+	smtp_deadline_init(&d, 0, 2000, 500);
+	smtp_deadline_got(&d, 100, 1000000);
+	assert_int_equal(smtp_deadline_at(&d, &by_rate), 2100);
+	assert_int_equal(by_rate, 0);
+
+	/* 16 KB a second for a minute: always ahead of the rate */
+	smtp_deadline_init(&d, 0, 2000, 500);
+	for (t = 1000; t <= 60000; t += 1000) {
+		smtp_deadline_got(&d, t, 16000);
+		assert_int_equal(smtp_deadline_at(&d, &by_rate), t + 2000);
+		assert_int_equal(by_rate, 0);
+	}
+
+	/* exactly the rate, 500 bytes a second, keeps its margin of
+	 * smtp_timeout */
+	smtp_deadline_init(&d, 0, 2000, 500);
+	for (t = 1000; t <= 10000; t += 1000)
+		smtp_deadline_got(&d, t, 500);
+	assert_int_equal(smtp_deadline_at(&d, NULL), 12000);
+
+	/* nothing received does not count as activity */
+	smtp_deadline_init(&d, 0, 2000, 500);
+	smtp_deadline_got(&d, 1500, 0);
+	assert_int_equal(smtp_deadline_at(&d, NULL), 2000);
+
+	/* 4 GiB at the lowest rate does not overflow */
+	smtp_deadline_init(&d, 0, 1000, 1);
+	smtp_deadline_got(&d, 5, 4294967295UL);
+	assert_int_equal(smtp_deadline_at(&d, &by_rate), 1005);
+	assert_int_equal(by_rate, 0);
+}
+
 /* test_path_direct - smtp_path_parse's own outputs: *end, and bytes a
  * command line cannot carry */
 static void
@@ -1472,6 +1537,7 @@ main(void)
 		cmocka_unit_test(test_path_lengths),
 		cmocka_unit_test(test_helo_length),
 		cmocka_unit_test(test_xforward_length),
+		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_path_direct),
 		cmocka_unit_test(test_path_nul),
 		cmocka_unit_test(test_xtext_utf8),
