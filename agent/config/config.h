@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lib/listen.h"
 #include "lib/spawn.h"
 #include "mail/verdict.h"
 #include "rules/cond.h"
@@ -107,6 +108,10 @@ struct config {
 	int			 smtp_recipients_max;
 	int			 smtp_bare_reject;	/* else normalize */
 	unsigned		 smtp_min_data_rate;	/* bytes a second */
+	struct listen_net	*smtp_xforward_nets;	/* may send XFORWARD */
+	size_t			 smtp_xforward_nnets;
+	int			 smtp_xforward_unix;	/* unix socket clients
+							   may too */
 	int			 relay_timeout;		/* seconds */
 	int			 relay_connect_timeout;	/* seconds */
 	char			*user;

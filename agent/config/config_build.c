@@ -680,6 +680,44 @@ check_spec(const struct config *c, const char *spec, const char *what,
 }
 
 /*
+ * build_xforward - the clients that may send XFORWARD: by default the
+ * loopback addresses and unix sockets, as Postfix's FILTER_README
+ * setup has them
+ */
+static void
+build_xforward(struct config *c, const struct cnode *root,
+    struct config_errors *e)
+{
+	static const char *const dflt[] = { "127.0.0.0/8", "::1", "unix",
+		NULL };
+	const char		**v = cfg_strings(root, "smtp_xforward_hosts");
+	const char *const	 *p = v != NULL ? v : dflt;
+	struct listen_net	 *net;
+	char			  why[200], where[300], pv[300];
+	size_t			  i;
+
+	for (i = 0; p[i] != NULL; i++)
+		;
+	c->smtp_xforward_nets = xcalloc(i + 1, sizeof(*net));
+	for (i = 0; p[i] != NULL; i++) {
+		if (strcmp(p[i], "unix") == 0) {
+			c->smtp_xforward_unix = 1;
+			continue;
+		}
+		net = &c->smtp_xforward_nets[c->smtp_xforward_nnets];
+		if (listen_net_parse(p[i], net, why, sizeof(why)) == 0) {
+			c->smtp_xforward_nnets++;
+			continue;
+		}
+		str_printable(pv, sizeof(pv), p[i]);
+		config_errors_add(e, "%s: smtp_xforward_hosts: \"%s\": %s",
+		    cfg_where(root, "smtp_xforward_hosts", where,
+		    sizeof(where)), pv, why);
+	}
+	free(v);
+}
+
+/*
  * build_sockets - the unix sockets' mode and group; by default 0660 and
  * the group of user, so only what the administrator lets into that
  * group (the MTA's user, say) may connect
@@ -746,6 +784,7 @@ build_smtp(struct config *c, const struct cnode *root,
 	c->relay_connect_timeout = (int)cfg_seconds(root,
 	    "relay_connect_timeout");
 	c->smtp_min_data_rate = (unsigned)cfg_int(root, "smtp_min_data_rate");
+	build_xforward(c, root, e);
 	if (l == NULL)
 		return;
 	if (l->nkid > LISTEN_MAX)
@@ -967,6 +1006,7 @@ config_free(struct config *c)
 	}
 	free(c->smtp);
 	free(c->smtp_hostname);
+	free(c->smtp_xforward_nets);
 	free(c->socket_group);
 	free(c->user);
 	free(c->include_dir);

@@ -70,6 +70,8 @@ static const struct schema_key schema[] = {
 	{ "smtp_bare_newline", S_STRING, "normalize", NOLIM,
 	    "normalize|reject", 0 },
 	{ "smtp_min_data_rate", S_INT, "500", 1, 100000, NULL, 0 },
+	/* smtp_xforward_hosts = [] lets no client send XFORWARD */
+	{ "smtp_xforward_hosts", S_STRINGS, NULL, NOLIM, NULL, K_EMPTY_OK },
 	{ "relay_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
 	{ "relay_connect_timeout", S_SECONDS, "30", 1, 3600, NULL, 0 },
 	{ "include_dir", S_STRING, "conf.d", NOLIM, NULL, 0 },

@@ -1,5 +1,6 @@
 /*
- * listen.h - listening sockets from "unix:/path" or "inet:host:port"
+ * listen.h - listening sockets from "unix:/path" or "inet:host:port",
+ * and the address lists that say which clients may do what
  *
  * The master opens every listening socket while it is still root (so a
  * port below 1024 works) and keeps them across agent restarts: a
@@ -47,5 +48,29 @@ int	listen_open(const char *spec, const char *run_dir, int backlog,
 void	listen_close(struct listener *l, int remove_file);
 /* listen_tune - TCP_NODELAY on an accepted TCP connection; 0 or -1 */
 int	listen_tune(int fd, int family);
+
+/* an address or a network of addresses: "192.0.2.0/24", "::1" */
+struct listen_net {
+	int		family;		/* AF_INET or AF_INET6 */
+	unsigned char	addr[16];	/* network byte order, host bits 0 */
+	int		bits;		/* prefix length */
+};
+
+/*
+ * listen_net_parse - a numeric IPv4 or IPv6 address, optionally with
+ * "/bits" (an IPv6 address may be in brackets, as Postfix writes it:
+ * "[::1]/128").  Without "/bits" the net is the one address.  Host bits
+ * set under the prefix are an error (a typo for the network, or for the
+ * prefix).  Host names are never looked up.  0, or -1 with why.
+ */
+int	listen_net_parse(const char *s, struct listen_net *n, char *why,
+	    size_t whylen);
+/*
+ * listen_net_match - 1 when addr (a numeric address as text, as
+ * inet_ntop writes it) is inside one of the n nets, else 0.  An
+ * IPv4-mapped IPv6 address matches the IPv4 nets as well.
+ */
+int	listen_net_match(const struct listen_net *nets, size_t n,
+	    const char *addr);
 
 #endif

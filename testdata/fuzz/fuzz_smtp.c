@@ -8,13 +8,17 @@
  *   - the line reader gives the same lines fed whole or byte by byte;
  *   - an accepted command holds only what its grammar allows (paths
  *     within the RFC 5321 limits, UTF-8 flagged and well-formed, no
- *     control bytes anywhere), a refused one a 5xx reply of plain text;
- *   - the DATA reader stops exactly at the first CR LF "." CR LF (the
- *     DATA command's CR LF counting), never elsewhere, and gives the
- *     same content, end and flags whole, byte by byte and split;
+ *     control bytes anywhere; XFORWARD values each what its attribute
+ *     may be, none with "/", "..", a blank or a shell character, an
+ *     IDENT only letters and digits), a refused one a 5xx reply of
+ *     plain text;
+ *   - smtp_xfwd_check() on the raw bytes accepts nothing else either;
  *   - the DATA deadline stays between smtp_timeout after the start and
  *     smtp_timeout after the last bytes, and never comes sooner for
  *     more data;
+ *   - the DATA reader stops exactly at the first CR LF "." CR LF (the
+ *     DATA command's CR LF counting), never elsewhere, and gives the
+ *     same content, end and flags whole, byte by byte and split;
  *   - dot-stuffed content read back ends exactly where we ended it and
  *     is the content again, line ends made LF;
  *   - a reply's text stays printable and within its buffer.
@@ -59,6 +63,14 @@ has_8bit(const char *s)
 		if ((unsigned char)*s >= 0x80)
 			return 1;
 	return 0;
+}
+
+/* is_alnum - an ASCII letter or digit */
+static int
+is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
 }
 
 /* check_cmd - one command line: the reply or the struct is sane */
@@ -122,13 +134,30 @@ check_cmd(const char *line, size_t len)
 		}
 		break;
 	case SMTP_XFORWARD:
-		for (i = 0; i < XF_COUNT; i++)
-			if (cmd.xfwd[i] != NULL &&
-			    (strlen(cmd.xfwd[i]) > SMTP_XFWD_VALUE_MAX ||
+		for (i = 0; i < XF_COUNT; i++) {
+			if (cmd.xfwd[i] == NULL)
+				continue;
+			if (strlen(cmd.xfwd[i]) > SMTP_XFWD_VALUE_MAX ||
 			    strchr(cmd.xfwd[i], ' ') != NULL ||
 			    !clean(cmd.xfwd[i]) ||
-			    !smtp_utf8_valid(cmd.xfwd[i], strlen(cmd.xfwd[i]))))
+			    !smtp_utf8_valid(cmd.xfwd[i], strlen(cmd.xfwd[i])))
 				abort();
+			/* "" is "unavailable"; anything else passed its
+			 * attribute's check, and holds nothing a file name,
+			 * a log line or a shell could trip over */
+			if (cmd.xfwd[i][0] != '\0' &&
+			    (smtp_xfwd_check((enum xfwd_attr)i,
+			    cmd.xfwd[i]) != NULL ||
+			    strpbrk(cmd.xfwd[i], "/\\;$`'\"<>|&*?()") != NULL ||
+			    strstr(cmd.xfwd[i], "..") != NULL || has_8bit(
+			    cmd.xfwd[i])))
+				abort();
+		}
+		if (cmd.xfwd[XF_IDENT] != NULL)
+			for (k = 0; cmd.xfwd[XF_IDENT][k] != '\0'; k++)
+				if (!is_alnum(cmd.xfwd[XF_IDENT][k]) ||
+				    k >= SMTP_XFWD_IDENT_MAX)
+					abort();
 		break;
 	case SMTP_DATA:
 	case SMTP_RSET:
@@ -451,6 +480,34 @@ fuzz_path(const char *in, size_t len)
 }
 
 /*
+ * fuzz_xfwd - the bytes as a value of each XFORWARD attribute: an
+ * accepted one has nothing but what its attribute allows
+ */
+static void
+fuzz_xfwd(const char *in, size_t len)
+{
+	char	*v = xmalloc(len + 1);
+	size_t	 i;
+	int	 a;
+
+	memcpy(v, in, len);
+	v[len] = '\0';
+	for (a = 0; a < XF_COUNT; a++) {
+		if (smtp_xfwd_check((enum xfwd_attr)a, v) != NULL)
+			continue;
+		if (v[0] == '\0' || strlen(v) > 255 || !printable(v) ||
+		    strpbrk(v, " /\\;$`'\"<>|&*?()") != NULL ||
+		    strstr(v, "..") != NULL)
+			abort();
+		if (a == XF_IDENT || a == XF_PROTO || a == XF_PORT)
+			for (i = 0; v[i] != '\0'; i++)
+				if (!is_alnum(v[i]))
+					abort();
+	}
+	free(v);
+}
+
+/*
  * fuzz_deadline - the DATA deadline with times and sizes from the
  * bytes: never later than smtp_timeout after the last bytes, never
  * earlier than smtp_timeout after the start, and no sooner for more
@@ -493,6 +550,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_stuff(in, size);
 	fuzz_resp(in, size);
 	fuzz_path(in, size);
+	fuzz_xfwd(in, size);
 	fuzz_deadline(data, size);
 	return 0;
 }
