@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lib/listen.h"
 #include "lib/spawn.h"
 #include "mail/verdict.h"
 #include "rules/cond.h"
@@ -93,6 +94,9 @@ struct config {
 	char			*run_dir;
 	char			**milter_listen;	/* NULL-terminated */
 	int			 milter_timeout;	/* seconds */
+	mode_t			 socket_mode;	/* of the unix sockets */
+	char			*socket_group;	/* NULL: user's group */
+	gid_t			 socket_gid;	/* socket_group's, or gid */
 	struct smtp_listen	*smtp;
 	size_t			 nsmtp;
 	char			*smtp_hostname;
@@ -103,6 +107,11 @@ struct config {
 	size_t			 smtp_text_line_max;
 	int			 smtp_recipients_max;
 	int			 smtp_bare_reject;	/* else normalize */
+	unsigned		 smtp_min_data_rate;	/* bytes a second */
+	struct listen_net	*smtp_xforward_nets;	/* may send XFORWARD */
+	size_t			 smtp_xforward_nnets;
+	int			 smtp_xforward_unix;	/* unix socket clients
+							   may too */
 	int			 relay_timeout;		/* seconds */
 	int			 relay_connect_timeout;	/* seconds */
 	char			*user;

@@ -18,6 +18,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -701,6 +702,82 @@ check_spec(const struct config *c, const char *spec, const char *what,
 	return 0;
 }
 
+/*
+ * build_xforward - the clients that may send XFORWARD: by default the
+ * loopback addresses and unix sockets, as Postfix's FILTER_README
+ * setup has them
+ */
+static void
+build_xforward(struct config *c, const struct cnode *root,
+    struct config_errors *e)
+{
+	static const char *const dflt[] = { "127.0.0.0/8", "::1", "unix",
+		NULL };
+	const char		**v = cfg_strings(root, "smtp_xforward_hosts");
+	const char *const	 *p = v != NULL ? v : dflt;
+	struct listen_net	 *net;
+	char			  why[200], where[300], pv[300];
+	size_t			  i;
+
+	for (i = 0; p[i] != NULL; i++)
+		;
+	c->smtp_xforward_nets = xcalloc(i + 1, sizeof(*net));
+	for (i = 0; p[i] != NULL; i++) {
+		if (strcmp(p[i], "unix") == 0) {
+			c->smtp_xforward_unix = 1;
+			continue;
+		}
+		net = &c->smtp_xforward_nets[c->smtp_xforward_nnets];
+		if (listen_net_parse(p[i], net, why, sizeof(why)) == 0) {
+			c->smtp_xforward_nnets++;
+			continue;
+		}
+		str_printable(pv, sizeof(pv), p[i]);
+		config_errors_add(e, "%s: smtp_xforward_hosts: \"%s\": %s",
+		    cfg_where(root, "smtp_xforward_hosts", where,
+		    sizeof(where)), pv, why);
+	}
+	free(v);
+}
+
+/*
+ * build_sockets - the unix sockets' mode and group; by default 0660 and
+ * the group of user, so only what the administrator lets into that
+ * group (the MTA's user, say) may connect
+ */
+static void
+build_sockets(struct config *c, const struct cnode *root,
+    struct config_errors *e)
+{
+	const char	*m = cfg_str(root, "socket_mode");
+	const char	*g = cfg_str(root, "socket_group");
+	struct group	*gr;
+	char		 where[300], pv[300];
+	unsigned long	 v = 0;
+	size_t		 i;
+
+	for (i = 0; m[i] >= '0' && m[i] <= '7' && i < 5; i++)
+		v = v * 8 + (unsigned long)(m[i] - '0');
+	if (i < 3 || i > 4 || m[i] != '\0' || v > 0777) {
+		str_printable(pv, sizeof(pv), m);
+		config_errors_add(e, "%s: socket_mode \"%s\" is not an octal "
+		    "mode from 0000 to 0777", cfg_where(root, "socket_mode",
+		    where, sizeof(where)), pv);
+	}
+	c->socket_mode = (mode_t)v;
+	c->socket_gid = c->gid;
+	if (g == NULL)
+		return;
+	c->socket_group = xstrdup(g);
+	if ((gr = getgrnam(g)) != NULL) {
+		c->socket_gid = gr->gr_gid;
+		return;
+	}
+	str_printable(pv, sizeof(pv), g);
+	config_errors_add(e, "%s: socket_group \"%s\" does not exist",
+	    cfg_where(root, "socket_group", where, sizeof(where)), pv);
+}
+
 /* build_smtp - the content-filter sockets and their next hops */
 static void
 build_smtp(struct config *c, const struct cnode *root,
@@ -729,6 +806,8 @@ build_smtp(struct config *c, const struct cnode *root,
 	c->relay_timeout = (int)cfg_seconds(root, "relay_timeout");
 	c->relay_connect_timeout = (int)cfg_seconds(root,
 	    "relay_connect_timeout");
+	c->smtp_min_data_rate = (unsigned)cfg_int(root, "smtp_min_data_rate");
+	build_xforward(c, root, e);
 	if (l == NULL)
 		return;
 	if (l->nkid > LISTEN_MAX)
@@ -805,6 +884,7 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 		c->uid = pw->pw_uid;
 		c->gid = pw->pw_gid;
 	}
+	build_sockets(c, root, e);
 	build_reply(&c->reject, root, "reject_reply", NULL);
 	build_reply(&c->tempfail, root, "tempfail_reply", NULL);
 	check_reply(&c->reject, cfg_where(root, "reject_reply", where,
@@ -946,6 +1026,8 @@ config_free(struct config *c)
 	}
 	free(c->smtp);
 	free(c->smtp_hostname);
+	free(c->smtp_xforward_nets);
+	free(c->socket_group);
 	free(c->user);
 	free(c->include_dir);
 	free(c->filter_dir);

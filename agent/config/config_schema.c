@@ -52,6 +52,8 @@ static const struct schema_key schema[] = {
 	/* milter_listen = [] is a content filter without a milter */
 	{ "milter_listen", S_STRINGS, NULL, NOLIM, NULL, K_EMPTY_OK },
 	{ "milter_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
+	{ "socket_mode", S_STRING, "0660", NOLIM, NULL, 0 },
+	{ "socket_group", S_STRING, NULL, NOLIM, NULL, 0 },
 	{ "smtp_listen", S_LIST, NULL, NOLIM, NULL, 0 },
 	{ "smtp_listen.listen", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },
 	{ "smtp_listen.next_hop", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },
@@ -67,6 +69,9 @@ static const struct schema_key schema[] = {
 	{ "smtp_recipients_max", S_INT, "1000", 1, 100000, NULL, 0 },
 	{ "smtp_bare_newline", S_STRING, "normalize", NOLIM,
 	    "normalize|reject", 0 },
+	{ "smtp_min_data_rate", S_INT, "500", 1, 100000, NULL, 0 },
+	/* smtp_xforward_hosts = [] lets no client send XFORWARD */
+	{ "smtp_xforward_hosts", S_STRINGS, NULL, NOLIM, NULL, K_EMPTY_OK },
 	{ "relay_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
 	{ "relay_connect_timeout", S_SECONDS, "30", 1, 3600, NULL, 0 },
 	{ "include_dir", S_STRING, "conf.d", NOLIM, NULL, 0 },

@@ -38,6 +38,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -236,6 +237,33 @@ reap(void)
 	}
 }
 
+/*
+ * socket_gid - the group the unix sockets get: as root socket_group's,
+ * or user's own group; as another user socket_group's if it is one of
+ * that user's groups (the kernel allows no other), else none: the
+ * sockets keep the user's group
+ */
+static gid_t
+socket_gid(void)
+{
+	gid_t	groups[NGROUPS_MAX + 1];
+	int	i, n;
+
+	if (geteuid() == 0)
+		return cfg->socket_gid;
+	if (cfg->socket_group == NULL)
+		return (gid_t)-1;
+	if (cfg->socket_gid == getegid())
+		return cfg->socket_gid;
+	n = getgroups(NGROUPS_MAX + 1, groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == cfg->socket_gid)
+			return cfg->socket_gid;
+	fatalx("socket_group %s: sluiced runs as uid %ld, which is not in "
+	    "that group and cannot give its sockets to it", cfg->socket_group,
+	    (long)geteuid());
+}
+
 /* same_strv - two NULL-terminated lists hold the same strings */
 static int
 same_strv(char **a, char **b)
@@ -289,10 +317,12 @@ reload(const char *conf, char *const *ov)
 	    strcmp(n->spool_dir, cfg->spool_dir) != 0 ||
 	    n->uid != cfg->uid || n->gid != cfg->gid ||
 	    !same_strv(n->milter_listen, cfg->milter_listen) ||
-	    !same_smtp(n, cfg)) {
-		log_warnx("master: run_dir, spool_dir, user, milter_listen and "
-		    "the smtp_listen sockets change only with a restart; the "
-		    "running configuration stays");
+	    !same_smtp(n, cfg) || n->socket_mode != cfg->socket_mode ||
+	    n->socket_gid != cfg->socket_gid) {
+		log_warnx("master: run_dir, spool_dir, user, milter_listen, "
+		    "the smtp_listen sockets, socket_mode and socket_group "
+		    "change only with a restart; the running configuration "
+		    "stays");
 		config_unref(&n);
 		return;
 	}
@@ -394,6 +424,7 @@ master_main(const char *conf, char *const *ov, struct config *c,
 	long long		 t, next;
 	size_t			 i;
 	char			 why[400];
+	gid_t			 gid;
 	int			 n;
 
 	cfg = c;
@@ -413,15 +444,17 @@ master_main(const char *conf, char *const *ov, struct config *c,
 		;
 	nall = nls + cfg->nsmtp;
 	ls = xcalloc(nall, sizeof(*ls));
+	gid = socket_gid();
 	for (i = 0; i < nls; i++) {
 		if (listen_open(cfg->milter_listen[i], cfg->run_dir, SOMAXCONN,
-		    &ls[i], why, sizeof(why)) != 0)
+		    cfg->socket_mode, gid, &ls[i], why, sizeof(why)) != 0)
 			fatalx("milter_listen: %s", why);
 		log_info("master: milter listening on %s", ls[i].spec);
 	}
 	for (i = nls; i < nall; i++) {
 		if (listen_open(cfg->smtp[i - nls].listen, cfg->run_dir,
-		    SOMAXCONN, &ls[i], why, sizeof(why)) != 0)
+		    SOMAXCONN, cfg->socket_mode, gid, &ls[i], why,
+		    sizeof(why)) != 0)
 			fatalx("smtp_listen: %s", why);
 		log_info("master: %s listening on %s, next hop %s",
 		    cfg->smtp[i - nls].lmtp ? "LMTP" : "SMTP", ls[i].spec,

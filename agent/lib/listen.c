@@ -1,10 +1,15 @@
 /*
- * listen.c - listening sockets from "unix:/path" or "inet:host:port"
+ * listen.c - listening sockets from "unix:/path" or "inet:host:port",
+ * and address lists ("192.0.2.0/24", "::1")
  *
- * SECURITY: the specs come from the administrator's config.  Host names
- * are never looked up (no DNS on a mail filter's start path): addresses
- * are numeric, or "localhost" / "*".  A unix socket file is replaced
- * only when what is there is a socket, so a typo cannot delete a file.
+ * SECURITY: the specs and lists come from the administrator's config;
+ * the address listen_net_match() is asked about is the peer of a
+ * connection.  Host names are never looked up (no DNS on a mail
+ * filter's start path): addresses are numeric, or "localhost" / "*".  A
+ * unix socket file is replaced only when what is there is a socket, so
+ * a typo cannot delete a file; it gets its group and mode before
+ * listen(), so no client connects while it still has the mode bind()
+ * gave it.
  * ERRORS: every function returns -1 with why; nothing is logged here.
  */
 #include <sys/socket.h>
@@ -183,7 +188,7 @@ listen_tune(int fd, int family)
 /* listen_open - parse, then socket, bind and listen */
 int
 listen_open(const char *spec, const char *run_dir, int backlog,
-    struct listener *l, char *why, size_t whylen)
+    mode_t mode, gid_t gid, struct listener *l, char *why, size_t whylen)
 {
 	struct stat	st;
 	int		on = 1;
@@ -228,7 +233,16 @@ listen_open(const char *spec, const char *run_dir, int backlog,
 		why_set(why, whylen, "%s: bind: %s", spec, strerror(errno));
 		goto fail;
 	}
-	if (l->family == AF_UNIX && chmod(l->path, 0666) != 0) {
+	/* lchown: the file is the socket bind() just made, in a directory
+	 * only root writes; never follow a link planted there */
+	if (l->family == AF_UNIX && gid != (gid_t)-1 &&
+	    lchown(l->path, (uid_t)-1, gid) != 0) {
+		why_set(why, whylen, "%s: cannot give the socket to group %lu: "
+		    "%s", spec, (unsigned long)gid, strerror(errno));
+		(void)unlink(l->path);
+		goto fail;
+	}
+	if (l->family == AF_UNIX && chmod(l->path, mode & 0777) != 0) {
 		why_set(why, whylen, "%s: chmod: %s", spec, strerror(errno));
 		(void)unlink(l->path);
 		goto fail;
@@ -261,4 +275,109 @@ listen_close(struct listener *l, int remove_file)
 	free(l->path);
 	l->spec = NULL;
 	l->path = NULL;
+}
+
+/* net_addr - a numeric IPv4 or IPv6 address in s[0..len); 0 or -1 */
+static int
+net_addr(const char *s, size_t len, int *family, unsigned char *addr)
+{
+	char	buf[INET6_ADDRSTRLEN + 1];
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, buf, addr) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, addr) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/* net_inside - the first bits of a and net are the same */
+static int
+net_inside(const unsigned char *a, const unsigned char *net, int bits)
+{
+	int	full = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, net, (size_t)full) != 0)
+		return 0;
+	return rest == 0 ||
+	    ((a[full] ^ net[full]) & (0xff << (8 - rest)) & 0xff) == 0;
+}
+
+/* listen_net_parse - "addr", "addr/bits", "[v6addr]/bits" */
+int
+listen_net_parse(const char *s, struct listen_net *n, char *why,
+    size_t whylen)
+{
+	const char	*slash = strchr(s, '/'), *a = s;
+	size_t		 alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	unsigned char	 net[16];
+	char		 shown[INET6_ADDRSTRLEN];
+	int		 max, k, full, rest;
+
+	memset(n, 0, sizeof(*n));
+	if (alen >= 2 && a[0] == '[' && a[alen - 1] == ']') {
+		a++;
+		alen -= 2;
+		if (memchr(a, ':', alen) == NULL)
+			alen = 0;	/* brackets are for IPv6 only */
+	}
+	if (net_addr(a, alen, &n->family, n->addr) != 0)
+		return why_set(why, whylen, "not an IPv4 or IPv6 address or "
+		    "network (host names are not looked up)");
+	max = n->family == AF_INET ? 32 : 128;
+	n->bits = max;
+	if (slash != NULL) {
+		n->bits = 0;
+		for (k = 1; slash[k] >= '0' && slash[k] <= '9' && k <= 3; k++)
+			n->bits = n->bits * 10 + (slash[k] - '0');
+		if (k == 1 || slash[k] != '\0' || n->bits > max)
+			return why_set(why, whylen, "the prefix length must be "
+			    "0 to %d", max);
+	}
+	memcpy(net, n->addr, sizeof(net));
+	full = n->bits / 8;
+	rest = n->bits % 8;
+	if (full < 16) {
+		net[full] &= (unsigned char)(0xff << (8 - rest));
+		memset(net + full + 1, 0, (size_t)(15 - full));
+	}
+	if (memcmp(net, n->addr, sizeof(net)) != 0) {
+		(void)inet_ntop(n->family, net, shown, sizeof(shown));
+		return why_set(why, whylen, "host bits are set (the network "
+		    "is %s/%d)", shown, n->bits);
+	}
+	return 0;
+}
+
+/* listen_net_match - is the numeric address addr in one of the nets */
+int
+listen_net_match(const struct listen_net *nets, size_t n, const char *addr)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+	unsigned char	a[16];
+	size_t		i;
+	int		family, v4mapped;
+
+	if (net_addr(addr, strlen(addr), &family, a) != 0)
+		return 0;
+	v4mapped = family == AF_INET6 && memcmp(a, mapped, 12) == 0;
+	for (i = 0; i < n; i++) {
+		if (nets[i].family == family &&
+		    net_inside(a, nets[i].addr, nets[i].bits))
+			return 1;
+		if (v4mapped && nets[i].family == AF_INET &&
+		    net_inside(a + 12, nets[i].addr, nets[i].bits))
+			return 1;
+	}
+	return 0;
 }

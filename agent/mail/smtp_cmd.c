@@ -8,19 +8,28 @@
  *	the HELO name, the MAIL or RCPT path parsed by the RFC 5321 grammar
  *	(quoted local parts, "<>", source routes dropped, address literals,
  *	SMTPUTF8 addresses as well-formed UTF-8), ESMTP parameters, and
- *	XFORWARD attributes (xtext-decoded).  What a command means in the
- *	session is smtp_session.c's business; here only syntax.
+ *	XFORWARD attributes (xtext-decoded, each checked against what it
+ *	may be: smtp_xfwd_check()).  What a command means in the session
+ *	is smtp_session.c's business; here only syntax.  The DATA phase's
+ *	deadline (smtp_deadline_*) is here too: arithmetic, no clock.
  *
  * SECURITY
  *	Every byte comes from the network.  No function here assumes NUL
  *	termination of its input or writes past a fixed limit; a control
  *	character in a command, a path over the RFC 5321 length limits or
  *	malformed UTF-8 is refused with a reply that never echoes the bytes.
+ *	XFORWARD values end up in log lines and in filters' arguments and
+ *	file names (%q %h %i %H): each must be the host name, address,
+ *	number, word or queue id it claims to be, so none carries "/",
+ *	"..", a blank or a shell character.
  *
  * ERRORS
  *	Parsers return -1 with the reply (or a reason) to send; nothing is
  *	fatal but allocation failure (xmalloc).
  */
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +367,161 @@ bad:
 	return NULL;
 }
 
+static const char *const xfwd_names[XF_COUNT] = {
+	"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"
+};
+
+/* smtp_xfwd_name - "NAME", "ADDR", ... */
+const char *
+smtp_xfwd_name(enum xfwd_attr a)
+{
+	return a < XF_COUNT ? xfwd_names[a] : "?";
+}
+
+/* is_alnum - an ASCII letter or digit, whatever the locale */
+static int
+is_alnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* ip_ok - v[0..len) is a numeric address of the family (AF_UNSPEC:
+ * either) */
+static int
+ip_ok(const char *v, size_t len, int family)
+{
+	char		buf[INET6_ADDRSTRLEN + 1];
+	unsigned char	a[sizeof(struct in6_addr)];
+
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	return ((family == AF_INET || family == AF_UNSPEC) &&
+	    inet_pton(AF_INET, buf, a) == 1) ||
+	    ((family == AF_INET6 || family == AF_UNSPEC) &&
+	    inet_pton(AF_INET6, buf, a) == 1);
+}
+
+/* host_ok - a host name or an address literal */
+static int
+host_ok(const char *v)
+{
+	size_t	len = strlen(v), i, lab = 0;
+
+	if (len >= 2 && v[0] == '[' && v[len - 1] == ']') {
+		if (len > 7 && strncasecmp(v + 1, "IPv6:", 5) == 0)
+			return ip_ok(v + 6, len - 7, AF_INET6);
+		return ip_ok(v + 1, len - 2, AF_INET);
+	}
+	if (len == 0 || len > ENV_DOMAIN_MAX)
+		return 0;
+	/* labels of letters, digits, "-" and "_" (Postfix's
+	 * valid_hostname() takes "_" too: real names have it) */
+	for (i = 0; i <= len; i++) {
+		if (v[i] == '.' || v[i] == '\0') {
+			if (lab == 0 || lab > 63 || v[i - 1] == '-' ||
+			    v[i - lab] == '-')
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!is_alnum((unsigned char)v[i]) && v[i] != '-' &&
+		    v[i] != '_')
+			return 0;
+		lab++;
+	}
+	return 1;
+}
+
+/* word_ok - 1 to max letters and digits */
+static int
+word_ok(const char *v, size_t max)
+{
+	size_t	i;
+
+	for (i = 0; v[i] != '\0'; i++)
+		if (!is_alnum((unsigned char)v[i]) || i >= max)
+			return 0;
+	return i > 0;
+}
+
+/* smtp_xfwd_check - what attribute a may carry */
+const char *
+smtp_xfwd_check(enum xfwd_attr a, const char *v)
+{
+	size_t		i, len = strlen(v);
+	unsigned long	port = 0;
+
+	switch (a) {
+	case XF_NAME:
+	case XF_HELO:
+		return host_ok(v) ? NULL : "not a host name or address literal";
+	case XF_ADDR:
+		if (len > 5 && strncasecmp(v, "IPv6:", 5) == 0 ?
+		    ip_ok(v + 5, len - 5, AF_INET6) :
+		    ip_ok(v, len, AF_UNSPEC))
+			return NULL;
+		return "not an IPv4 or IPv6 address";
+	case XF_PORT:
+		for (i = 0; v[i] >= '0' && v[i] <= '9' && i < 5; i++)
+			port = port * 10 + (unsigned long)(v[i] - '0');
+		if (i == 0 || v[i] != '\0' || port > 65535)
+			return "not a port number";
+		return NULL;
+	case XF_PROTO:
+		return word_ok(v, SMTP_XFWD_PROTO_MAX) ? NULL :
+		    "not a protocol name";
+	case XF_IDENT:
+		return word_ok(v, SMTP_XFWD_IDENT_MAX) ? NULL :
+		    "a queue id is 1 to 32 letters and digits";
+	case XF_SOURCE:
+		return strcasecmp(v, "LOCAL") == 0 ||
+		    strcasecmp(v, "REMOTE") == 0 ? NULL :
+		    "not LOCAL or REMOTE";
+	case XF_COUNT:
+		break;
+	}
+	return "not a known attribute";
+}
+
+/* smtp_deadline_init - the phase starts at now */
+void
+smtp_deadline_init(struct smtp_deadline *d, long long now,
+    long long timeout_ms, unsigned rate)
+{
+	d->start = d->last = now;
+	d->timeout = timeout_ms;
+	d->bytes = 0;
+	d->rate = rate > 0 ? rate : 1;
+}
+
+/* smtp_deadline_got - n bytes came at now */
+void
+smtp_deadline_got(struct smtp_deadline *d, long long now, size_t n)
+{
+	if (n == 0)
+		return;
+	d->bytes += n;
+	d->last = now;
+}
+
+/* smtp_deadline_at - the earlier of the rate's and the silence's end */
+long long
+smtp_deadline_at(const struct smtp_deadline *d, int *by_rate)
+{
+	long long	rate_end, quiet_end;
+
+	/* bytes * 1000 cannot overflow: message_max is at most 4 GiB */
+	rate_end = d->start + d->timeout +
+	    (long long)(d->bytes * 1000 / d->rate);
+	quiet_end = d->last + d->timeout;
+	if (by_rate != NULL)
+		*by_rate = rate_end < quiet_end;
+	return rate_end < quiet_end ? rate_end : quiet_end;
+}
+
 /* verb table: name and verb; longest names are four letters */
 static const struct {
 	const char	*name;
@@ -461,16 +625,14 @@ parse_path_cmd(const char *a, size_t len, struct smtp_cmd *cmd,
 	return parse_params(a + i, len - i, cmd, r);
 }
 
-/* parse_xforward - "NAME=x ADDR=y ..." */
+/* parse_xforward - "NAME=x ADDR=y ...", each value checked */
 static int
 parse_xforward(const char *a, size_t len, struct smtp_cmd *cmd,
     struct reply *r)
 {
-	static const char *const names[XF_COUNT] = {
-		"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"
-	};
-	char	*v;
-	size_t	 i, k, n, ks, ke, vs;
+	const char	*why;
+	char		*v;
+	size_t		 i, n, ks, ke, vs;
 
 	if (len == 0)
 		return set_reply(r, 501, "5.5.4",
@@ -491,8 +653,8 @@ parse_xforward(const char *a, size_t len, struct smtp_cmd *cmd,
 		while (i < len && a[i] != ' ')
 			i++;
 		for (n = 0; n < XF_COUNT; n++)
-			if (strlen(names[n]) == ke - ks &&
-			    strncasecmp(names[n], a + ks, ke - ks) == 0)
+			if (strlen(xfwd_names[n]) == ke - ks &&
+			    strncasecmp(xfwd_names[n], a + ks, ke - ks) == 0)
 				break;
 		if (n == XF_COUNT)
 			return set_reply(r, 501, "5.5.4",
@@ -511,10 +673,12 @@ parse_xforward(const char *a, size_t len, struct smtp_cmd *cmd,
 		if (strcmp(v, "[UNAVAILABLE]") == 0 ||
 		    strcmp(v, "[TEMPUNAVAIL]") == 0)
 			v[0] = '\0';
-		/* "+20" decodes to a space; values are single words */
-		for (k = 0; v[k] != '\0'; k++)
-			if (v[k] == ' ')
-				v[k] = '_';
+		else if ((why = smtp_xfwd_check((enum xfwd_attr)n, v)) !=
+		    NULL) {
+			free(v);
+			return reply_set(r, 501, "5.5.4", "Bad XFORWARD %s "
+			    "value: %s", xfwd_names[n], why);
+		}
 		free(cmd->xfwd[n]);
 		cmd->xfwd[n] = v;
 	}

@@ -100,6 +100,60 @@ struct smtp_cmd {
 };
 
 /*
+ * XFORWARD values, as Postfix's smtp client sends them, each after
+ * xtext decoding, and not one of Postfix's "[UNAVAILABLE]" and
+ * "[TEMPUNAVAIL]" (which mean "not known" and come out as ""):
+ *   NAME, HELO  a host name (labels of letters, digits, "-" and "_",
+ *               none empty, none longer than 63, "-" at neither end;
+ *               255 bytes in all) or an address literal ("[192.0.2.1]",
+ *               "[IPv6:2001:db8::1]")
+ *   ADDR        an IPv4 or IPv6 address, the latter with or without
+ *               "IPv6:" before it
+ *   PORT        0 to 65535
+ *   PROTO       a protocol name: 1 to 64 letters and digits (SMTP,
+ *               ESMTP, and the others Postfix may pass on)
+ *   IDENT       a queue id: 1 to 32 letters and digits
+ *   SOURCE      LOCAL or REMOTE
+ * These values name the message in logs and reach filters (%h %i %H
+ * %q): no "/", "..", blank, quote or shell character gets through.
+ */
+#define SMTP_XFWD_IDENT_MAX	32
+#define SMTP_XFWD_PROTO_MAX	64
+
+/* smtp_xfwd_name - the attribute's name on the wire ("NAME") */
+const char	*smtp_xfwd_name(enum xfwd_attr);
+/*
+ * smtp_xfwd_check - NULL when v (NUL-terminated) is a value attribute a
+ * may carry, else what is wrong with it (text for a reply, which never
+ * repeats the value)
+ */
+const char	*smtp_xfwd_check(enum xfwd_attr a, const char *v);
+
+/*
+ * The deadline of the DATA phase, as Postfix's smtpd_per_request_deadline
+ * with smtpd_min_data_rate has it: the data must come within timeout of
+ * its start, and every byte received buys 1/rate seconds more, so a
+ * client that trickles cannot keep the connection for longer than its
+ * data is worth; and it may never fall silent for longer than timeout.
+ * Pure arithmetic on milliseconds the caller reads from its clock.
+ */
+struct smtp_deadline {
+	long long		start;		/* ms */
+	long long		last;		/* ms of the last bytes */
+	long long		timeout;	/* ms */
+	unsigned long long	bytes;
+	unsigned		rate;		/* bytes a second, >= 1 */
+};
+
+void	smtp_deadline_init(struct smtp_deadline *, long long now,
+	    long long timeout_ms, unsigned rate);
+/* smtp_deadline_got - n more bytes arrived at now */
+void	smtp_deadline_got(struct smtp_deadline *, long long now, size_t n);
+/* smtp_deadline_at - when the phase times out; *by_rate (if not NULL)
+ * says whether the rate, not the silence, sets that time */
+long long smtp_deadline_at(const struct smtp_deadline *, int *by_rate);
+
+/*
  * smtp_cmd_parse - one command line (without its line end) into cmd.
  * 0, or -1 with the reply to send in r.  cmd must be freed with
  * smtp_cmd_free() either way.

@@ -32,7 +32,12 @@
  *	in and never split, joined or re-parsed, so blanks, quotes, ';',
  *	'$(...)' or a leading '-' in them stay one inert argument.  No shell
  *	ever sees the result.  Lengths and control characters are
- *	envelope_check()'s job, done before anything here runs.  The
+ *	envelope_check()'s job, done before anything here runs.  The queue
+ *	id is the one value filters put into file names (an archive's
+ *	"%q.eml"), and it comes from the MTA's "i" macro, XFORWARD IDENT or
+ *	sluicectl -q: whatever its source, %q and SLUICE_QUEUE_ID hold only
+ *	letters, digits, '-' and '_', every other byte made '_', so no
+ *	queue id ever holds '/' or "..".  The
  *	environment is built from nothing: no variable of the daemon's own
  *	is passed on.
  *
@@ -285,6 +290,26 @@ append_str(struct buf *b, const char *s)
 	(void)buf_append(b, s, strlen(s));
 }
 
+/*
+ * append_queue_id - the queue id, each byte that is not a letter, digit,
+ * '-' or '_' made '_': one byte for one, so a real MTA's queue id (all
+ * letters and digits) passes unchanged and two bad ones mostly stay
+ * apart
+ */
+static void
+append_queue_id(struct buf *b, const char *s)
+{
+	unsigned char	c;
+
+	for (s = opt(s); *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			c = '_';
+		(void)buf_appendc(b, (char)c);
+	}
+}
+
 /* expand_word - one word with every %-sequence replaced by its value */
 static char *
 expand_word(const char *w, const struct subst_ctx *ctx)
@@ -318,7 +343,7 @@ expand_word(const char *w, const struct subst_ctx *ctx)
 			append_rcpts(&b, env, ',');
 			break;
 		case 'q':
-			append_str(&b, env ? env->queue_id : NULL);
+			append_queue_id(&b, env ? env->queue_id : NULL);
 			break;
 		case 'i':
 			append_str(&b, env ? env->client_addr : NULL);
@@ -417,7 +442,10 @@ subst_env(const struct subst_ctx *ctx)
 	push_var(&sv, "SLUICE_MESSAGE", ctx->msgfile);
 	push_var(&sv, "SLUICE_NEW_MESSAGE", ctx->newfile);
 	push_var(&sv, "SLUICE_RESULT", ctx->resultfile);
-	push_var(&sv, "SLUICE_QUEUE_ID", env ? env->queue_id : NULL);
+	buf_init(&b, 0);
+	append_queue_id(&b, env ? env->queue_id : NULL);
+	push_var(&sv, "SLUICE_QUEUE_ID", b.data);
+	buf_free(&b);
 	push_var(&sv, "SLUICE_CLIENT_ADDR", env ? env->client_addr : NULL);
 	push_var(&sv, "SLUICE_CLIENT_NAME", env ? env->client_name : NULL);
 	push_var(&sv, "SLUICE_HELO", env ? env->helo : NULL);

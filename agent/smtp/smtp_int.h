@@ -30,6 +30,7 @@ struct sess {
 						   "unix" */
 	char			*helo;
 	int			 esmtp;
+	int			 xfwd_ok;	/* may send XFORWARD */
 	char			*xfwd[XF_COUNT];
 	/* the transaction */
 	int			 in_mail;

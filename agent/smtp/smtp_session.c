@@ -7,15 +7,21 @@
  *	Postfix's FILTER_README: greeting, commands and their replies, the
  *	DATA reader into the spool; what follows DATA is smtp_deliver.c's.
  *	Offered: PIPELINING, SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES
- *	and XFORWARD (the original client's name, address and HELO feed %h,
- *	%i and %H; its IDENT, the upstream queue id, names the message in
- *	the logs).
+ *	and, to the clients smtp_xforward_hosts names, XFORWARD (the
+ *	original client's name, address and HELO feed %h, %i and %H; its
+ *	IDENT, the upstream queue id, names the message in the logs and is
+ *	%q).  Other clients are not offered XFORWARD and get Postfix's
+ *	"550 5.7.0 Error: insufficient authorization" for it.
  *
  *	Limits: smtp_line_max per command line (500), smtp_text_line_max
  *	per text line (554), message_max (SIZE= and the data: 552),
- *	smtp_recipients_max (452), smtp_timeout per command line and per
- *	read in DATA, smtp_session_timeout per connection (421), and 20
- *	refused commands (5xx) per connection (421).
+ *	smtp_recipients_max (452), smtp_session_timeout per connection
+ *	(421), and 20 refused commands (5xx) per connection (421).  Time
+ *	(421 4.4.2): a command line must be complete within smtp_timeout
+ *	of the moment its wait began, however its bytes trickle in; the
+ *	data of DATA within smtp_timeout of its start plus one second per
+ *	smtp_min_data_rate bytes received (Postfix's per-request deadline
+ *	with smtpd_min_data_rate), and never silent for smtp_timeout.
  *
  * SECURITY
  *	Everything a client sends is hostile.  Commands go through the
@@ -25,7 +31,10 @@
  *	smtp_bare_newline: "normalize" takes them as line ends, "reject"
  *	refuses the message; NUL bytes are refused either way.  Envelope
  *	values pass envelope_check_value() as they arrive and again in the
- *	engine.  Runs as the sluice user.
+ *	engine; XFORWARD is taken only from the clients smtp_xforward_hosts
+ *	trusts, and only values smtp_xfwd_check() passes.  A client that
+ *	sends slowly holds a connection slot no longer than its data is
+ *	worth.  Runs as the sluice user.
  *
  * ERRORS
  *	A session that times out gets 421 and is closed; the upstream MTA
@@ -46,6 +55,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/io.h"
+#include "lib/listen.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "mail/envelope.h"
@@ -142,11 +152,15 @@ fill(struct sess *s, long long deadline, int idle)
 	}
 }
 
-/* say_timeout - 421 and close */
+/* say_timeout - 421 and close, in Postfix's words */
 static void
 say_timeout(struct sess *s)
 {
-	reply(s, 421, "4.4.2", "Error: timeout exceeded");
+	char	text[300];
+
+	snprintf(text, sizeof(text), "%s Error: timeout exceeded",
+	    s->cfg->smtp_hostname);
+	reply(s, 421, "4.4.2", text);
 	(void)flush(s);
 	s->closing = 1;
 }
@@ -220,6 +234,18 @@ xfwd_reset(struct sess *s)
 	}
 }
 
+/* xfwd_allowed - whether this client may send XFORWARD */
+static int
+xfwd_allowed(const struct sess *s)
+{
+	const struct config	*cfg = s->cfg;
+
+	if (strcmp(s->peer, "unix") == 0)
+		return cfg->smtp_xforward_unix;
+	return listen_net_match(cfg->smtp_xforward_nets,
+	    cfg->smtp_xforward_nnets, s->peer);
+}
+
 /* do_ehlo - HELO, EHLO, LHLO */
 static void
 do_ehlo(struct sess *s, const struct smtp_cmd *c)
@@ -242,9 +268,11 @@ do_ehlo(struct sess *s, const struct smtp_cmd *c)
 		return;
 	}
 	buf_appendf(&s->out, "250-%s\r\n250-PIPELINING\r\n250-SIZE %zu\r\n"
-	    "250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n"
-	    "250 XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n",
-	    cfg->smtp_hostname, cfg->message_max);
+	    "250-8BITMIME\r\n250-SMTPUTF8\r\n250%sENHANCEDSTATUSCODES\r\n",
+	    cfg->smtp_hostname, cfg->message_max, s->xfwd_ok ? "-" : " ");
+	if (s->xfwd_ok)
+		buf_appendf(&s->out, "250 XFORWARD NAME ADDR PORT PROTO HELO "
+		    "IDENT SOURCE\r\n");
 }
 
 /* do_mail - MAIL FROM */
@@ -383,6 +411,16 @@ do_xforward(struct sess *s, struct smtp_cmd *c)
 	reply(s, 250, "2.0.0", "Ok");
 }
 
+/* xfwd_refuse - XFORWARD from a client smtp_xforward_hosts does not
+ * name: Postfix's reply, logged */
+static void
+xfwd_refuse(struct sess *s)
+{
+	log_info("smtp: %s: XFORWARD refused: not in smtp_xforward_hosts",
+	    s->peer);
+	refuse(s, 550, "5.7.0", "Error: insufficient authorization");
+}
+
 /* data_reject - the wire policy's reply for what the reader flagged,
  * or 0 */
 static int
@@ -408,11 +446,16 @@ static int
 read_data(struct sess *s, struct spool_msg *sm, struct smtp_data *d,
     const char *qid, int *werr)
 {
-	long long	deadline;
-	size_t		used, olen;
-	int		r;
+	struct smtp_deadline	dl;
+	long long		now;
+	size_t			used, olen;
+	int			r, by_rate;
 
 	smtp_data_init(d, s->cfg->smtp_text_line_max, s->cfg->message_max);
+	/* what came with the DATA command counts from now too */
+	smtp_deadline_init(&dl, clock_ms(), s->cfg->smtp_timeout * 1000LL,
+	    s->cfg->smtp_min_data_rate);
+	smtp_deadline_got(&dl, dl.start, s->len - s->off);
 	for (;;) {
 		if (s->off < s->len) {
 			r = smtp_data_feed(d, s->in + s->off,
@@ -424,12 +467,25 @@ read_data(struct sess *s, struct spool_msg *sm, struct smtp_data *d,
 			if (r)
 				break;
 		}
-		deadline = clock_ms() + s->cfg->smtp_timeout * 1000LL;
-		switch (fill(s, deadline, 0)) {
+		switch (fill(s, smtp_deadline_at(&dl, NULL), 0)) {
 		case 1:
+			smtp_deadline_got(&dl, clock_ms(), s->len);
 			continue;
 		case 0:
-			log_info("%s: timeout in DATA from %s", qid, s->peer);
+			now = clock_ms();
+			(void)smtp_deadline_at(&dl, &by_rate);
+			if (now >= s->end_ms)
+				log_info("%s: smtp_session_timeout in DATA "
+				    "from %s", qid, s->peer);
+			else if (by_rate)
+				log_info("%s: data from %s slower than "
+				    "smtp_min_data_rate (%u bytes a second): "
+				    "%llu bytes in %lld ms", qid, s->peer,
+				    s->cfg->smtp_min_data_rate, dl.bytes,
+				    now - dl.start);
+			else
+				log_info("%s: timeout in DATA from %s", qid,
+				    s->peer);
 			say_timeout(s);
 			return -1;
 		default:
@@ -517,6 +573,7 @@ smtp_session(struct sess *s)
 	struct reply	 err;
 
 	s->end_ms = clock_ms() + s->cfg->smtp_session_timeout * 1000LL;
+	s->xfwd_ok = xfwd_allowed(s);
 	smtp_line_init(&s->line, s->cfg->smtp_line_max);
 	buf_init(&s->out, 0);
 	relay_init(&s->relay);
@@ -538,7 +595,12 @@ smtp_session(struct sess *s)
 			continue;
 		}
 		if (smtp_cmd_parse(s->line.buf, s->line.len, &c, &err) != 0) {
-			refuse(s, err.code, err.status, err.text);
+			/* a client that may not use XFORWARD learns nothing
+			 * about what it would have taken */
+			if (c.verb == SMTP_XFORWARD && !s->xfwd_ok)
+				xfwd_refuse(s);
+			else
+				refuse(s, err.code, err.status, err.text);
 			smtp_cmd_free(&c);
 			continue;
 		}
@@ -570,11 +632,16 @@ smtp_session(struct sess *s)
 			reply(s, 252, "2.0.0", "Cannot VRFY, send mail");
 			break;
 		case SMTP_HELP:
-			reply(s, 214, "2.0.0", "Commands: HELO EHLO LHLO MAIL "
-			    "RCPT DATA RSET NOOP QUIT VRFY XFORWARD");
+			reply(s, 214, "2.0.0", s->xfwd_ok ? "Commands: HELO "
+			    "EHLO LHLO MAIL RCPT DATA RSET NOOP QUIT VRFY "
+			    "XFORWARD" : "Commands: HELO EHLO LHLO MAIL RCPT "
+			    "DATA RSET NOOP QUIT VRFY");
 			break;
 		case SMTP_XFORWARD:
-			do_xforward(s, &c);
+			if (s->xfwd_ok)
+				do_xforward(s, &c);
+			else
+				xfwd_refuse(s);
 			break;
 		case SMTP_QUIT:
 			reply(s, 221, "2.0.0", "Bye");

@@ -8,7 +8,14 @@
  *   - the line reader gives the same lines fed whole or byte by byte;
  *   - an accepted command holds only what its grammar allows (paths
  *     within the RFC 5321 limits, UTF-8 flagged and well-formed, no
- *     control bytes anywhere), a refused one a 5xx reply of plain text;
+ *     control bytes anywhere; XFORWARD values each what its attribute
+ *     may be, none with "/", "..", a blank or a shell character, an
+ *     IDENT only letters and digits), a refused one a 5xx reply of
+ *     plain text;
+ *   - smtp_xfwd_check() on the raw bytes accepts nothing else either;
+ *   - the DATA deadline stays between smtp_timeout after the start and
+ *     smtp_timeout after the last bytes, and never comes sooner for
+ *     more data;
  *   - the DATA reader stops exactly at the first CR LF "." CR LF (the
  *     DATA command's CR LF counting), never elsewhere, and gives the
  *     same content, end and flags whole, byte by byte and split;
@@ -56,6 +63,14 @@ has_8bit(const char *s)
 		if ((unsigned char)*s >= 0x80)
 			return 1;
 	return 0;
+}
+
+/* is_alnum - an ASCII letter or digit */
+static int
+is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
 }
 
 /* check_cmd - one command line: the reply or the struct is sane */
@@ -119,13 +134,30 @@ check_cmd(const char *line, size_t len)
 		}
 		break;
 	case SMTP_XFORWARD:
-		for (i = 0; i < XF_COUNT; i++)
-			if (cmd.xfwd[i] != NULL &&
-			    (strlen(cmd.xfwd[i]) > SMTP_XFWD_VALUE_MAX ||
+		for (i = 0; i < XF_COUNT; i++) {
+			if (cmd.xfwd[i] == NULL)
+				continue;
+			if (strlen(cmd.xfwd[i]) > SMTP_XFWD_VALUE_MAX ||
 			    strchr(cmd.xfwd[i], ' ') != NULL ||
 			    !clean(cmd.xfwd[i]) ||
-			    !smtp_utf8_valid(cmd.xfwd[i], strlen(cmd.xfwd[i]))))
+			    !smtp_utf8_valid(cmd.xfwd[i], strlen(cmd.xfwd[i])))
 				abort();
+			/* "" is "unavailable"; anything else passed its
+			 * attribute's check, and holds nothing a file name,
+			 * a log line or a shell could trip over */
+			if (cmd.xfwd[i][0] != '\0' &&
+			    (smtp_xfwd_check((enum xfwd_attr)i,
+			    cmd.xfwd[i]) != NULL ||
+			    strpbrk(cmd.xfwd[i], "/\\;$`'\"<>|&*?()") != NULL ||
+			    strstr(cmd.xfwd[i], "..") != NULL || has_8bit(
+			    cmd.xfwd[i])))
+				abort();
+		}
+		if (cmd.xfwd[XF_IDENT] != NULL)
+			for (k = 0; cmd.xfwd[XF_IDENT][k] != '\0'; k++)
+				if (!is_alnum(cmd.xfwd[XF_IDENT][k]) ||
+				    k >= SMTP_XFWD_IDENT_MAX)
+					abort();
 		break;
 	case SMTP_DATA:
 	case SMTP_RSET:
@@ -447,6 +479,64 @@ fuzz_path(const char *in, size_t len)
 	free(x);
 }
 
+/*
+ * fuzz_xfwd - the bytes as a value of each XFORWARD attribute: an
+ * accepted one has nothing but what its attribute allows
+ */
+static void
+fuzz_xfwd(const char *in, size_t len)
+{
+	char	*v = xmalloc(len + 1);
+	size_t	 i;
+	int	 a;
+
+	memcpy(v, in, len);
+	v[len] = '\0';
+	for (a = 0; a < XF_COUNT; a++) {
+		if (smtp_xfwd_check((enum xfwd_attr)a, v) != NULL)
+			continue;
+		if (v[0] == '\0' || strlen(v) > 255 || !printable(v) ||
+		    strpbrk(v, " /\\;$`'\"<>|&*?()") != NULL ||
+		    strstr(v, "..") != NULL)
+			abort();
+		if (a == XF_IDENT || a == XF_PROTO || a == XF_PORT)
+			for (i = 0; v[i] != '\0'; i++)
+				if (!is_alnum(v[i]))
+					abort();
+	}
+	free(v);
+}
+
+/*
+ * fuzz_deadline - the DATA deadline with times and sizes from the
+ * bytes: never later than smtp_timeout after the last bytes, never
+ * earlier than smtp_timeout after the start, and no sooner for more
+ * data
+ */
+static void
+fuzz_deadline(const uint8_t *in, size_t len)
+{
+	struct smtp_deadline	d;
+	long long		now = 1000, before, at;
+	size_t			i, n;
+	unsigned		rate;
+
+	if (len < 2)
+		return;
+	rate = 1 + in[0] * 7u;
+	smtp_deadline_init(&d, now, 1000 * (1 + in[1] % 8), rate);
+	for (i = 2; i + 1 < len; i += 2) {
+		before = smtp_deadline_at(&d, NULL);
+		now += in[i] * 10;
+		n = (size_t)in[i + 1] << (in[i] % 16);
+		smtp_deadline_got(&d, now, n);
+		at = smtp_deadline_at(&d, NULL);
+		if (at > d.last + d.timeout || at < d.start + d.timeout ||
+		    at < before)
+			abort();
+	}
+}
+
 /* LLVMFuzzerTestOneInput - every parser over the same bytes */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -460,5 +550,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_stuff(in, size);
 	fuzz_resp(in, size);
 	fuzz_path(in, size);
+	fuzz_xfwd(in, size);
+	fuzz_deadline(data, size);
 	return 0;
 }

@@ -104,7 +104,7 @@ l=$(kid sluice-launcher)
     err "launcher user"
 [ "$(stat -c '%U %a' "$T/run/spool")" = "nobody 700" ] ||
     err "spool is $(stat -c '%U %a' "$T/run/spool")"
-[ "$(stat -c %a "$T/run/milter.sock")" = 666 ] || err "socket mode"
+[ "$(stat -c %a "$T/run/milter.sock")" = 660 ] || err "socket mode"
 probe first || err "no answer on the inet socket"
 probe first "unix:$T/run/milter.sock" || err "no answer on the unix socket"
 end

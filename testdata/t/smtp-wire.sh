@@ -505,7 +505,7 @@ end
 
 begin "XFORWARD: values checked (CR via xtext refused), not inside MAIL"
 cl "$pn" w:220 "$ehlo" n:1 's:XFORWARD NAME=a+0Db.test\r\n' n:1 \
-    's:XFORWARD ADDR=192.0.2.1 HELO=x+3By\r\n' n:1 's:XFORWARD FOO=1\r\n' \
+    's:XFORWARD ADDR=192.0.2.1 HELO=x+2Ey\r\n' n:1 's:XFORWARD FOO=1\r\n' \
     n:1 "s:$from" n:1 's:XFORWARD ADDR=192.0.2.2\r\n' n:1 "$quit" w:221
 want_codes "220 250 501 250 501 250 503 221"
 [ "$(grep -ac '^501 5.5.4' "$T/out")" -eq 2 ] || err "not 501 5.5.4"

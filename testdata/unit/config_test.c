@@ -103,6 +103,7 @@ static void t_semantic(void **s) { (void)s; golden("semantic"); }
 static void t_syntax(void **s) { (void)s; golden("syntax"); }
 static void t_daemon(void **s) { (void)s; golden("daemon"); }
 static void t_smtp(void **s) { (void)s; golden("smtp"); }
+static void t_sockets(void **s) { (void)s; golden("sockets"); }
 static void t_required(void **s) { (void)s; golden("required"); }
 static void t_frag(void **s) { (void)s; golden("frag"); }
 
@@ -158,6 +159,22 @@ t_defaults(void **state)
 	assert_int_equal(c->reject.code, 550);
 	assert_string_equal(c->reject.status, "5.7.1");
 	assert_int_equal(c->tempfail.code, 451);
+	/* unix sockets 0660, group of user; XFORWARD from loopback and
+	 * unix sockets; DATA no slower than 500 bytes a second */
+	assert_int_equal(c->socket_mode, 0660);
+	assert_null(c->socket_group);
+	assert_int_equal(c->socket_gid, c->gid);
+	assert_int_equal(c->smtp_xforward_unix, 1);
+	assert_int_equal(c->smtp_xforward_nnets, 2);
+	assert_int_equal(listen_net_match(c->smtp_xforward_nets,
+	    c->smtp_xforward_nnets, "127.0.0.1"), 1);
+	assert_int_equal(listen_net_match(c->smtp_xforward_nets,
+	    c->smtp_xforward_nnets, "127.9.9.9"), 1);
+	assert_int_equal(listen_net_match(c->smtp_xforward_nets,
+	    c->smtp_xforward_nnets, "::1"), 1);
+	assert_int_equal(listen_net_match(c->smtp_xforward_nets,
+	    c->smtp_xforward_nnets, "192.0.2.1"), 0);
+	assert_int_equal(c->smtp_min_data_rate, 500);
 	f = &c->filters[0];
 	assert_string_equal(f->argv[0], "/bin/true");
 	assert_string_equal(f->argv[1], "%f");
@@ -199,6 +216,9 @@ t_values(void **state)
 
 	(void)state;
 	path = write_conf(
+	    "socket_mode = \"620\"; socket_group = \"root\";\n"
+	    "smtp_xforward_hosts = [ \"192.0.2.0/24\" ];\n"
+	    "smtp_min_data_rate = 1;\n"
 	    "reject_reply = { code = 554; status = \"5.7.0\"; "
 	    "text = \"No\"; with_reason = false; };\n"
 	    "filters = ( { name = \"f\"; command = [\"/bin/true\", \"a b\"];\n"
@@ -218,6 +238,17 @@ t_values(void **state)
 	if (e.n > 0)
 		print_error("%s\n", e.msg[0]);
 	assert_int_equal(e.n, 0);
+	assert_int_equal(c->socket_mode, 0620);
+	assert_string_equal(c->socket_group, "root");
+	assert_int_equal(c->socket_gid, 0);
+	/* a list without "unix" leaves unix socket clients out */
+	assert_int_equal(c->smtp_xforward_unix, 0);
+	assert_int_equal(c->smtp_xforward_nnets, 1);
+	assert_int_equal(listen_net_match(c->smtp_xforward_nets,
+	    c->smtp_xforward_nnets, "127.0.0.1"), 0);
+	assert_int_equal(listen_net_match(c->smtp_xforward_nets,
+	    c->smtp_xforward_nnets, "192.0.2.77"), 1);
+	assert_int_equal(c->smtp_min_data_rate, 1);
 	f = &c->filters[0];
 	assert_string_equal(f->argv[1], "a b");
 	assert_int_equal(f->timeout_ms, 1500);
@@ -252,6 +283,24 @@ t_values(void **state)
 	assert_int_equal(r->when.c[3].field, CF_TIME);
 	assert_int_equal(r->unless.n, 1);
 	assert_int_equal(r->unless.c[0].field, CF_SUBJECT);
+	config_unref(&c);
+	cleanup(path);
+}
+
+/* t_xforward_none - smtp_xforward_hosts = [] trusts no client */
+static void
+t_xforward_none(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path;
+
+	(void)state;
+	path = write_conf("smtp_xforward_hosts = [];\n");
+	c = config_load(path, NULL, &e);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(c->smtp_xforward_unix, 0);
+	assert_int_equal(c->smtp_xforward_nnets, 0);
 	config_unref(&c);
 	cleanup(path);
 }
@@ -410,10 +459,12 @@ main(void)
 		cmocka_unit_test(t_syntax),
 		cmocka_unit_test(t_daemon),
 		cmocka_unit_test(t_smtp),
+		cmocka_unit_test(t_sockets),
 		cmocka_unit_test(t_required),
 		cmocka_unit_test(t_frag),
 		cmocka_unit_test(t_defaults),
 		cmocka_unit_test(t_values),
+		cmocka_unit_test(t_xforward_none),
 		cmocka_unit_test(t_overrides),
 		cmocka_unit_test(t_fragment_order),
 	};

@@ -6,8 +6,10 @@
  *	Tables of wire bytes with what the SMTP parsers must make of them,
  *	written out by hand: the command line reader (CR LF, bare LF, a CR
  *	inside a line, over-long lines), every command and its reply codes,
- *	envelope paths at the RFC 5321 limits, ESMTP parameters, XFORWARD,
- *	the DATA reader against the SMTP smuggling variants, the relay's
+ *	envelope paths at the RFC 5321 limits, ESMTP parameters, XFORWARD
+ *	and what each of its attributes may carry, the address lists that
+ *	say who may send it (lib/listen.c), the DATA phase's deadline, the
+ *	DATA reader against the SMTP smuggling variants, the relay's
  *	dot-stuffing writer, the next hop's reply reader and which reply
  *	codes can answer which command.  Every stream reader is also fed
  *	one byte at a time and in two pieces split at every offset, and
@@ -29,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/listen.h"
 #include "lib/xmalloc.h"
 #include "mail/smtp_proto.h"
 
@@ -254,6 +257,15 @@ struct cmd_case {
 	{ B(l), c, s, t, SMTP_UNKNOWN, NULL, NULL, 0, NULL, NULL }
 
 #define E_SYN	"5.5.4"
+#define XF_BAD_HOST	"not a host name or address literal"
+#define XF_BAD_NAME	"Bad XFORWARD NAME value: " XF_BAD_HOST
+#define XF_BAD_HELO	"Bad XFORWARD HELO value: " XF_BAD_HOST
+#define XF_BAD_ADDR	"Bad XFORWARD ADDR value: not an IPv4 or IPv6 address"
+#define XF_BAD_PORT	"Bad XFORWARD PORT value: not a port number"
+#define XF_BAD_PROTO	"Bad XFORWARD PROTO value: not a protocol name"
+#define XF_BAD_IDENT	"Bad XFORWARD IDENT value: a queue id is 1 to 32 " \
+			"letters and digits"
+#define XF_BAD_SOURCE	"Bad XFORWARD SOURCE value: not LOCAL or REMOTE"
 #define BADS	"Bad sender address syntax: "
 #define BADR	"Bad recipient address syntax: "
 
@@ -518,19 +530,21 @@ static const struct cmd_case cmd_cases[] = {
 	    NULL, NULL, 0, NULL, "NAME=|ADDR="),
 	OK("XFORWARD HELO=+5BUNAVAILABLE+5D", SMTP_XFORWARD, NULL, NULL, 0,
 	    NULL, "HELO="),
-	OK("XFORWARD HELO=a+2Bb+3dc", SMTP_XFORWARD, NULL, NULL, 0, NULL,
-	    "HELO=a+b=c"),
-	OK("XFORWARD HELO=+C3+A9t+C3+A9", SMTP_XFORWARD, NULL, NULL, 0, NULL,
-	    "HELO=\303\251t\303\251"),
+	OK("XFORWARD HELO=mx+2Eexample+2Done+2eorg", SMTP_XFORWARD, NULL,
+	    NULL, 0, NULL, "HELO=mx.example-one.org"),
 	OK("XFORWARD ADDR=IPV6:2001:db8::1   PORT=25  ", SMTP_XFORWARD, NULL,
 	    NULL, 0, NULL, "ADDR=IPV6:2001:db8::1|PORT=25"),
 	OK("XFORWARD NAME=a NAME=b", SMTP_XFORWARD, NULL, NULL, 0, NULL,
 	    "NAME=b"),
-	OK("XFORWARD IDENT=", SMTP_XFORWARD, NULL, NULL, 0, NULL, "IDENT="),
-	/* a decoded space could split a word in a log line or a filter's
-	   argument: it comes out as "_" */
-	OK("XFORWARD HELO=a+20b", SMTP_XFORWARD, NULL, NULL, 0, NULL,
-	    "HELO=a_b"),
+	/* what Postfix sends: address literals, its long queue ids, the
+	   original client's port, the source of the mail */
+	OK("XFORWARD NAME=host_1.example HELO=[192.0.2.1] ADDR=IPv6:::1",
+	    SMTP_XFORWARD, NULL, NULL, 0, NULL,
+	    "NAME=host_1.example|ADDR=IPv6:::1|HELO=[192.0.2.1]"),
+	OK("XFORWARD HELO=[IPv6:2001:db8::1] IDENT=4Rb1Hn0wJDz9vRV "
+	    "SOURCE=LOCAL PROTO=SMTP PORT=0", SMTP_XFORWARD, NULL, NULL, 0,
+	    NULL, "PORT=0|PROTO=SMTP|HELO=[IPv6:2001:db8::1]|"
+	    "IDENT=4Rb1Hn0wJDz9vRV|SOURCE=LOCAL"),
 	NO("XFORWARD", 501, E_SYN, "Syntax: XFORWARD attribute=value..."),
 	NO("XFORWARD   ", 501, E_SYN, "Syntax: XFORWARD attribute=value..."),
 	NO("XFORWARD NAME", 501, E_SYN, "Syntax: XFORWARD attribute=value..."),
@@ -550,6 +564,44 @@ static const struct cmd_case cmd_cases[] = {
 	NO("XFORWARD NAME=+FF", 501, E_SYN, "Bad XFORWARD attribute value"),
 	NO("XFORWARD NAME=\303\251", 501, E_SYN,
 	    "Bad XFORWARD attribute value"),
+	/* each value is what its attribute may be, or the whole command is
+	   refused, with a reply that does not echo it */
+	NO("XFORWARD IDENT=../../x", 501, E_SYN, XF_BAD_IDENT),
+	NO("XFORWARD IDENT=ABC/DEF", 501, E_SYN, XF_BAD_IDENT),
+	NO("XFORWARD IDENT=A+2E+2EB", 501, E_SYN, XF_BAD_IDENT),
+	NO("XFORWARD IDENT=", 501, E_SYN, XF_BAD_IDENT),
+	NO("XFORWARD IDENT=123456789012345678901234567890123", 501, E_SYN,
+	    XF_BAD_IDENT),
+	NO("XFORWARD NAME=ok.example IDENT=A-1", 501, E_SYN, XF_BAD_IDENT),
+	NO("XFORWARD NAME=evil+3Bexample", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD NAME=+24+28id+29", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD NAME=a+20b", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD NAME=a+09b", 501, E_SYN, "Bad XFORWARD attribute value"),
+	NO("XFORWARD NAME=", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD NAME=a..b", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD NAME=.a", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD NAME=-a.example", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD NAME=a-.example", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD NAME=a/b", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD NAME=[192.0.2.1", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD NAME=[not.an.address]", 501, E_SYN, XF_BAD_NAME),
+	NO("XFORWARD HELO=x+3By", 501, E_SYN, XF_BAD_HELO),
+	NO("XFORWARD HELO=a+2Bb+3dc", 501, E_SYN, XF_BAD_HELO),
+	NO("XFORWARD HELO=a+20b", 501, E_SYN, XF_BAD_HELO),
+	NO("XFORWARD HELO=+C3+A9t+C3+A9", 501, E_SYN, XF_BAD_HELO),
+	NO("XFORWARD HELO=[IPv6:192.0.2.1]", 501, E_SYN, XF_BAD_HELO),
+	NO("XFORWARD ADDR=not-an-address", 501, E_SYN, XF_BAD_ADDR),
+	NO("XFORWARD ADDR=192.0.2.300", 501, E_SYN, XF_BAD_ADDR),
+	NO("XFORWARD ADDR=192.0.2", 501, E_SYN, XF_BAD_ADDR),
+	NO("XFORWARD ADDR=[192.0.2.1]", 501, E_SYN, XF_BAD_ADDR),
+	NO("XFORWARD ADDR=IPv6:192.0.2.1", 501, E_SYN, XF_BAD_ADDR),
+	NO("XFORWARD ADDR=2001:db8::zz", 501, E_SYN, XF_BAD_ADDR),
+	NO("XFORWARD PORT=http", 501, E_SYN, XF_BAD_PORT),
+	NO("XFORWARD PORT=65536", 501, E_SYN, XF_BAD_PORT),
+	NO("XFORWARD PORT=-1", 501, E_SYN, XF_BAD_PORT),
+	NO("XFORWARD PROTO=E+3BSMTP", 501, E_SYN, XF_BAD_PROTO),
+	NO("XFORWARD PROTO=E+2FSMTP", 501, E_SYN, XF_BAD_PROTO),
+	NO("XFORWARD SOURCE=ELSEWHERE", 501, E_SYN, XF_BAD_SOURCE),
 };
 
 /* fmt_params - "K=V|K" from the parsed parameters */
@@ -829,8 +881,8 @@ test_helo_length(void **state)
 	    "Bad hostname", 0, NULL, NULL, 0, NULL, NULL);
 }
 
-/* test_xforward_length - 255 decoded bytes pass, 256 not; raw values
- * over three times that are refused before decoding */
+/* test_xforward_length - a 255-byte host name passes, 256 not; raw
+ * values over three times that are refused before decoding */
 static void
 test_xforward_length(void **state)
 {
@@ -838,28 +890,364 @@ test_xforward_length(void **state)
 	size_t	i;
 
 	(void)state;
+	/* four labels of 63 and three dots: 255 bytes */
 	s = line + sprintf(line, "XFORWARD HELO=");
-	s = repeat(s, 'h', 255);
+	for (i = 0; i < 255; i++)
+		*s++ = i % 64 == 63 ? '.' : 'h';
 	*s = '\0';
 	memcpy(want, "HELO=", 5);
-	memset(want + 5, 'h', 255);
-	want[260] = '\0';
+	memcpy(want + 5, line + 14, 256);
 	check_cmd("xfwd 255", line, (size_t)(s - line), 0, NULL, NULL,
 	    SMTP_XFORWARD, NULL, NULL, 0, NULL, want);
 	*s++ = 'h';
 	check_cmd("xfwd 256", line, (size_t)(s - line), 501, E_SYN,
 	    "Bad XFORWARD attribute value", 0, NULL, NULL, 0, NULL, NULL);
 
-	/* 255 bytes, each written as "+41": 765 raw bytes pass */
+	/* the same 255 bytes, each written as "+41" or "+2E": 765 raw
+	   bytes pass */
 	s = line + sprintf(line, "XFORWARD HELO=");
-	for (i = 0; i < 255; i++)
-		s += sprintf(s, "+41");
-	memset(want + 5, 'A', 255);
+	for (i = 0; i < 255; i++) {
+		s += sprintf(s, i % 64 == 63 ? "+2E" : "+41");
+		want[5 + i] = i % 64 == 63 ? '.' : 'A';
+	}
 	check_cmd("xfwd 765 raw", line, (size_t)(s - line), 0, NULL, NULL,
 	    SMTP_XFORWARD, NULL, NULL, 0, NULL, want);
 	*s++ = 'A';
 	check_cmd("xfwd 766 raw", line, (size_t)(s - line), 501, E_SYN,
 	    "XFORWARD attribute value too long", 0, NULL, NULL, 0, NULL, NULL);
+
+	/* a label of 64 is not a host name */
+	s = line + sprintf(line, "XFORWARD NAME=");
+	s = repeat(s, 'n', 64);
+	check_cmd("xfwd label 64", line, (size_t)(s - line), 501, E_SYN,
+	    XF_BAD_NAME, 0, NULL, NULL, 0, NULL, NULL);
+	s = line + sprintf(line, "XFORWARD NAME=");
+	s = repeat(s, 'n', 63);
+	*s = '\0';
+	check_cmd("xfwd label 63", line, (size_t)(s - line), 0, NULL, NULL,
+	    SMTP_XFORWARD, NULL, NULL, 0, NULL, line + 9);
+}
+
+/* ------------------------------------------------------------------ */
+/* XFORWARD values and who may send them                               */
+/* ------------------------------------------------------------------ */
+
+struct xfwd_case {
+	enum xfwd_attr	 a;
+	const char	*v;
+	int		 ok;
+};
+
+static const struct xfwd_case xfwd_cases[] = {
+	/* host names: LDH labels, "_" too; address literals */
+	{ XF_NAME, "mx.example.org", 1 },
+	{ XF_NAME, "localhost", 1 },
+	{ XF_NAME, "unknown", 1 },
+	{ XF_NAME, "a-b.c_d.example", 1 },
+	{ XF_NAME, "xn--bcher-kva.example", 1 },
+	{ XF_NAME, "1.2.3.4", 1 },
+	{ XF_NAME, "[192.0.2.1]", 1 },
+	{ XF_NAME, "[IPv6:2001:db8::1]", 1 },
+	{ XF_NAME, "[ipv6:::1]", 1 },
+	{ XF_NAME, "", 0 },
+	{ XF_NAME, ".", 0 },
+	{ XF_NAME, "a.", 0 },
+	{ XF_NAME, ".a", 0 },
+	{ XF_NAME, "a..b", 0 },
+	{ XF_NAME, "-a", 0 },
+	{ XF_NAME, "a-", 0 },
+	{ XF_NAME, "a.-b.c", 0 },
+	{ XF_NAME, "a b", 0 },
+	{ XF_NAME, "a;b", 0 },
+	{ XF_NAME, "a/b", 0 },
+	{ XF_NAME, "$(id)", 0 },
+	{ XF_NAME, "`id`", 0 },
+	{ XF_NAME, "a'b", 0 },
+	{ XF_NAME, "a\"b", 0 },
+	{ XF_NAME, "a\\b", 0 },
+	{ XF_NAME, "a\tb", 0 },
+	{ XF_NAME, "\303\251t\303\251.example", 0 },
+	{ XF_NAME, "[192.0.2.1", 0 },
+	{ XF_NAME, "192.0.2.1]", 0 },
+	{ XF_NAME, "[]", 0 },
+	{ XF_NAME, "[IPv6:]", 0 },
+	{ XF_NAME, "[192.0.2.256]", 0 },
+	{ XF_NAME, "[2001:db8::1]", 0 },	/* RFC 5321 wants "IPv6:" */
+	{ XF_NAME, "[IPv6:192.0.2.1]", 0 },
+	{ XF_NAME, "[../../x]", 0 },
+	{ XF_HELO, "client.example", 1 },
+	{ XF_HELO, "[192.0.2.1]", 1 },
+	{ XF_HELO, "x;y", 0 },
+	{ XF_HELO, "..", 0 },
+	/* addresses */
+	{ XF_ADDR, "192.0.2.1", 1 },
+	{ XF_ADDR, "0.0.0.0", 1 },
+	{ XF_ADDR, "2001:db8::1", 1 },
+	{ XF_ADDR, "IPv6:2001:db8::1", 1 },
+	{ XF_ADDR, "ipv6:::1", 1 },
+	{ XF_ADDR, "::ffff:192.0.2.1", 1 },
+	{ XF_ADDR, "", 0 },
+	{ XF_ADDR, "192.0.2", 0 },
+	{ XF_ADDR, "192.0.2.1.5", 0 },
+	{ XF_ADDR, "192.0.2.256", 0 },
+	{ XF_ADDR, "0x7f.1", 0 },
+	{ XF_ADDR, " 192.0.2.1", 0 },
+	{ XF_ADDR, "[192.0.2.1]", 0 },
+	{ XF_ADDR, "IPv6:192.0.2.1", 0 },
+	{ XF_ADDR, "IPv6:", 0 },
+	{ XF_ADDR, "2001:db8::g", 0 },
+	{ XF_ADDR, "localhost", 0 },
+	{ XF_ADDR, "1111:2222:3333:4444:5555:6666:7777:8888:9999", 0 },
+	/* ports */
+	{ XF_PORT, "25", 1 },
+	{ XF_PORT, "0", 1 },
+	{ XF_PORT, "65535", 1 },
+	{ XF_PORT, "65536", 0 },
+	{ XF_PORT, "123456", 0 },
+	{ XF_PORT, "", 0 },
+	{ XF_PORT, "-1", 0 },
+	{ XF_PORT, "25a", 0 },
+	{ XF_PORT, " 25", 0 },
+	/* protocol names */
+	{ XF_PROTO, "SMTP", 1 },
+	{ XF_PROTO, "ESMTP", 1 },
+	{ XF_PROTO, "esmtpsa", 1 },
+	{ XF_PROTO, "QMQP", 1 },
+	{ XF_PROTO, "", 0 },
+	{ XF_PROTO, "E-SMTP", 0 },
+	{ XF_PROTO, "ESMTP;", 0 },
+	{ XF_PROTO, "ESMTP/1", 0 },
+	/* queue ids */
+	{ XF_IDENT, "3F2A1C", 1 },
+	{ XF_IDENT, "4Rb1Hn0wJDz9vRV", 1 },
+	{ XF_IDENT, "12345678901234567890123456789012", 1 },
+	{ XF_IDENT, "123456789012345678901234567890123", 0 },
+	{ XF_IDENT, "", 0 },
+	{ XF_IDENT, "..", 0 },
+	{ XF_IDENT, "../../x", 0 },
+	{ XF_IDENT, "a/b", 0 },
+	{ XF_IDENT, "a.b", 0 },
+	{ XF_IDENT, "a-b", 0 },
+	{ XF_IDENT, "a_b", 0 },
+	{ XF_IDENT, "a b", 0 },
+	{ XF_IDENT, "\303\251", 0 },
+	/* the source of the mail */
+	{ XF_SOURCE, "LOCAL", 1 },
+	{ XF_SOURCE, "REMOTE", 1 },
+	{ XF_SOURCE, "remote", 1 },
+	{ XF_SOURCE, "", 0 },
+	{ XF_SOURCE, "ELSEWHERE", 0 },
+	{ XF_SOURCE, "LOCAL ", 0 },
+};
+
+/* test_xfwd_check - every row of xfwd_cases; a refusal is a reason
+ * that does not repeat the value */
+static void
+test_xfwd_check(void **state)
+{
+	const struct xfwd_case	*c;
+	const char		*why;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(xfwd_cases); i++) {
+		c = &xfwd_cases[i];
+		why = smtp_xfwd_check(c->a, c->v);
+		if (c->ok && why != NULL)
+			fail_msg("case %zu: %s=\"%s\" refused: %s", i,
+			    smtp_xfwd_name(c->a), c->v, why);
+		if (!c->ok && why == NULL)
+			fail_msg("case %zu: %s=\"%s\" accepted", i,
+			    smtp_xfwd_name(c->a), c->v);
+		/* (SOURCE's reason names the two values it may be) */
+		if (why != NULL && c->v[0] != '\0' && c->a != XF_SOURCE &&
+		    strstr(why, c->v) != NULL)
+			fail_msg("case %zu: the reason repeats the value", i);
+	}
+	/* a host name of 255 bytes passes, 256 not */
+	{
+		char	name[300];
+
+		memset(name, 'a', 256);
+		for (i = 63; i < 256; i += 64)
+			name[i] = '.';
+		name[255] = '\0';
+		assert_null(smtp_xfwd_check(XF_NAME, name));
+		name[255] = 'a';
+		name[256] = '\0';
+		assert_non_null(smtp_xfwd_check(XF_NAME, name));
+	}
+	assert_string_equal(smtp_xfwd_name(XF_IDENT), "IDENT");
+	assert_string_equal(smtp_xfwd_name(XF_SOURCE), "SOURCE");
+}
+
+struct net_case {
+	const char	*net;
+	const char	*why;		/* NULL: it parses */
+};
+
+static const struct net_case net_cases[] = {
+	{ "127.0.0.0/8", NULL },
+	{ "192.0.2.1", NULL },
+	{ "192.0.2.1/32", NULL },
+	{ "0.0.0.0/0", NULL },
+	{ "::1", NULL },
+	{ "[::1]", NULL },
+	{ "[::1]/128", NULL },
+	{ "2001:db8::/32", NULL },
+	{ "::/0", NULL },
+	{ "192.0.2.1/24", "host bits are set (the network is 192.0.2.0/24)" },
+	{ "10.1.2.3/9", "host bits are set (the network is 10.0.0.0/9)" },
+	{ "2001:db8::1/64",
+	    "host bits are set (the network is 2001:db8::/64)" },
+	{ "192.0.2.0/33", "the prefix length must be 0 to 32" },
+	{ "::/129", "the prefix length must be 0 to 128" },
+	{ "192.0.2.0/", "the prefix length must be 0 to 32" },
+	{ "192.0.2.0/2a", "the prefix length must be 0 to 32" },
+	{ "192.0.2.0/0024", "the prefix length must be 0 to 32" },
+	{ "192.0.2.0/-1", "the prefix length must be 0 to 32" },
+	{ "[192.0.2.1]", "not an IPv4 or IPv6 address or network (host names "
+	    "are not looked up)" },
+	{ "mx.example.org", "not an IPv4 or IPv6 address or network (host "
+	    "names are not looked up)" },
+	{ "", "not an IPv4 or IPv6 address or network (host names are not "
+	    "looked up)" },
+	{ "/8", "not an IPv4 or IPv6 address or network (host names are not "
+	    "looked up)" },
+	{ "192.0.2", "not an IPv4 or IPv6 address or network (host names are "
+	    "not looked up)" },
+};
+
+/* test_net_parse - every row of net_cases */
+static void
+test_net_parse(void **state)
+{
+	struct listen_net	n;
+	char			why[200];
+	size_t			i;
+	int			rc;
+
+	(void)state;
+	for (i = 0; i < NELEM(net_cases); i++) {
+		why[0] = '\0';
+		rc = listen_net_parse(net_cases[i].net, &n, why, sizeof(why));
+		if (net_cases[i].why == NULL && rc != 0)
+			fail_msg("\"%s\": refused: %s", net_cases[i].net, why);
+		if (net_cases[i].why != NULL && (rc != -1 ||
+		    strcmp(why, net_cases[i].why) != 0))
+			fail_msg("\"%s\": rc %d \"%s\", want \"%s\"",
+			    net_cases[i].net, rc, why, net_cases[i].why);
+	}
+}
+
+/* test_net_match - addresses inside and outside a list of nets */
+static void
+test_net_match(void **state)
+{
+	static const char *const list[] = {
+		"127.0.0.0/8", "::1", "192.0.2.128/25", "2001:db8:1::/48",
+		"10.0.0.0/7", NULL
+	};
+	static const struct {
+		const char	*addr;
+		int		 in;
+	} cases[] = {
+		{ "127.0.0.1", 1 }, { "127.255.255.255", 1 },
+		{ "128.0.0.1", 0 }, { "126.255.255.255", 0 },
+		{ "::1", 1 }, { "::2", 0 }, { "::", 0 },
+		{ "192.0.2.128", 1 }, { "192.0.2.255", 1 },
+		{ "192.0.2.127", 0 }, { "192.0.3.128", 0 },
+		{ "2001:db8:1::5", 1 }, { "2001:db8:1:ffff::1", 1 },
+		{ "2001:db8:2::1", 0 },
+		{ "10.0.0.1", 1 }, { "11.255.0.1", 1 }, { "12.0.0.1", 0 },
+		{ "9.255.255.255", 0 },
+		/* the IPv4 nets take IPv4-mapped IPv6 addresses too */
+		{ "::ffff:127.0.0.1", 1 }, { "::ffff:128.0.0.1", 0 },
+		{ "unix", 0 }, { "", 0 }, { "127.0.0.1 ", 0 },
+		{ "localhost", 0 },
+	};
+	struct listen_net	nets[8];
+	char			why[200];
+	size_t			i, n;
+
+	(void)state;
+	for (n = 0; list[n] != NULL; n++)
+		assert_int_equal(listen_net_parse(list[n], &nets[n], why,
+		    sizeof(why)), 0);
+	for (i = 0; i < NELEM(cases); i++)
+		if (listen_net_match(nets, n, cases[i].addr) != cases[i].in)
+			fail_msg("\"%s\": %s", cases[i].addr, cases[i].in ?
+			    "not matched" : "matched");
+	/* an empty list matches nothing, and "/0" everything */
+	assert_int_equal(listen_net_match(nets, 0, "127.0.0.1"), 0);
+	assert_int_equal(listen_net_parse("0.0.0.0/0", &nets[0], why,
+	    sizeof(why)), 0);
+	assert_int_equal(listen_net_match(nets, 1, "203.0.113.9"), 1);
+	assert_int_equal(listen_net_match(nets, 1, "2001:db8::1"), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* The DATA phase's deadline                                          */
+/* ------------------------------------------------------------------ */
+
+/* test_deadline - smtp_timeout 2 s and 500 bytes a second: hand-worked
+ * times for a trickle, a fast client, one that stops */
+static void
+test_deadline(void **state)
+{
+	struct smtp_deadline	d;
+	long long		t;
+	int			by_rate, i;
+
+	(void)state;
+	/* nothing yet: smtp_timeout from the start, silence and rate
+	 * agree */
+	smtp_deadline_init(&d, 10000, 2000, 500);
+	assert_int_equal(smtp_deadline_at(&d, &by_rate), 12000);
+	assert_int_equal(by_rate, 0);
+
+	/* one byte every 500 ms: each buys 2 ms, so the silence limit
+	 * moves on but the rate's does not: cut at 12000 + 2 ms a byte */
+	for (i = 1; i <= 3; i++)
+		smtp_deadline_got(&d, 10000 + 500 * i, 1);
+	assert_int_equal(smtp_deadline_at(&d, &by_rate), 12006);
+	assert_int_equal(by_rate, 1);
+	smtp_deadline_got(&d, 12000, 1);
+	assert_int_equal(smtp_deadline_at(&d, &by_rate), 12008);
+	assert_int_equal(by_rate, 1);
+
+	/* 1 MB at once: 2000 s more by the rate, but 2 s of silence
+	 * still ends it */
+	smtp_deadline_init(&d, 0, 2000, 500);
+	smtp_deadline_got(&d, 100, 1000000);
+	assert_int_equal(smtp_deadline_at(&d, &by_rate), 2100);
+	assert_int_equal(by_rate, 0);
+
+	/* 16 KB a second for a minute: always ahead of the rate */
+	smtp_deadline_init(&d, 0, 2000, 500);
+	for (t = 1000; t <= 60000; t += 1000) {
+		smtp_deadline_got(&d, t, 16000);
+		assert_int_equal(smtp_deadline_at(&d, &by_rate), t + 2000);
+		assert_int_equal(by_rate, 0);
+	}
+
+	/* exactly the rate, 500 bytes a second, keeps its margin of
+	 * smtp_timeout */
+	smtp_deadline_init(&d, 0, 2000, 500);
+	for (t = 1000; t <= 10000; t += 1000)
+		smtp_deadline_got(&d, t, 500);
+	assert_int_equal(smtp_deadline_at(&d, NULL), 12000);
+
+	/* nothing received does not count as activity */
+	smtp_deadline_init(&d, 0, 2000, 500);
+	smtp_deadline_got(&d, 1500, 0);
+	assert_int_equal(smtp_deadline_at(&d, NULL), 2000);
+
+	/* 4 GiB at the lowest rate does not overflow */
+	smtp_deadline_init(&d, 0, 1000, 1);
+	smtp_deadline_got(&d, 5, 4294967295UL);
+	assert_int_equal(smtp_deadline_at(&d, &by_rate), 1005);
+	assert_int_equal(by_rate, 0);
 }
 
 /* test_path_direct - smtp_path_parse's own outputs: *end, and bytes a
@@ -1530,6 +1918,10 @@ main(void)
 		cmocka_unit_test(test_path_lengths),
 		cmocka_unit_test(test_helo_length),
 		cmocka_unit_test(test_xforward_length),
+		cmocka_unit_test(test_xfwd_check),
+		cmocka_unit_test(test_net_parse),
+		cmocka_unit_test(test_net_match),
+		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_path_direct),
 		cmocka_unit_test(test_path_nul),
 		cmocka_unit_test(test_xtext_utf8),

@@ -264,8 +264,67 @@ test_argv_hostile(void **state)
 		    strlen(hostile[i]) + 1);
 		(void)xasprintf(&helo, "--helo=%s", hostile[i]);
 		assert_string_equal(argv[4], helo);
-		assert_string_equal(argv[5], hostile[i]);
+		/* a queue id may name a file: it has rules of its own */
+		assert_int_equal(strlen(argv[5]), strlen(hostile[i]));
+		assert_null(strpbrk(argv[5], "/. ;$`'\"\\"));
 		free(helo);
+		xfree_strv(&argv);
+		envelope_free(&env);
+	}
+}
+
+/*
+ * test_queue_id - %q and SLUICE_QUEUE_ID never hold "/" or "..",
+ * whatever the queue id (an MTA's "i" macro, XFORWARD IDENT, sluicectl
+ * -q): letters, digits, "-" and "_" are kept, every other byte becomes
+ * "_"
+ */
+static void
+test_queue_id(void **state)
+{
+	static const struct {
+		const char	*id;
+		const char	*want;
+	} cases[] = {
+		{ "3F2A1C", "3F2A1C" },
+		{ "4Rb1Hn0wJDz9vRV", "4Rb1Hn0wJDz9vRV" },
+		{ "-", "-" },
+		{ "MA1_x-2", "MA1_x-2" },
+		{ "../../x", "______x" },
+		{ "..", "__" },
+		{ "a/b", "a_b" },
+		{ "/etc/passwd", "_etc_passwd" },
+		{ "a.b", "a_b" },
+		{ "a b", "a_b" },
+		{ "\303\251", "__" },
+		{ "", "" },
+	};
+	static const char *const words[] = { "p", "%q", "/q/%q.eml", NULL };
+	struct envelope		 env;
+	struct subst_ctx	 ctx;
+	char			**argv, **envp, *want;
+	size_t			 i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&env, 0, sizeof(env));
+		memset(&ctx, 0, sizeof(ctx));
+		env.queue_id = xstrdup(cases[i].id);
+		ctx.env = &env;
+		argv = expand(words, &ctx);
+		assert_string_equal(argv[1], cases[i].want);
+		(void)xasprintf(&want, "/q/%s.eml", cases[i].want);
+		assert_string_equal(argv[2], want);
+		free(want);
+		envp = subst_env(&ctx);
+		(void)xasprintf(&want, "SLUICE_QUEUE_ID=%s", cases[i].want);
+		for (k = 0; envp[k] != NULL; k++)
+			if (strncmp(envp[k], "SLUICE_QUEUE_ID=", 16) == 0)
+				break;
+		assert_non_null(envp[k]);
+		assert_string_equal(envp[k], want);
+		free(want);
+		xfree_strv(&envp);
 		xfree_strv(&argv);
 		envelope_free(&env);
 	}
@@ -747,6 +806,7 @@ main(void)
 		cmocka_unit_test(test_split_why),
 		cmocka_unit_test(test_check_word),
 		cmocka_unit_test(test_argv_hostile),
+		cmocka_unit_test(test_queue_id),
 		cmocka_unit_test(test_argv_long_local),
 		cmocka_unit_test(test_argv_table),
 		cmocka_unit_test(test_argv_unknown),
