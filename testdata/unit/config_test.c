@@ -201,6 +201,7 @@ t_defaults(void **state)
 	assert_string_equal(f->reject.text, "Message rejected");
 	assert_ptr_equal(c->rules[0].filter, f);
 	assert_string_equal(c->rules[0].name, "rule1");
+	config_errors_free(&e);
 	config_unref(&c);
 	cleanup(path);
 }
@@ -283,6 +284,7 @@ t_values(void **state)
 	assert_int_equal(r->when.c[3].field, CF_TIME);
 	assert_int_equal(r->unless.n, 1);
 	assert_int_equal(r->unless.c[0].field, CF_SUBJECT);
+	config_errors_free(&e);
 	config_unref(&c);
 	cleanup(path);
 }
@@ -301,6 +303,7 @@ t_xforward_none(void **state)
 	assert_int_equal(e.n, 0);
 	assert_int_equal(c->smtp_xforward_unix, 0);
 	assert_int_equal(c->smtp_xforward_nnets, 0);
+	config_errors_free(&e);
 	config_unref(&c);
 	cleanup(path);
 }
@@ -325,6 +328,7 @@ t_overrides(void **state)
 	assert_string_equal(c->spool_dir, "/srv/spool");
 	assert_int_equal(c->log_debug, 1);
 	assert_int_equal(c->message_max, 1024 * 1024);
+	config_errors_free(&e);
 	config_unref(&c);
 	c = config_load(path, bad, &e);
 	assert_null(c);
@@ -374,6 +378,7 @@ t_fragment_order(void **state)
 	assert_string_equal(c->filters[0].name, "main");
 	assert_string_equal(c->filters[1].name, "a");
 	assert_string_equal(c->filters[2].name, "b");
+	config_errors_free(&e);
 	config_unref(&c);
 	/* a fragment setting a key that -O set: the command line wins */
 	xasprintf(&frag, "%s/d/30-c.conf", dir);
@@ -383,9 +388,11 @@ t_fragment_order(void **state)
 	c = config_load(path, ov, &e);
 	assert_int_equal(e.n, 0);
 	assert_string_equal(c->spool_dir, "/from/command-line");
+	config_errors_free(&e);
 	config_unref(&c);
 	c = config_load(path, NULL, &e);
 	assert_string_equal(c->spool_dir, "/from/fragment");
+	config_errors_free(&e);
 	config_unref(&c);
 	unlink(frag);
 	free(frag);
@@ -436,6 +443,7 @@ t_relative_dirs(void **state)
 	    "file or directory; no fragments read (the default directory; "
 	    "set include_dir to choose one)", path, dir);
 	assert_string_equal(e.warn[0], want);
+	config_errors_free(&e);
 	config_unref(&c);
 	config_errors_free(&e);
 	unlink(prog);
