@@ -19,6 +19,7 @@ chmod 755 "$T" "$T/bin" "$T/inc"
 TAP_RESET=1
 . "$(dirname "$0")/tap.bash"
 . "$(dirname "$0")/postfix.bash"	# free_port, pf_wait_port
+. "$(dirname "$0")/milter.bash"	# mt_probe
 
 master=
 cleanup() {
@@ -48,30 +49,10 @@ conf() {	# rule-name
 	EOF
 }
 
-# probe - one message through miltertest; true when the header added
+# probe - one message through the milter; true when the header added
 # names the rule (on the socket spec given)
 probe() {	# rule-name [spec]
-	cat >"$T/probe.lua" <<-EOF
-	local ok, err = pcall(function()
-	local conn = mt.connect("${2:-inet:$port@127.0.0.1}")
-	assert(conn, "connect")
-	assert(mt.conninfo(conn, "client.test", "192.0.2.1") == nil)
-	assert(mt.helo(conn, "client.test") == nil)
-	assert(mt.mailfrom(conn, "<a@example.org>") == nil)
-	assert(mt.rcptto(conn, "<b@example.net>") == nil)
-	if mt.test_option(conn, SMFIP_NODATA) == false then
-		assert(mt.data(conn) == nil)
-	end
-	assert(mt.header(conn, "Subject", "probe") == nil)
-	assert(mt.eoh(conn) == nil)
-	assert(mt.bodystring(conn, "body\r\n") == nil)
-	assert(mt.eom(conn) == nil)
-	assert(mt.eom_check(conn, MT_HDRADD, "X-Rules", " $1"), "no header")
-	mt.disconnect(conn)
-	end)
-	if not ok then print("ERROR: " .. tostring(err)); os.exit(1) end
-	EOF
-	miltertest -s "$T/probe.lua" >>"$T/trace" 2>&1
+	mt_probe "${2:-inet:$port@127.0.0.1}" X-Rules "$1"
 }
 
 # kid - the pid of the master's child with this name

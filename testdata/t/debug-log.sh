@@ -14,6 +14,7 @@ mkdir -p "$T/bin" "$T/inc" "$T/run"
 chmod 755 "$T" "$T/bin" "$T/inc"
 . "$(dirname "$0")/tap.bash"
 . "$(dirname "$0")/postfix.bash"	# free_port, pf_wait_port
+. "$(dirname "$0")/milter.bash"	# mt_probe
 
 master=
 cleanup() {
@@ -42,35 +43,13 @@ rules = (
 );
 EOF
 
-cat >"$T/probe.lua" <<EOF
-local ok, err = pcall(function()
-local conn = mt.connect("inet:$port@127.0.0.1")
-assert(conn, "connect")
-assert(mt.macro(conn, SMFIC_MAIL, "i", "DBG1") == nil)
-assert(mt.conninfo(conn, "client.test", "192.0.2.1") == nil)
-assert(mt.helo(conn, "client.test") == nil)
-assert(mt.mailfrom(conn, "<a@example.org>") == nil)
-assert(mt.rcptto(conn, "<b@example.net>") == nil)
-if mt.test_option(conn, SMFIP_NODATA) == false then
-	assert(mt.data(conn) == nil)
-end
-assert(mt.header(conn, "Subject", "probe") == nil)
-assert(mt.eoh(conn) == nil)
-assert(mt.bodystring(conn, "body\r\n") == nil)
-assert(mt.eom(conn) == nil)
-assert(mt.eom_check(conn, MT_HDRADD, "X-Rules", " for-net"), "no header")
-mt.disconnect(conn)
-end)
-if not ok then print("ERROR: " .. tostring(err)); os.exit(1) end
-EOF
-
 # run - start sluiced with debug set to $1, send one message, stop
 run() {	# true|false
 	: >"$T/log"
 	"$SLUICED" -f -c "$T/sluice.conf" -O debug="$1" >"$T/log" 2>&1 &
 	master=$!
 	pf_wait_port "$port" 10 || err "nothing listens on $port"
-	miltertest -s "$T/probe.lua" >>"$T/trace" 2>&1 || err "the message failed"
+	mt_probe "inet:$port@127.0.0.1" X-Rules for-net || err "the message failed"
 	stop_pid "$master"
 	wait "$master" 2>/dev/null
 	master=

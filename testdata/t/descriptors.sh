@@ -49,6 +49,7 @@ chmod 755 "$T" "$T/bin" "$T/inc"
 chown postfix "$T/sink"
 TAP_RESET=1
 . "$(dirname "$0")/postfix.bash"	# free_port, pf_wait_port
+. "$(dirname "$0")/milter.bash"	# mt_probe
 
 master=
 sinkpid=
@@ -231,28 +232,7 @@ wait_file() {	# file n
 # probe - one message through the milter with miltertest; true when the
 # filter's header comes back
 probe() {
-	cat >"$T/probe.lua" <<-EOF
-	local ok, err = pcall(function()
-	local conn = mt.connect("inet:$mport@127.0.0.1")
-	assert(conn, "connect")
-	assert(mt.conninfo(conn, "client.test", "192.0.2.1") == nil)
-	assert(mt.helo(conn, "client.test") == nil)
-	assert(mt.mailfrom(conn, "<a@example.org>") == nil)
-	assert(mt.rcptto(conn, "<b@example.net>") == nil)
-	if mt.test_option(conn, SMFIP_NODATA) == false then
-		assert(mt.data(conn) == nil)
-	end
-	assert(mt.header(conn, "Subject", "probe") == nil)
-	assert(mt.eoh(conn) == nil)
-	assert(mt.bodystring(conn, "body\r\n") == nil)
-	assert(mt.eom(conn) == nil)
-	assert(mt.eom_check(conn, MT_HDRADD, "X-Descriptors", " served"),
-	    "no header")
-	mt.disconnect(conn)
-	end)
-	if not ok then print("ERROR: " .. tostring(err)); os.exit(1) end
-	EOF
-	miltertest -s "$T/probe.lua" >>"$T/trace" 2>&1
+	mt_probe "inet:$mport@127.0.0.1" X-Descriptors served
 }
 
 # send - one message through the content filter with swaks; true when
