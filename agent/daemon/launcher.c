@@ -8,7 +8,11 @@
  * hands each to an idle keeper, a copy of this small process, which
  * reads the request, runs it with spawn_run() (clone-vfork, setsid,
  * rlimits, timeout, SIGTERM then SIGKILL to the process group, capped
- * capture), writes the result back and says it is idle again.  When no
+ * capture), kills what the run left behind in sessions of its own
+ * (a keeper is a child subreaper: spawn_reap_orphans), writes the result
+ * back and says it is idle again.  A keeper that gets SIGTERM (the
+ * master's stop, or the launcher's death) kills its run in flight and
+ * what it started, then ends.  When no
  * keeper is idle the launcher forks one more, so one slow filter never
  * holds up another; idle keepers beyond a few are let go.  Keepers are
  * reaped by the kernel (SIGCHLD ignored in the launcher); each keeper
@@ -329,6 +333,22 @@ recv_framed(int fd, size_t max, long long deadline, char **p, size_t *len)
 	return 0;
 }
 
+/* set by SIGTERM in a keeper: end the run in hand, then the keeper */
+static volatile sig_atomic_t	 stopping;
+static volatile sig_atomic_t	 serving;
+
+/* on_term - a keeper's SIGTERM (the master stops the launcher's process
+ * group; the launcher's death sends it too): idle, end now; busy, let
+ * the run be killed and its leftovers reaped first */
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	if (!serving)
+		_exit(0);
+}
+
 /* serve - one request on fd: read it, run it, answer */
 static void
 serve(int fd)
@@ -338,6 +358,7 @@ serve(int fd)
 	struct buf		 b;
 	char			*p, *strs, why[200];
 	size_t			 len;
+	int			 n;
 
 	if (recv_framed(fd, LAUNCHER_REQ_MAX, clock_mono_ms() + REQ_WAIT_MS, &p,
 	    &len) != 0) {
@@ -351,11 +372,15 @@ serve(int fd)
 	}
 	free(p);
 	memset(&res, 0, sizeof(res));
+	req.cancel = &stopping;
 	if (spawn_run(&req, &res) != 0) {
 		log_warnx("launcher: refusing a request: no program");
 		launcher_req_free(&req, &strs);
 		return;
 	}
+	if ((n = spawn_reap_orphans()) > 0)
+		log_warnx("launcher: %s left %d process%s running; killed",
+		    req.argv[0], n, n == 1 ? "" : "es");
 	launcher_req_free(&req, &strs);
 	buf_init(&b, 0);
 	launcher_res_encode(&res, &b);
@@ -442,15 +467,30 @@ recv_fd(int sock)
 /* keeper - serve the requests the launcher hands over, one at a time,
  * until the launcher closes our socket */
 static void __attribute__((noreturn))
-keeper(int sock)
+keeper(int sock, pid_t launcher)
 {
-	int	fd;
+	struct sigaction	sa;
+	int			fd;
 
 	signal(SIGCHLD, SIG_DFL);
 	(void)prctl(PR_SET_NAME, "sluice-keeper");
-	while ((fd = recv_fd(sock)) >= 0) {
+	/* what a run starts in a session of its own comes back to us when
+	 * its parent ends, to be killed (spawn_reap_orphans) */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;	/* no SA_RESTART: poll must see it */
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != launcher)
+		_exit(0);
+	while (!stopping && (fd = recv_fd(sock)) >= 0) {
+		serving = 1;
 		serve(fd);
+		serving = 0;
 		close(fd);
+		if (stopping)
+			break;
 		/* idle again */
 		if (io_send_all(sock, "I", 1, -1) != 0)
 			break;
@@ -472,7 +512,7 @@ static int
 keeper_new(int ctlfd)
 {
 	int	sv[2];
-	pid_t	pid;
+	pid_t	pid, self = getpid();
 	size_t	i;
 
 	if (nkp == KEEPERS_MAX)
@@ -493,7 +533,7 @@ keeper_new(int ctlfd)
 		close(sv[0]);
 		for (i = 0; i < nkp; i++)
 			close(kp[i].sock);
-		keeper(sv[1]);
+		keeper(sv[1], self);
 	}
 	close(sv[1]);
 	kp[nkp].pid = pid;

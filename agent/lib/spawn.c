@@ -23,8 +23,9 @@
  * cannot inherit it.  The program's output is untrusted bytes: stored up to
  * a cap, the rest read and thrown away, nothing interpreted here.  Kills
  * go to the program's process group, so what it leaves running in the
- * background dies with it; a grandchild that makes its own session escapes
- * the kill (the launcher, as a subreaper, is meant to close that gap).
+ * background dies with it; a grandchild that makes its own session
+ * escapes that kill, and spawn_reap_orphans() in a subreaper (the
+ * launcher's keepers, sluicectl try) ends it too.
  * The caller must neither set SIGCHLD to SIG_IGN nor reap with
  * waitpid(-1): either takes the exit status away (reported as SPAWN_FAILED
  * with ECHILD).
@@ -35,11 +36,13 @@
  * a failure means and logs it once.
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -436,6 +439,66 @@ spawn_start(const struct spawn_req *req, struct child_arg *a,
 	return pid;
 }
 
+/* kill_children - SIGKILL to every live child of this process, found in
+ * /proc (a child's own children are ours once it is dead) */
+static void
+kill_children(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[64], buf[512], *p, state;
+	pid_t		 self = getpid(), pid;
+	long		 ppid;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid = (pid_t)strtol(e->d_name, NULL, 10);
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold anything */
+		if ((p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 1, " %c %ld", &state, &ppid) != 2)
+			continue;
+		if (ppid == (long)self && state != 'Z')
+			(void)kill(pid, SIGKILL);
+	}
+	closedir(d);
+}
+
+/* spawn_reap_orphans - see spawn.h */
+int
+spawn_reap_orphans(void)
+{
+	struct timespec	 ms = { 0, 1000 * 1000 };
+	pid_t		 p;
+	int		 sub = 0, n = 0, round;
+
+	if (prctl(PR_GET_CHILD_SUBREAPER, &sub) != 0 || !sub)
+		return 0;
+	/* a fork bomb forks between our looks: each round takes one more
+	 * generation, and a killed process forks no more */
+	for (round = 0; round < 10000; round++) {
+		while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+			n++;
+		if (p == -1 && errno != EINTR)
+			return n;		/* ECHILD: nobody left */
+		kill_children();
+		(void)nanosleep(&ms, NULL);
+	}
+	return n;
+}
+
 /*
  * spawn_wait - wait for a started child: read its output, enforce the
  * timeout, kill its process group at the end, reap it.
@@ -459,6 +522,12 @@ spawn_wait(const struct spawn_req *req, struct spawn_res *res,
 	next = req->timeout_ms > 0 ? start + (int64_t)req->timeout_ms * 1000 :
 	    -1;
 	for (;;) {
+		if (req->cancel != NULL && *req->cancel && fail == 0) {
+			(void)kill(-pid, SIGKILL);
+			fail = ECANCELED;
+			state = KILLED;
+			next = -1;
+		}
 		pfd[0].fd = pidfd;
 		pfd[1].fd = cap[0].fd;
 		pfd[2].fd = cap[1].fd;

@@ -17,9 +17,11 @@
 #ifndef SLUICE_SPAWN_H
 #define SLUICE_SPAWN_H
 
-#include <stddef.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+
+#include <signal.h>
+#include <stddef.h>
 
 struct spawn_limits {
 	rlim_t	cpu;		/* RLIMIT_CPU seconds; 0 = leave as is */
@@ -37,6 +39,9 @@ struct spawn_req {
 	int			 timeout_ms;	/* 0 = none */
 	int			 grace_ms;	/* SIGTERM -> SIGKILL */
 	size_t			 capture_max;	/* per stream */
+	/* when not NULL and set (by a signal handler): end the run now,
+	 * with SIGKILL to its process group; SPAWN_FAILED, ECANCELED */
+	const volatile sig_atomic_t *cancel;
 };
 
 enum spawn_outcome {
@@ -67,6 +72,16 @@ struct spawn_res {
  */
 int	spawn_run(const struct spawn_req *req, struct spawn_res *res);
 void	spawn_res_free(struct spawn_res *);
+/*
+ * spawn_reap_orphans - for a child subreaper (PR_SET_CHILD_SUBREAPER)
+ * that runs one program at a time, after spawn_run: kill and reap every
+ * process the run left behind, those in sessions of their own included
+ * (they were reparented to us when their parents ended).  Does nothing
+ * in a process that is not a subreaper.  Reaps with waitpid(-1): never
+ * for a process with other children of its own.  Returns how many it
+ * reaped.
+ */
+int	spawn_reap_orphans(void);
 /* spawn_describe - "exit=1", "signal=9 (Killed)", "timeout after 5000ms",
  * "exec failed: No such file or directory" */
 void	spawn_describe(const struct spawn_res *, char *, size_t);

@@ -6,7 +6,9 @@
  * Every test checks that it leaves no descriptor behind.
  */
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -457,6 +459,65 @@ test_exit_leftover(void **state UNUSED)
 	spawn_res_free(&res);
 }
 
+/*
+ * test_orphans - in a subreaper, what a run started in a session of its
+ * own is killed and reaped by spawn_reap_orphans; outside one, nothing
+ * is touched.  Runs in a child process, which alone becomes a subreaper.
+ */
+static void
+test_orphans(void **state UNUSED)
+{
+	struct spawn_res res;
+	pid_t		 pid, orphan;
+	int		 st, n, rc = 0;
+
+	assert_int_equal(spawn_reap_orphans(), 0);	/* not a subreaper */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+			_exit(2);
+		run_sh("setsid sh -c 'echo $$; exec sleep 1000' </dev/null "
+		    "2>/dev/null & sleep 0.3; exit 0", &res);
+		orphan = (pid_t)strtol(res.out, NULL, 10);
+		if (res.outcome != SPAWN_EXITED || orphan <= 1)
+			_exit(3);
+		if (kill(orphan, 0) != 0)	/* it must still be there */
+			_exit(4);
+		n = spawn_reap_orphans();
+		if (n != 1)
+			rc = 5;
+		else if (!gone(orphan))
+			rc = 6;
+		else if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
+			rc = 7;
+		spawn_res_free(&res);
+		_exit(rc);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* test_cancel - a cancelled run ends at once, killed, as ECANCELED */
+static void
+test_cancel(void **state UNUSED)
+{
+	static volatile sig_atomic_t	 cancel = 1;
+	char *const			 argv[] = { (char *)"/bin/sleep",
+	    (char *)"1000", NULL };
+	struct spawn_req		 req;
+	struct spawn_res		 res;
+
+	req_init(&req, argv);
+	req.cancel = &cancel;
+	assert_int_equal(spawn_run(&req, &res), 0);
+	assert_int_equal(res.outcome, SPAWN_FAILED);
+	assert_int_equal(res.status, ECANCELED);
+	assert_true(gone(res.pid));
+	spawn_res_free(&res);
+}
+
 /* test_env - the program sees exactly the environment given */
 static void
 test_env(void **state UNUSED)
@@ -844,6 +905,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_timeout, fd_setup,
 		    fd_teardown),
 		cmocka_unit_test_setup_teardown(test_exit_leftover, fd_setup,
+		    fd_teardown),
+		cmocka_unit_test_setup_teardown(test_orphans, fd_setup,
+		    fd_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, fd_setup,
 		    fd_teardown),
 		cmocka_unit_test_setup_teardown(test_env, fd_setup,
 		    fd_teardown),
