@@ -115,6 +115,17 @@ envelope_check_value(const char *what, const char *buf, size_t len,
 	}
 
 	/*
+	 * A filter's command line has addresses as words of their own
+	 * ("%s", "%r"): one that starts with '-' would be an option to the
+	 * program (sendmail -oQ/tmp/x).  Quoted ("-x"@y) it is harmless.
+	 */
+	if (buf[0] == '-') {
+		set_error(err, code, status, "%s starts with '-', which a "
+		    "program would take for an option", what);
+		return -1;
+	}
+
+	/*
 	 * The local part ends at the last '@': a quoted local part may
 	 * hold '@' itself, a domain never does.  Without '@' the whole
 	 * value is a local part ("postmaster").
@@ -165,6 +176,9 @@ envelope_address_check(const char *a, size_t len)
 
 	if (len > ENV_PATH_MAX - 2)
 		return "longer than 254 bytes";
+	if (len > 0 && a[0] == '-')
+		return "starts with '-', which a program would take for an "
+		    "option";
 	at = 0;
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)a[i];

@@ -103,7 +103,7 @@ hostile=(
 	'a&b@x'
 	"'a'@x"
 	'"a b;c"@x'
-	'-oQ/tmp/@x'
+	'"-oQ/tmp/"@x'
 	"\$(touch $P/1)@x"
 	"\`touch $P/2\`@x"
 	";touch $P/3;@x"
@@ -185,6 +185,21 @@ begin "a 64-byte local part is accepted"
 try -c "$T/dump.conf" -f "$l64@x" -r "$l64@x" "$T/msg.eml"
 want_rc 0
 want_bytes "$T/args" argv "$l64@x" "$l64@x"
+end
+
+begin "sender starting with '-' is rejected, filter not run"
+try -c "$T/dump.conf" -f '-oQ/tmp/@x' -r ok@example.org "$T/msg.eml"
+want_rc 1
+want_line "reply: 553 5.1.7 sender starts with '-', which a program would take for an option"
+want_not_run
+end
+
+begin "recipient starting with '-' is rejected, filter not run"
+try -c "$T/dump.conf" -f ok@example.org -r ok2@example.org -r '-x@example.org' \
+    "$T/msg.eml"
+want_rc 1
+want_line "reply: 553 5.1.3 recipient 2 starts with '-', which a program would take for an option"
+want_not_run
 end
 
 for l in l65 l300; do

@@ -396,6 +396,12 @@ want_codes "220 250 250 501 500 554 221"
 want_reply "501 5.1.3"
 want_sink 0
 end
+begin "an address starting with '-': 553, nothing relayed"
+env_case 'FROM:<-oQ/tmp/@x.test>' 'TO:<bob@b.test>' "553 5.1.7" ""
+cl "$pn" w:220 "$ehlo$from" n:2 "s:RCPT TO:<-x@b.test>\r\n" n:1 "$quit" w:221
+want_codes "220 250 250 553 221"
+want_reply "553 5.1.3 recipient starts with '-'"
+end
 begin "bare LF in a command under reject: 500 5.5.2"
 cl "$pr" w:220 "$ehlo" n:1 's:MAIL FROM:<alice@a.test>\n' n:1 "$quit" w:221
 want_codes "220 250 500 221"
@@ -403,7 +409,7 @@ want_reply "500 5.5.2"
 end
 
 for a in '`id`@x.test' 'a|b@x.test' 'a&b@x.test' "'a'@x.test" \
-    '-oQ/tmp/@x.test' '"a b;c"@x.test' '"$(id)"@x.test' '";sleep 66;"@x.test' \
+    '"-oQ/tmp/"@x.test' '"a b;c"@x.test' '"$(id)"@x.test' '";sleep 66;"@x.test' \
     'a$b@x.test' '#{x}@x.test' 'a@[192.0.2.1]'; do
 	begin "shell metacharacters, accepted as sent: sender and rcpt $a"
 	env_case "FROM:<$a>" "TO:<$a>" "250 2.1.0" "250 2.1.5" "$a" "$a"

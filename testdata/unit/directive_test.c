@@ -168,6 +168,10 @@ static const struct {
 	{ BYTES("add-rcpt <a@b c>"),
 	    "line 1: bad address: blank outside a quoted local part" },
 	{ BYTES("add-rcpt a\x01@b"), "line 1: bad address: control character" },
+	{ BYTES("add-rcpt <-oQ/tmp@b>"), "line 1: bad address: starts with "
+	    "'-', which a program would take for an option" },
+	{ BYTES("change-sender -x@b"), "line 1: bad address: starts with "
+	    "'-', which a program would take for an option" },
 	{ BYTES("change-sender \"a\tb\"@c"),
 	    "line 1: bad address: control character" },
 	{ BYTES("add-rcpt \"a b@c"),

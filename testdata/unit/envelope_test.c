@@ -75,6 +75,16 @@ static const struct value_case value_cases[] = {
 	/* The first bad byte is the one named. */
 	{ "sender", V("a\t\r@x"), 1, 553, "5.1.7",
 	    "sender contains a control character (0x09)" },
+	/* a program would take these for options (sendmail -oQ/tmp) */
+	{ "sender", V("-oQ/tmp@x"), 1, 553, "5.1.7",
+	    "sender starts with '-', which a program would take for an "
+	    "option" },
+	{ "recipient 2", V("-x@example.org"), 1, 553, "5.1.3",
+	    "recipient 2 starts with '-', which a program would take for "
+	    "an option" },
+	{ "recipient 1", V("a-b@x"), 1, 0, NULL, NULL },
+	{ "recipient 1", V("\"-x\"@x"), 1, 0, NULL, NULL },
+	{ "HELO name", V("-mx"), 0, 0, NULL, NULL },
 	{ "HELO name", V("mx.example.org"), 0, 0, NULL, NULL },
 	{ "HELO name", V(""), 0, 0, NULL, NULL },
 	{ "HELO name", V("mx\tname"), 0, 0, NULL, NULL },
