@@ -326,6 +326,19 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 		fail(fo, "timed out after %d ms and was killed",
 		    f->timeout_ms);
 		goto out;
+	case SPAWN_EXEC_FAILED:
+		/*
+		 * E2BIG is the message's size, not the filter's fault (many
+		 * long recipients in %r and SLUICE_RECIPIENTS): counting it
+		 * would let one sender switch a filter off.
+		 */
+		if (res.status == E2BIG) {
+			internal(fo, "its command line and environment are too "
+			    "big for execve (%zu recipients)", m->env.nrcpt);
+			goto out;
+		}
+		fail(fo, "%s", st->outcome);
+		goto out;
 	default:
 		fail(fo, "%s", st->outcome);
 		goto out;

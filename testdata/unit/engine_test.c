@@ -271,6 +271,58 @@ t_breaker(void **state)
 	config_unref(&c);
 }
 
+/*
+ * t_huge_envelope - 600 recipients of 250 bytes are more than execve
+ * takes (SLUICE_RECIPIENTS alone is over 128 KiB): our own limit, so an
+ * internal tempfail whatever on_error says, and no error counted against
+ * the filter, which keeps running for the next message
+ */
+static void
+t_huge_envelope(void **state)
+{
+	struct engine_input	 in = { 0 };
+	struct engine_msg	 m;
+	struct spool_msg	 sm;
+	struct config		*c;
+	char			 why[256], body[600], *r[600], ran[600];
+	size_t			 i;
+
+	(void)state;
+	snprintf(ran, sizeof(ran), "%s/ran", dir);
+	snprintf(body, sizeof(body), "touch %s; exit 0", ran);
+	script("ok.sh", body);
+	c = load("filters = ( { name = \"ok\"; command = \"ok.sh %r\";\n"
+	    "error_threshold = 1; on_error = \"skip\"; "
+	    "when_off = \"tempfail\"; } );\n"
+	    "rules = ( { filter = \"ok\"; } );\n");
+	for (i = 0; i < 600; i++)
+		xasprintf(&r[i], "%0*zu@%0*zu.example.org", 60, i, 175, i);
+	assert_int_equal(spool_msg_create(&sm, dir, 0, why, sizeof(why)), 0);
+	assert_int_equal(spool_msg_write(&sm, plain, strlen(plain)), 0);
+	assert_int_equal(spool_msg_close(&sm, 0), 0);
+	in.cfg = c;
+	in.workdir = sm.dir;
+	in.sender = "a@x";
+	in.rcpt = r;
+	in.nrcpt = 600;
+	engine_judge(&m, &in);
+	assert_int_equal(m.verdict, V_TEMPFAIL);
+	assert_true(m.nsteps >= 1);
+	assert_non_null(strstr(m.steps[m.nsteps - 1].error, "too big"));
+	done(&m);
+	free(sm.dir);
+	for (i = 0; i < 600; i++)
+		free(r[i]);
+	/* not switched off: the next message runs the filter */
+	unlink(ran);
+	run(c, "a@x", "b@y", plain, &m);
+	assert_int_equal(m.verdict, V_ACCEPT);
+	assert_int_equal(access(ran, F_OK), 0);
+	done(&m);
+	unlink(ran);
+	config_unref(&c);
+}
+
 static void
 t_mods(void **state)
 {
@@ -712,6 +764,7 @@ main(void)
 		cmocka_unit_test(t_verdicts),
 		cmocka_unit_test(t_first_final_wins),
 		cmocka_unit_test(t_breaker),
+		cmocka_unit_test(t_huge_envelope),
 		cmocka_unit_test(t_mods),
 		cmocka_unit_test(t_replacement_mods),
 		cmocka_unit_test(t_replacement_check),
