@@ -31,6 +31,7 @@
 #include "config/config_read.h"
 #include "config/config_schema.h"
 #include "config/config_tree.h"
+#include "lib/file.h"
 #include "lib/listen.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -308,7 +309,8 @@ resolve_program(const char *prog, const char *filter_dir, const char *where,
     struct config_errors *e)
 {
 	struct stat	 st;
-	char		*path;
+	const char	*how;
+	char		*path, buf[80];
 
 	if (prog[0] == '/')
 		path = xstrdup(prog);
@@ -327,6 +329,10 @@ resolve_program(const char *prog, const char *filter_dir, const char *where,
 	} else if (access(path, X_OK) != 0) {
 		config_errors_add(e, "%s: program %s is not executable", where,
 		    path);
+	} else if ((how = file_open_to_others(&st, buf, sizeof(buf))) !=
+	    NULL) {
+		config_errors_add(e, "%s: program %s %s; only its owner may "
+		    "write it (chmod go-w)", where, path, how);
 	} else
 		return path;
 	free(path);

@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "config/config_read.h"
 #include "config/config_tree.h"
+#include "lib/file.h"
 #include "lib/xmalloc.h"
 
 /* convert - one libconfig setting to a node */
@@ -69,12 +70,20 @@ cfgfile_read(const char *path, struct config_errors *errs)
 {
 	config_t	 cf;
 	struct cnode	*root;
+	struct stat	 st;
+	const char	*how;
+	char		 buf[80];
 	FILE		*fp;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		config_errors_add(errs, "%s: cannot open: %m", path);
 		return NULL;
 	}
+	/* whoever can change it decides what sluiced runs */
+	if (fstat(fileno(fp), &st) == 0 &&
+	    (how = file_open_to_others(&st, buf, sizeof(buf))) != NULL)
+		config_errors_add(errs, "%s: the file %s; only its owner may "
+		    "write it (chmod go-w)", path, how);
 	config_init(&cf);
 	/* Neither "1" nor "1.0" should be silently turned into the other. */
 	config_set_auto_convert(&cf, 0);

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -186,4 +187,19 @@ file_sync(const char *path, int dir)
 	rc = fsync(fd);
 	close(fd);
 	return rc;
+}
+
+/* file_open_to_others - see file.h */
+const char *
+file_open_to_others(const struct stat *st, char *buf, size_t len)
+{
+	if (st->st_mode & S_IWOTH)
+		snprintf(buf, len, "is writable by everyone (mode %04o)",
+		    (unsigned)(st->st_mode & 07777));
+	else if ((st->st_mode & S_IWGRP) && st->st_gid != 0)
+		snprintf(buf, len, "is writable by group %u (mode %04o)",
+		    (unsigned)st->st_gid, (unsigned)(st->st_mode & 07777));
+	else
+		return NULL;
+	return buf;
 }

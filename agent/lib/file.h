@@ -4,8 +4,10 @@
 #ifndef SLUICE_FILE_H
 #define SLUICE_FILE_H
 
-#include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include <stddef.h>
 
 /* file_mkdirs - make dir and its missing parents with mode; 0 or -1
  * with errno */
@@ -34,5 +36,12 @@ int	file_stream(int fd, size_t max,
 	    int (*sink)(void *arg, const char *p, size_t len), void *arg);
 /* file_sync - fsync a file, or a directory when dir is set; 0 or -1 */
 int	file_sync(const char *path, int dir);
+/*
+ * file_open_to_others - NULL when only the owner (and root) can change
+ * what st describes, else how others can (into buf): written by
+ * everyone, or by a group other than root's
+ */
+const char *file_open_to_others(const struct stat *st, char *buf,
+	    size_t len);
 
 #endif

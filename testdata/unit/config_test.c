@@ -455,11 +455,98 @@ t_relative_dirs(void **state)
 	cleanup(path);
 }
 
+/* load_errors - the errors of loading path, joined by newlines */
+static char *
+load_errors(const char *path)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*all = xstrdup(""), *n;
+	size_t			 i;
+
+	c = config_load(path, NULL, &e);
+	if (c != NULL)
+		config_unref(&c);
+	for (i = 0; i < e.n; i++) {
+		xasprintf(&n, "%s%s\n", all, e.msg[i]);
+		free(all);
+		all = n;
+	}
+	config_errors_free(&e);
+	return all;
+}
+
+/* a config file or a program that others may change is refused: who
+ * can change it decides what runs */
+static void
+t_open_to_others(void **state)
+{
+	char	*path, *dir, *prog, *want, *got;
+	FILE	*fp;
+
+	(void)state;
+	path = write_conf("filter_dir = \"bin\";\ninclude_dir = \".\";\n"
+	    "filters = ( { name = \"f\"; command = \"f.sh\"; } );\n");
+	dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	xasprintf(&prog, "%s/bin", dir);
+	assert_int_equal(mkdir(prog, 0755), 0);
+	free(prog);
+	xasprintf(&prog, "%s/bin/f.sh", dir);
+	fp = fopen(prog, "w");
+	fputs("#!/bin/sh\n", fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(chmod(prog, 0755), 0);
+	got = load_errors(path);
+	assert_string_equal(got, "");
+	free(got);
+
+	assert_int_equal(chmod(prog, 0757), 0);
+	got = load_errors(path);
+	xasprintf(&want, "%s:3: program %s is writable by "
+	    "everyone (mode 0757); only its owner may write it (chmod go-w)\n",
+	    path, prog);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(prog, 0, 1), 0);
+		assert_int_equal(chmod(prog, 0775), 0);
+		got = load_errors(path);
+		assert_non_null(strstr(got, "is writable by group 1 "
+		    "(mode 0775)"));
+		free(got);
+		/* root's own group may write it */
+		assert_int_equal(chown(prog, 0, 0), 0);
+		got = load_errors(path);
+		assert_string_equal(got, "");
+		free(got);
+	}
+	assert_int_equal(chmod(prog, 0755), 0);
+
+	assert_int_equal(chmod(path, 0666), 0);
+	got = load_errors(path);
+	xasprintf(&want, "%s: the file is writable by everyone (mode 0666); "
+	    "only its owner may write it (chmod go-w)\n", path);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	unlink(prog);
+	free(prog);
+	xasprintf(&prog, "%s/bin", dir);
+	rmdir(prog);
+	free(prog);
+	free(dir);
+	cleanup(path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_relative_dirs),
+		cmocka_unit_test(t_open_to_others),
 		cmocka_unit_test(t_unknown_key),
 		cmocka_unit_test(t_types),
 		cmocka_unit_test(t_ranges),
