@@ -13,6 +13,7 @@
  * ERRORS: privsep_drop returns -1 with why; the caller exits.
  */
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -62,7 +63,7 @@ privsep_child(const char *name)
 }
 
 /*
- * privsep_tie - SIGTERM when the master dies.  Linux clears the
+ * privsep_tie - no_new_privs and umask 077; SIGTERM when the master dies.  Linux clears the
  * parent-death signal when a process changes its uid or gid, so this
  * comes after privsep_drop(); and the master may have died before it
  * took effect, which getppid() then shows (the child was reparented).
@@ -70,6 +71,11 @@ privsep_child(const char *name)
 void
 privsep_tie(pid_t master, const char *role)
 {
+	/* and, now that it is itself: no privilege to gain by exec, and
+	 * nothing it creates open to others unless it says so */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		fatal("%s: PR_SET_NO_NEW_PRIVS", role);
+	(void)umask(077);
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
 		log_warn("%s: PR_SET_PDEATHSIG", role);
 	if (getppid() != master) {

@@ -36,9 +36,10 @@
  * a failure means and logs it once.
  */
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -250,8 +251,17 @@ child_main(void *v)
 	/* Before the limits: the fallback loop needs the old RLIMIT_NOFILE. */
 	child_closefrom();
 
+	/*
+	 * The sandbox, in this order: limits, then no way to gain
+	 * privileges through a set-id program (or file capabilities), and
+	 * files private to the run's user unless the program says
+	 * otherwise.
+	 */
 	if (child_limits(&a->limits) == -1)
 		child_fail(a, STEP_SETUP);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		child_fail(a, STEP_SETUP);
+	(void)umask(077);
 	if (a->cwd != NULL && chdir(a->cwd) == -1)
 		child_fail(a, STEP_SETUP);
 
