@@ -41,6 +41,7 @@ struct filter {
 	int			 instances;	/* 0 = no limit */
 	int			 instance_wait_ms;
 	enum verdict		 on_error;	/* V_TEMPFAIL or V_CONTINUE */
+	int			 sandbox;	/* enum sandbox_profile */
 	int			 error_threshold; /* 0 = never switch off */
 	int			 cooldown_ms;
 	enum verdict		 when_off;	/* V_CONTINUE (skip), V_TEMPFAIL */

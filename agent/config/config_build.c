@@ -34,6 +34,7 @@
 #include "lib/file.h"
 #include "lib/listen.h"
 #include "lib/log.h"
+#include "lib/sandbox.h"
 #include "lib/xmalloc.h"
 #include "mail/envelope.h"
 #include "mail/header.h"
@@ -433,6 +434,7 @@ build_filter(struct config *c, struct filter *f, const struct cnode *g,
 	f->instances = (int)cfg_int(g, "filters.instances");
 	f->instance_wait_ms =
 	    (int)(cfg_seconds(g, "filters.instance_wait") * 1000);
+	f->sandbox = sandbox_parse(cfg_str(g, "filters.sandbox"));
 	f->on_error = strcmp(cfg_str(g, "filters.on_error"), "skip") == 0 ?
 	    V_CONTINUE : V_TEMPFAIL;
 	s = cfg_str(g, "filters.when_off");

@@ -95,6 +95,8 @@ static const struct schema_key schema[] = {
 	{ "filters.instance_wait", S_SECONDS, "60", 0, 86400, NULL, 0 },
 	{ "filters.on_error", S_STRING, "tempfail", NOLIM, "tempfail|skip",
 	    0 },
+	{ "filters.sandbox", S_STRING, "default", NOLIM,
+	    "default|network|none", 0 },
 	{ "filters.error_threshold", S_INT, "5", 0, 1000000, NULL, 0 },
 	{ "filters.error_cooldown", S_SECONDS, "300", 0.001, 604800, NULL,
 	    0 },

@@ -51,6 +51,7 @@
 #include "lib/clock.h"
 #include "lib/io.h"
 #include "lib/log.h"
+#include "lib/sandbox.h"
 #include "lib/why.h"
 #include "lib/xmalloc.h"
 
@@ -75,6 +76,8 @@ struct wire_req {
 	int32_t		grace_ms;
 	uint64_t	capture_max;
 	uint64_t	lim[5];
+	int32_t		sandbox;
+	uint32_t	pad;
 };
 
 struct wire_res {
@@ -109,6 +112,7 @@ launcher_req_encode(const struct spawn_req *req, struct buf *b)
 	w.timeout_ms = req->timeout_ms;
 	w.grace_ms = req->grace_ms;
 	w.capture_max = req->capture_max;
+	w.sandbox = req->sandbox;
 	w.lim[0] = req->limits.cpu;
 	w.lim[1] = req->limits.as;
 	w.lim[2] = req->limits.fsize;
@@ -142,7 +146,8 @@ launcher_req_decode(const char *p, size_t len, struct spawn_req *req,
 	memcpy(&w, p, sizeof(w));
 	if (w.magic != REQ_MAGIC || w.argc == 0 || w.argc > STRS_MAX ||
 	    w.envc > STRS_MAX || w.has_cwd > 1 || w.timeout_ms < 0 ||
-	    w.grace_ms < 0 || w.capture_max > SIZE_MAX / 4) {
+	    w.grace_ms < 0 || w.capture_max > SIZE_MAX / 4 ||
+	    w.sandbox < 0 || w.sandbox >= SANDBOX_NPROFILES) {
 		why_set(why, whylen, "malformed request header");
 		return -1;
 	}
@@ -177,6 +182,7 @@ launcher_req_decode(const char *p, size_t len, struct spawn_req *req,
 	req->timeout_ms = w.timeout_ms;
 	req->grace_ms = w.grace_ms;
 	req->capture_max = (size_t)w.capture_max;
+	req->sandbox = w.sandbox;
 	req->limits.cpu = w.lim[0];
 	req->limits.as = w.lim[1];
 	req->limits.fsize = w.lim[2];
@@ -559,11 +565,14 @@ void
 launcher_main(int ctlfd, int lifefd)
 {
 	struct pollfd	*pfd;
-	char		 byte;
+	char		 byte, why[300];
 	size_t		 i, idle;
 	ssize_t		 n;
 	int		 fd, k;
 
+	/* the seccomp programs, before the first keeper is forked */
+	if (spawn_sandbox_init(why, sizeof(why)) != 0)
+		fatalx("launcher: %s", why);
 	signal(SIGCHLD, SIG_IGN);	/* keepers are reaped by the kernel */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

@@ -29,6 +29,7 @@
 #include "engine/spool.h"
 #include "lib/file.h"
 #include "lib/log.h"
+#include "lib/sandbox.h"
 #include "lib/spawn.h"
 #include "lib/why.h"
 #include "lib/xmalloc.h"
@@ -298,6 +299,7 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 	req.timeout_ms = f->timeout_ms;
 	req.grace_ms = f->grace_ms;
 	req.capture_max = f->output_max;
+	req.sandbox = f->sandbox;
 	if (engine_spawn(&req, &res, why, sizeof(why)) != 0) {
 		internal(fo, "cannot run the filter: %s", why);
 		xfree_strv(&envp);
@@ -335,6 +337,15 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 		if (res.status == E2BIG) {
 			internal(fo, "its command line and environment are too "
 			    "big for execve (%zu recipients)", m->env.nrcpt);
+			goto out;
+		}
+		fail(fo, "%s", st->outcome);
+		goto out;
+	case SPAWN_SIGNALED:
+		if (res.status == SIGSYS && f->sandbox != SANDBOX_NONE) {
+			fail(fo, "%s: a system call that the sandbox profile "
+			    "\"%s\" forbids", st->outcome,
+			    sandbox_name(f->sandbox));
 			goto out;
 		}
 		fail(fo, "%s", st->outcome);

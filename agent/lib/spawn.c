@@ -43,11 +43,14 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <linux/seccomp.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -59,7 +62,9 @@
 
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/sandbox.h"
 #include "lib/spawn.h"
+#include "lib/why.h"
 #include "lib/xmalloc.h"
 
 /*
@@ -102,6 +107,7 @@ struct child_arg {
 	char *const		*envp;
 	const char		*cwd;
 	struct spawn_limits	 limits;
+	const struct sock_fprog	*seccomp;	/* NULL: none */
 	int			 fd_in;
 	int			 fd_out;
 	int			 fd_err;
@@ -120,6 +126,32 @@ struct capture {
 };
 
 enum kill_state { RUNNING, TERMED, KILLED };
+
+/* the seccomp programs, built once per process (before its forks) */
+static struct sandbox_set	sandboxes;
+static pthread_once_t		sandbox_once = PTHREAD_ONCE_INIT;
+static int			sandbox_ok;
+static char			sandbox_why[256];
+
+/* sandbox_once_build - for pthread_once */
+static void
+sandbox_once_build(void)
+{
+	sandbox_ok = sandbox_build(&sandboxes, sandbox_why,
+	    sizeof(sandbox_why)) == 0;
+}
+
+/* spawn_sandbox_init - see spawn.h */
+int
+spawn_sandbox_init(char *why, size_t whylen)
+{
+	(void)pthread_once(&sandbox_once, sandbox_once_build);
+	if (!sandbox_ok) {
+		why_set(why, whylen, "%s", sandbox_why);
+		return -1;
+	}
+	return 0;
+}
 
 static char *const	noenv[] = { NULL };
 
@@ -263,6 +295,10 @@ child_main(void *v)
 		child_fail(a, STEP_SETUP);
 	(void)umask(077);
 	if (a->cwd != NULL && chdir(a->cwd) == -1)
+		child_fail(a, STEP_SETUP);
+	/* last: from here on the filter's own rules apply to us too */
+	if (a->seccomp != NULL &&
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, a->seccomp) == -1)
 		child_fail(a, STEP_SETUP);
 
 	(void)sigprocmask(SIG_SETMASK, &a->nomask, NULL);
@@ -416,6 +452,8 @@ spawn_start(const struct spawn_req *req, struct child_arg *a,
 	a->envp = req->envp != NULL ? req->envp : noenv;
 	a->cwd = req->cwd;
 	a->limits = req->limits;
+	a->seccomp = req->sandbox == SANDBOX_NONE ? NULL :
+	    &sandboxes.prog[req->sandbox];
 	a->fd_in = nul;
 	a->fd_out = op[1];
 	a->fd_err = ep[1];
@@ -639,8 +677,15 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	if (res == NULL)
 		return -1;
 	memset(res, 0, sizeof(*res));
-	if (!spawn_req_ok(req))
+	if (!spawn_req_ok(req) || req->sandbox < 0 ||
+	    req->sandbox >= SANDBOX_NPROFILES)
 		return -1;
+	(void)pthread_once(&sandbox_once, sandbox_once_build);
+	if (req->sandbox != SANDBOX_NONE && !sandbox_ok) {
+		res->outcome = SPAWN_FAILED;
+		res->status = ENOSYS;
+		return 0;
+	}
 
 	for (i = 0; i < 2; i++) {
 		cap[i].fd = -1;

@@ -42,6 +42,8 @@ struct spawn_req {
 	/* when not NULL and set (by a signal handler): end the run now,
 	 * with SIGKILL to its process group; SPAWN_FAILED, ECANCELED */
 	const volatile sig_atomic_t *cancel;
+	int			 sandbox;	/* enum sandbox_profile; 0 is
+						   the default profile */
 };
 
 enum spawn_outcome {
@@ -71,6 +73,13 @@ struct spawn_res {
  * res describes what happened (any outcome), -1 only for a bad request.
  */
 int	spawn_run(const struct spawn_req *req, struct spawn_res *res);
+/*
+ * spawn_sandbox_init - build the seccomp programs now (spawn_run does it
+ * at its first run otherwise); a process that forks helpers calls it
+ * first, so they inherit them.  0, or -1 with why; without them every
+ * run that asks for a profile fails (SPAWN_FAILED, ENOSYS).
+ */
+int	spawn_sandbox_init(char *why, size_t whylen);
 void	spawn_res_free(struct spawn_res *);
 /*
  * spawn_reap_orphans - for a child subreaper (PR_SET_CHILD_SUBREAPER)

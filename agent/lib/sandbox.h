@@ -1,0 +1,34 @@
+/*
+ * sandbox.h - the seccomp profiles a filter program runs under
+ */
+#ifndef SLUICE_SANDBOX_H
+#define SLUICE_SANDBOX_H
+
+#include <linux/filter.h>
+
+#include <stddef.h>
+
+enum sandbox_profile {
+	SANDBOX_DEFAULT,	/* a normal program, no network, no admin */
+	SANDBOX_NETWORK,	/* as default, with sockets */
+	SANDBOX_NONE,		/* no seccomp program at all */
+	SANDBOX_NPROFILES
+};
+
+/* the compiled programs, one per profile (none for SANDBOX_NONE) */
+struct sandbox_set {
+	struct sock_fprog	prog[SANDBOX_NPROFILES];
+};
+
+/*
+ * sandbox_build - compile every profile into a BPF program, in this
+ * process, before any fork: the child only installs it (one prctl).
+ * 0, or -1 with why.
+ */
+int	sandbox_build(struct sandbox_set *, char *why, size_t whylen);
+void	sandbox_free(struct sandbox_set *);
+/* sandbox_parse - "default", "network", "none"; -1 when unknown */
+int	sandbox_parse(const char *);
+const char *sandbox_name(enum sandbox_profile);
+
+#endif
