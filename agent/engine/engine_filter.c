@@ -341,6 +341,18 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 		}
 		fail(fo, "%s", st->outcome);
 		goto out;
+	case SPAWN_FAILED:
+		/*
+		 * Ours, not the filter's: no fork, pipe or set-up, or the
+		 * launcher stopped or died under the run.  Counting it would
+		 * switch a good filter off.
+		 */
+		if (res.status == ECANCELED)
+			internal(fo, "the run was ended with the launcher "
+			    "(a stop or a restart of sluiced's processes)");
+		else
+			internal(fo, "%s", st->outcome);
+		goto out;
 	case SPAWN_SIGNALED:
 		if (res.status == SIGSYS && f->sandbox != SANDBOX_NONE) {
 			fail(fo, "%s: a system call that the sandbox profile "
