@@ -38,9 +38,10 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* load - a config with or without the filter rule */
+/* load - a config with or without the filter rule, the filter under
+ * the seccomp profile sandbox */
 static struct config *
-load(const char *dir, const char *prog, int with_filter)
+load(const char *dir, const char *prog, int with_filter, const char *sandbox)
 {
 	struct config_errors	 e = { 0 };
 	struct config		*c;
@@ -48,10 +49,10 @@ load(const char *dir, const char *prog, int with_filter)
 	char			*ovs[] = { ov, NULL };
 	FILE			*fp;
 
-	xasprintf(&path, "%s/bench%d.conf", dir, with_filter);
+	xasprintf(&path, "%s/bench%d-%s.conf", dir, with_filter, sandbox);
 	fp = fopen(path, "w");
 	fprintf(fp, "filters = ( { name = \"trivial\"; command = \"%s %%f\"; "
-	    "} );\n", prog);
+	    "sandbox = \"%s\"; } );\n", prog, sandbox);
 	if (with_filter)
 		fprintf(fp, "rules = ( { filter = \"trivial\"; } );\n");
 	fclose(fp);
@@ -129,10 +130,10 @@ main(int argc, char **argv)
 	const char	*prog = "/bin/true";
 	const char	*base = "/tmp";
 	char		*dir, *msg, *path;
-	double		 t0[16], t1[16], tr[16], a, b, r;
+	double		 t0[16], t1[16], t2[16], tr[16], a, b, b2, r;
 	int		 n = 2000, rounds = 3, ch, i;
 	size_t		 len;
-	struct config	*c0, *c1;
+	struct config	*c0, *c1, *c2;
 
 	while ((ch = getopt(argc, argv, "n:p:r:s:")) != -1) {
 		switch (ch) {
@@ -164,8 +165,9 @@ main(int argc, char **argv)
 	for (; len < 4095; len++)
 		msg[len] = (len % 64 == 63) ? '\n' : 'x';
 	msg[len++] = '\n';
-	c0 = load(dir, prog, 0);
-	c1 = load(dir, prog, 1);
+	c0 = load(dir, prog, 0, "default");
+	c1 = load(dir, prog, 1, "default");
+	c2 = load(dir, prog, 1, "none");
 	xasprintf(&path, "%s/message", dir);
 	fclose(fopen(path, "w"));
 	/* warm up, then interleave the three so drift hits all alike */
@@ -173,25 +175,32 @@ main(int argc, char **argv)
 	for (i = 0; i < rounds; i++) {
 		t0[i] = run_engine(c0, dir, msg, len, n);
 		t1[i] = run_engine(c1, dir, msg, len, n);
+		t2[i] = run_engine(c2, dir, msg, len, n);
 		tr[i] = run_spawn(prog, path, n);
 	}
 	qsort(t0, (size_t)rounds, sizeof(double), cmp);
 	qsort(t1, (size_t)rounds, sizeof(double), cmp);
+	qsort(t2, (size_t)rounds, sizeof(double), cmp);
 	qsort(tr, (size_t)rounds, sizeof(double), cmp);
 	a = n / t0[rounds / 2];
 	b = n / t1[rounds / 2];
+	b2 = n / t2[rounds / 2];
 	r = n / tr[rounds / 2];
 	printf("engine: %d messages of 4 KiB, median of %d rounds, program "
 	    "%s, spool in %s\n", n, rounds, prog, base);
 	printf("  %-36s %9.0f msg/s\n", "(a) engine, no filter", a);
 	printf("  %-36s %9.0f msg/s\n", "(b) engine, one exec filter", b);
+	printf("  %-36s %9.0f msg/s\n", "(b0) the same, sandbox = none", b2);
 	printf("  %-36s %9.0f spawn/s\n", "(c) raw posix_spawn + waitpid", r);
 	printf("  %-36s %9.2f   (aim: <= 1.20)\n",
 	    "cost ratio b/c (time per message)", r / b);
+	printf("  %-36s %9.2f   (aim: <= 1.10)\n",
+	    "sandbox cost b0/b (time per run)", b2 / b);
 	unlink(path);
 	free(path);
 	config_unref(&c0);
 	config_unref(&c1);
+	config_unref(&c2);
 	spool_remove(dir);
 	free(dir);
 	free(msg);
