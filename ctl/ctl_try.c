@@ -27,8 +27,6 @@
 #include "lib/buf.h"
 #include "lib/io.h"
 #include "lib/log.h"
-#include "lib/spawn.h"
-#include "lib/why.h"
 #include "lib/xmalloc.h"
 #include "mail/envelope.h"
 
@@ -218,24 +216,6 @@ write_output(struct engine_msg *m, const char *path)
 	return rc;
 }
 
-/* try_spawn - one filter run here, and nothing it started outlives it
- * (try runs one filter at a time, and is a subreaper for that) */
-static int
-try_spawn(const struct spawn_req *req, struct spawn_res *res, char *why,
-    size_t whylen)
-{
-	int	n;
-
-	if (spawn_run(req, res) != 0) {
-		why_set(why, whylen, "malformed command line");
-		return -1;
-	}
-	if ((n = spawn_reap_orphans()) > 0)
-		fprintf(stderr, "sluicectl: %s left %d process%s running; "
-		    "killed\n", req->argv[0], n, n == 1 ? "" : "es");
-	return 0;
-}
-
 /* ctl_try - the command */
 int
 ctl_try(int argc, char **argv)
@@ -320,8 +300,9 @@ ctl_try(int argc, char **argv)
 	}
 	if (env.sender == NULL)
 		env.sender = xstrdup("");	/* the null sender */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
-		engine_spawn = try_spawn;
+	/* one filter at a time: nothing a run starts outlives it (the
+	 * engine reaps what is left after each run) */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	printf("message: %s (%zu bytes)\n", argv[optind], in.len);
 	print_envelope("envelope", &env);
 	if (ctl_filter_message(cfg, base, in.data ? in.data : "", in.len,

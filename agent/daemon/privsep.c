@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,12 +84,3 @@ privsep_tie(pid_t master, const char *role)
 	}
 }
 
-/* privsep_master_gone - see privsep.h; the master never writes to the
- * pipe, so anything readable is its end: end of file or an error */
-int
-privsep_master_gone(int lifefd)
-{
-	struct pollfd	pfd = { .fd = lifefd, .events = POLLIN };
-
-	return lifefd >= 0 && poll(&pfd, 1, 0) > 0 && pfd.revents != 0;
-}

@@ -16,8 +16,5 @@ void	privsep_child(const char *name);
 /* privsep_tie - after privsep_drop: no_new_privs, umask 077, SIGTERM
  * when the master dies, and exit at once when it has died already */
 void	privsep_tie(pid_t master, const char *role);
-/* privsep_master_gone - true when the lifeline (the read end of a pipe
- * whose write end only the master holds) says the master has ended */
-int	privsep_master_gone(int lifefd);
 
 #endif

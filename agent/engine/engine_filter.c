@@ -225,15 +225,21 @@ take_result(const char *path, struct filter_outcome *fo)
 	free(buf);
 }
 
-/* spawn_here - start the program from this process (sluicectl, tests) */
+/* spawn_here - start the program from this process (sluicectl, tests);
+ * in a subreaper (sluicectl try) what it left running dies too */
 static int
 spawn_here(const struct spawn_req *req, struct spawn_res *res, char *why,
     size_t whylen)
 {
+	int	n;
+
 	if (spawn_run(req, res) != 0) {
 		why_set(why, whylen, "malformed command line");
 		return -1;
 	}
+	if ((n = spawn_reap_orphans()) > 0)
+		log_warnx("%s left %d process%s running; killed",
+		    req->argv[0], n, n == 1 ? "" : "es");
 	return 0;
 }
 
