@@ -26,6 +26,7 @@
 #include "engine/engine.h"
 #include "engine/spool.h"
 #include "lib/log.h"
+#include "lib/spawn.h"
 #include "lib/xmalloc.h"
 #include "mail/envelope.h"
 
@@ -202,6 +203,13 @@ ctl_scan(int argc, char **argv)
 		config_unref(&s.cfg);
 		envelope_free(&given);
 		return EXIT_SOFTWARE;
+	}
+	/* filters read nothing of the spool but their own message */
+	{
+		char	why[256];
+
+		if (spawn_sandbox_init(s.base, why, sizeof(why)) != 0)
+			fprintf(stderr, "sluicectl: %s\n", why);
 	}
 	pthread_mutex_init(&s.mu, NULL);
 	s.paths = argv + optind;

@@ -27,6 +27,7 @@
 #include "lib/buf.h"
 #include "lib/io.h"
 #include "lib/log.h"
+#include "lib/spawn.h"
 #include "lib/xmalloc.h"
 #include "mail/envelope.h"
 
@@ -298,6 +299,9 @@ ctl_try(int argc, char **argv)
 		config_unref(&cfg);
 		return EXIT_SOFTWARE;
 	}
+	/* filters read nothing of the spool but their own message */
+	if (spawn_sandbox_init(base, why, sizeof(why)) != 0)
+		fprintf(stderr, "sluicectl: %s\n", why);
 	if (env.sender == NULL)
 		env.sender = xstrdup("");	/* the null sender */
 	/* one filter at a time: nothing a run starts outlives it (the

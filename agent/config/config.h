@@ -49,6 +49,11 @@ struct filter {
 	size_t			 output_max;
 	size_t			 message_max;	/* replacement message cap */
 	struct spawn_limits	 limits;
+	char			*user;		/* the filter's user and group */
+	char			*group;
+	uid_t			 uid;
+	gid_t			 gid;
+	char			**writable;	/* NULL-terminated, or NULL */
 	struct reply_cfg	 reject;
 	struct reply_cfg	 tempfail;
 	struct filter_state	*state;
@@ -118,6 +123,11 @@ struct config {
 	char			*user;
 	uid_t			 uid;
 	gid_t			 gid;
+	char			*filter_user;	/* the filters' default */
+	char			*filter_group;	/* NULL: filter_user's */
+	/* filters run as their own users (sluiced started as root);
+	 * otherwise all run as the user that runs sluice */
+	int			 switch_users;
 	char			*include_dir;
 	char			*filter_dir;
 	int			 log_debug;

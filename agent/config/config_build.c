@@ -406,6 +406,104 @@ build_exitmap(struct filter *f, const struct cnode *g,
 	}
 }
 
+/*
+ * build_filter_ids - the user and group a filter runs as.  Refused:
+ * root, sluice's own user and group (the spool is theirs), and nobody,
+ * whom every daemon without a user of its own shares.
+ */
+static void
+build_filter_ids(struct config *c, struct filter *f, const struct cnode *g,
+    const char *where, struct config_errors *e)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	const char	*u, *gn;
+	char		 pv[300];
+
+	u = cfg_str(g, "filters.user");
+	f->user = xstrdup(u != NULL ? u : c->filter_user);
+	gn = cfg_str(g, "filters.group");
+	if (gn == NULL && u == NULL)
+		gn = c->filter_group;
+	str_printable(pv, sizeof(pv), f->user);
+	if ((pw = getpwnam(f->user)) == NULL) {
+		config_errors_add(e, "%s: user \"%s\" does not exist%s", where,
+		    pv, u == NULL ? " (filter_user; \"make install\" makes "
+		    "sluice-filter)" : "");
+		return;
+	}
+	f->uid = pw->pw_uid;
+	f->gid = pw->pw_gid;
+	if (f->uid == 0)
+		config_errors_add(e, "%s: user \"%s\" is root; a filter runs "
+		    "as a user of its own", where, pv);
+	else if (strcmp(f->user, "nobody") == 0 || f->uid == 65534)
+		config_errors_add(e, "%s: user \"%s\" is nobody, which every "
+		    "daemon without a user of its own shares; a filter runs "
+		    "as a user of its own", where, pv);
+	else if (c->user != NULL && f->uid == c->uid)
+		config_errors_add(e, "%s: user \"%s\" is sluice's own user, "
+		    "which owns the spool; a filter runs as a user of its own",
+		    where, pv);
+	if (gn != NULL) {
+		f->group = xstrdup(gn);
+		str_printable(pv, sizeof(pv), gn);
+		if ((gr = getgrnam(gn)) == NULL) {
+			config_errors_add(e, "%s: group \"%s\" does not exist",
+			    where, pv);
+			return;
+		}
+		f->gid = gr->gr_gid;
+	} else if ((gr = getgrgid(f->gid)) != NULL)
+		f->group = xstrdup(gr->gr_name);
+	else
+		xasprintf(&f->group, "%u", (unsigned)f->gid);
+	str_printable(pv, sizeof(pv), f->group);
+	if (f->gid == 0)
+		config_errors_add(e, "%s: group \"%s\" is root's", where, pv);
+	else if (f->gid == c->gid && c->gid != 0)
+		config_errors_add(e, "%s: group \"%s\" is sluice's own group, "
+		    "which owns the spool", where, pv);
+}
+
+/* build_writable - the paths besides its run directory a filter may
+ * write: absolute, there, and not in the spool */
+static void
+build_writable(struct config *c, struct filter *f, const struct cnode *g,
+    const char *where, struct config_errors *e)
+{
+	const char	**v = cfg_strings(g, "filters.writable");
+	struct stat	  st;
+	size_t		  n, i, sl;
+	char		  pv[300];
+
+	for (n = 0; v != NULL && v[n] != NULL; n++)
+		;
+	if (n == 0)
+		return;
+	f->writable = xcalloc(n + 1, sizeof(*f->writable));
+	sl = strlen(c->spool_dir);
+	for (i = 0; i < n; i++) {
+		f->writable[i] = xstrdup(v[i]);
+		str_printable(pv, sizeof(pv), v[i]);
+		if (v[i][0] != '/')
+			config_errors_add(e, "%s: writable \"%s\" is not an "
+			    "absolute path", where, pv);
+		else if ((strncmp(v[i], c->spool_dir, sl) == 0 &&
+		    (v[i][sl] == '/' || v[i][sl] == '\0')) ||
+		    (strncmp(v[i], c->spool_dir, strlen(v[i])) == 0 &&
+		    (c->spool_dir[strlen(v[i])] == '/' ||
+		    strcmp(v[i], "/") == 0)))
+			config_errors_add(e, "%s: writable \"%s\" is in the "
+			    "spool or holds it", where, pv);
+		else if (stat(v[i], &st) != 0)
+			config_warn_add(e, "%s: writable \"%s\": %s; the filter "
+			    "cannot write there until it is made and sluiced "
+			    "reloaded", where, pv, strerror(errno));
+	}
+	free(v);
+}
+
 /* build_filter - one element of filters */
 static void
 build_filter(struct config *c, struct filter *f, const struct cnode *g,
@@ -450,6 +548,8 @@ build_filter(struct config *c, struct filter *f, const struct cnode *g,
 	f->limits.fsize = (rlim_t)cfg_size(g, "filters.rlimit_fsize");
 	f->limits.nofile = (rlim_t)cfg_int(g, "filters.rlimit_nofile");
 	f->limits.nproc = (rlim_t)cfg_int(g, "filters.rlimit_nproc");
+	build_filter_ids(c, f, g, where, e);
+	build_writable(c, f, g, where, e);
 	build_exitmap(f, g, e);
 	build_reply(&f->reject, g, "filters.reject_reply", &c->reject);
 	build_reply(&f->tempfail, g, "filters.tempfail_reply", &c->tempfail);
@@ -876,6 +976,9 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 	build_listen(c, root, path, e);
 	build_smtp(c, root, e);
 	c->user = xstrdup(cfg_str(root, "user"));
+	c->filter_user = xstrdup(cfg_str(root, "filter_user"));
+	if (cfg_str(root, "filter_group") != NULL)
+		c->filter_group = xstrdup(cfg_str(root, "filter_group"));
 	c->include_dir = xstrdup(cfg_str(root, "include_dir"));
 	c->filter_dir = beside_main(path, cfg_str(root, "filter_dir"), 1);
 	c->log_debug = cfg_bool(root, "debug");
@@ -994,6 +1097,9 @@ config_free(struct config *c)
 		free(f->name);
 		free(f->file);
 		xfree_strv(&f->argv);
+		free(f->user);
+		free(f->group);
+		xfree_strv(&f->writable);
 		reply_free(&f->reject);
 		reply_free(&f->tempfail);
 		filter_state_free(&f->state);
@@ -1039,6 +1145,8 @@ config_free(struct config *c)
 	free(c->user);
 	free(c->include_dir);
 	free(c->filter_dir);
+	free(c->filter_user);
+	free(c->filter_group);
 	free(c->syslog_facility);
 	free(c);
 }

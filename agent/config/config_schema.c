@@ -47,7 +47,9 @@
 
 static const struct schema_key schema[] = {
 	{ "spool_dir", S_STRING, "/var/spool/sluice", NOLIM, NULL, 0 },
-	{ "user", S_STRING, "nobody", NOLIM, NULL, 0 },
+	{ "user", S_STRING, "sluice", NOLIM, NULL, 0 },
+	{ "filter_user", S_STRING, "sluice-filter", NOLIM, NULL, 0 },
+	{ "filter_group", S_STRING, NULL, NOLIM, NULL, 0 },
 	{ "run_dir", S_STRING, "/run/sluice", NOLIM, NULL, 0 },
 	/* milter_listen = [] is a content filter without a milter */
 	{ "milter_listen", S_STRINGS, NULL, NOLIM, NULL, K_EMPTY_OK },
@@ -109,11 +111,14 @@ static const struct schema_key schema[] = {
 	{ "filters.exit.tempfail", S_INTS, NULL, 0, 255, NULL, 0 },
 	{ "filters.exit.discard", S_INTS, NULL, 0, 255, NULL, 0 },
 	{ "filters.exit.quarantine", S_INTS, NULL, 0, 255, NULL, 0 },
-	{ "filters.rlimit_cpu", S_INT, "0", 0, 86400, NULL, 0 },
-	{ "filters.rlimit_memory", S_SIZE, "0", 0, 1e15, NULL, 0 },
-	{ "filters.rlimit_fsize", S_SIZE, "0", 0, 1e15, NULL, 0 },
-	{ "filters.rlimit_nofile", S_INT, "0", 0, 1048576, NULL, 0 },
-	{ "filters.rlimit_nproc", S_INT, "0", 0, 1048576, NULL, 0 },
+	{ "filters.user", S_STRING, NULL, NOLIM, NULL, 0 },
+	{ "filters.group", S_STRING, NULL, NOLIM, NULL, 0 },
+	{ "filters.writable", S_STRINGS, NULL, NOLIM, NULL, 0 },
+	{ "filters.rlimit_cpu", S_INT, "60", 0, 86400, NULL, 0 },
+	{ "filters.rlimit_memory", S_SIZE, "4G", 0, 1e15, NULL, 0 },
+	{ "filters.rlimit_fsize", S_SIZE, "1G", 0, 1e15, NULL, 0 },
+	{ "filters.rlimit_nofile", S_INT, "1024", 0, 1048576, NULL, 0 },
+	{ "filters.rlimit_nproc", S_INT, "256", 0, 1048576, NULL, 0 },
 	REPLY_KEYS("filters.reject_reply", NULL, 500, 599, NULL, NULL),
 	REPLY_KEYS("filters.tempfail_reply", NULL, 400, 499, NULL, NULL),
 

@@ -66,6 +66,8 @@
  * at most this many idle ones kept */
 #define KEEPERS_MAX	1024
 #define KEEPERS_SPARE	8
+/* a filter's writable paths */
+#define WRITABLE_MAX	64
 
 struct wire_req {
 	uint32_t	magic;
@@ -77,7 +79,11 @@ struct wire_req {
 	uint64_t	capture_max;
 	uint64_t	lim[5];
 	int32_t		sandbox;
-	uint32_t	pad;
+	uint32_t	uid;
+	uint32_t	gid;
+	uint32_t	has_rundir;
+	uint32_t	nwritable;
+	uint32_t	noutputs;
 };
 
 struct wire_res {
@@ -91,9 +97,20 @@ struct wire_res {
 	uint64_t	errlen;
 	int32_t		out_truncated;
 	int32_t		err_truncated;
+	int32_t		orphans;
+	int32_t		left;
+	uint32_t	noutputs;
+	int32_t		output_err[SPAWN_OUTPUTS_MAX];
+	uint32_t	nfds;	/* sent with the length, SCM_RIGHTS */
 };
 
 static int	ctl = -1;
+
+static int	send_fds(int, const void *, size_t, const int *, size_t);
+/* the users and groups filters may run as: those of the config the
+ * launcher started with */
+static struct launcher_user	*users;
+static size_t			 nusers;
 
 /* launcher_req_encode - the request as header and NUL-ended words */
 void
@@ -118,6 +135,13 @@ launcher_req_encode(const struct spawn_req *req, struct buf *b)
 	w.lim[2] = req->limits.fsize;
 	w.lim[3] = req->limits.nofile;
 	w.lim[4] = req->limits.nproc;
+	w.uid = (uint32_t)req->uid;
+	w.gid = (uint32_t)req->gid;
+	w.has_rundir = req->rundir != NULL;
+	for (i = 0; req->writable != NULL && req->writable[i] != NULL; i++)
+		w.nwritable++;
+	for (i = 0; req->outputs != NULL && req->outputs[i] != NULL; i++)
+		w.noutputs++;
 	buf_append(b, &w, sizeof(w));
 	for (i = 0; i < w.argc; i++)
 		buf_append(b, req->argv[i], strlen(req->argv[i]) + 1);
@@ -125,6 +149,12 @@ launcher_req_encode(const struct spawn_req *req, struct buf *b)
 		buf_append(b, req->envp[i], strlen(req->envp[i]) + 1);
 	if (req->cwd != NULL)
 		buf_append(b, req->cwd, strlen(req->cwd) + 1);
+	if (req->rundir != NULL)
+		buf_append(b, req->rundir, strlen(req->rundir) + 1);
+	for (i = 0; i < w.nwritable; i++)
+		buf_append(b, req->writable[i], strlen(req->writable[i]) + 1);
+	for (i = 0; i < w.noutputs; i++)
+		buf_append(b, req->outputs[i], strlen(req->outputs[i]) + 1);
 }
 
 /* launcher_req_decode - the inverse, checking every count and length */
@@ -147,11 +177,15 @@ launcher_req_decode(const char *p, size_t len, struct spawn_req *req,
 	if (w.magic != REQ_MAGIC || w.argc == 0 || w.argc > STRS_MAX ||
 	    w.envc > STRS_MAX || w.has_cwd > 1 || w.timeout_ms < 0 ||
 	    w.grace_ms < 0 || w.capture_max > SIZE_MAX / 4 ||
-	    w.sandbox < 0 || w.sandbox >= SANDBOX_NPROFILES) {
+	    w.sandbox < 0 || w.sandbox >= SANDBOX_NPROFILES ||
+	    w.has_rundir > 1 || w.nwritable > WRITABLE_MAX ||
+	    w.noutputs > SPAWN_OUTPUTS_MAX ||
+	    (w.noutputs > 0 && !w.has_rundir)) {
 		why_set(why, whylen, "malformed request header");
 		return -1;
 	}
-	want = (size_t)w.argc + w.envc + w.has_cwd;
+	want = (size_t)w.argc + w.envc + w.has_cwd + w.has_rundir +
+	    w.nwritable + w.noutputs;
 	len -= sizeof(w);
 	p += sizeof(w);
 	for (n = 0, i = 0; i < len; i++)
@@ -171,14 +205,28 @@ launcher_req_decode(const char *p, size_t len, struct spawn_req *req,
 	{
 		char **argv = xcalloc((size_t)w.argc + 1, sizeof(*argv));
 		char **envp = xcalloc((size_t)w.envc + 1, sizeof(*envp));
+		char **wr = xcalloc((size_t)w.nwritable + 1, sizeof(*wr));
+		const char **outs = xcalloc((size_t)w.noutputs + 1,
+		    sizeof(*outs));
 
+		off = 0;
 		memcpy(argv, words, w.argc * sizeof(*argv));
-		memcpy(envp, words + w.argc, w.envc * sizeof(*envp));
+		off += w.argc;
+		memcpy(envp, words + off, w.envc * sizeof(*envp));
+		off += w.envc;
+		req->cwd = w.has_cwd ? words[off++] : NULL;
+		req->rundir = w.has_rundir ? words[off++] : NULL;
+		memcpy(wr, words + off, w.nwritable * sizeof(*wr));
+		off += w.nwritable;
+		memcpy(outs, words + off, w.noutputs * sizeof(*outs));
 		req->argv = argv;
 		req->envp = envp;
+		req->writable = wr;
+		req->outputs = outs;
 	}
-	req->cwd = w.has_cwd ? words[want - 1] : NULL;
 	free(words);
+	req->uid = (uid_t)w.uid;
+	req->gid = (gid_t)w.gid;
 	req->timeout_ms = w.timeout_ms;
 	req->grace_ms = w.grace_ms;
 	req->capture_max = (size_t)w.capture_max;
@@ -198,6 +246,8 @@ launcher_req_free(struct spawn_req *req, char **strs)
 {
 	free((void *)req->argv);
 	free((void *)req->envp);
+	free((void *)req->writable);
+	free((void *)req->outputs);
 	memset(req, 0, sizeof(*req));
 	free(*strs);
 	*strs = NULL;
@@ -208,6 +258,7 @@ void
 launcher_res_encode(const struct spawn_res *res, struct buf *b)
 {
 	struct wire_res	w;
+	size_t		i;
 
 	memset(&w, 0, sizeof(w));
 	w.magic = RES_MAGIC;
@@ -220,6 +271,15 @@ launcher_res_encode(const struct spawn_res *res, struct buf *b)
 	w.errlen = res->errlen;
 	w.out_truncated = res->out_truncated;
 	w.err_truncated = res->err_truncated;
+	w.orphans = res->orphans;
+	w.left = res->left;
+	w.noutputs = (uint32_t)res->noutputs;
+	for (i = 0; i < res->noutputs; i++) {
+		w.output_err[i] = res->output_fd[i] >= 0 ? 0 :
+		    res->output_err[i] != 0 ? res->output_err[i] : EIO;
+		if (res->output_fd[i] >= 0)
+			w.nfds++;
+	}
 	buf_append(b, &w, sizeof(w));
 	if (res->outlen > 0)
 		buf_append(b, res->out, res->outlen);
@@ -229,10 +289,11 @@ launcher_res_encode(const struct spawn_res *res, struct buf *b)
 
 /* launcher_res_decode - the inverse; out and err are NUL-terminated */
 int
-launcher_res_decode(const char *p, size_t len, struct spawn_res *res,
-    char *why, size_t whylen)
+launcher_res_decode(const char *p, size_t len, const int *fds,
+    size_t nfds, struct spawn_res *res, char *why, size_t whylen)
 {
 	struct wire_res	w;
+	size_t		i, k;
 
 	memset(res, 0, sizeof(*res));
 	if (len < sizeof(w)) {
@@ -242,10 +303,25 @@ launcher_res_decode(const char *p, size_t len, struct spawn_res *res,
 	memcpy(&w, p, sizeof(w));
 	if (w.magic != RES_MAGIC || w.outcome < SPAWN_EXITED ||
 	    w.outcome > SPAWN_FAILED || w.outlen > len || w.errlen > len ||
-	    sizeof(w) + w.outlen + w.errlen != len) {
+	    sizeof(w) + w.outlen + w.errlen != len ||
+	    w.noutputs > SPAWN_OUTPUTS_MAX || w.nfds != nfds) {
 		why_set(why, whylen, "malformed answer");
 		return -1;
 	}
+	for (i = 0, k = 0; i < w.noutputs; i++)
+		if (w.output_err[i] == 0)
+			k++;
+	if (k != nfds) {
+		why_set(why, whylen, "malformed answer");
+		return -1;
+	}
+	res->noutputs = w.noutputs;
+	for (i = 0, k = 0; i < w.noutputs; i++) {
+		res->output_err[i] = w.output_err[i];
+		res->output_fd[i] = w.output_err[i] == 0 ? fds[k++] : -1;
+	}
+	res->orphans = w.orphans;
+	res->left = w.left;
 	res->outcome = (enum spawn_outcome)w.outcome;
 	res->status = w.status;
 	res->pid = w.pid;
@@ -339,6 +415,23 @@ recv_framed(int fd, size_t max, long long deadline, char **p, size_t *len)
 	return 0;
 }
 
+/* launcher_allowed - whether a run may be started as uid:gid */
+static int
+launcher_allowed(uid_t uid, gid_t gid, char *why, size_t whylen)
+{
+	size_t	i;
+
+	if (uid == SPAWN_SELF || (uid == geteuid() && gid == getegid()))
+		return 0;
+	for (i = 0; i < nusers; i++)
+		if (users[i].uid == uid && users[i].gid == gid)
+			return 0;
+	why_set(why, whylen, "uid %u gid %u is not a filter user of the "
+	    "configuration sluiced started with", (unsigned)uid,
+	    (unsigned)gid);
+	return -1;
+}
+
 /* set by SIGTERM in a keeper: end the run in hand, then the keeper */
 static volatile sig_atomic_t	 stopping;
 static volatile sig_atomic_t	 serving;
@@ -363,8 +456,9 @@ serve(int fd)
 	struct spawn_res	 res;
 	struct buf		 b;
 	char			*p, *strs, why[200];
-	size_t			 len;
-	int			 n;
+	size_t			 len, i, nfd;
+	uint32_t		 len32;
+	int			 n, fds[SPAWN_OUTPUTS_MAX];
 
 	if (recv_framed(fd, LAUNCHER_REQ_MAX, clock_mono_ms() + REQ_WAIT_MS, &p,
 	    &len) != 0) {
@@ -379,95 +473,207 @@ serve(int fd)
 	free(p);
 	memset(&res, 0, sizeof(res));
 	req.cancel = &stopping;
+	if (launcher_allowed(req.uid, req.gid, why, sizeof(why)) != 0) {
+		log_warnx("launcher: refusing a request: %s", why);
+		launcher_req_free(&req, &strs);
+		return;
+	}
 	if (spawn_run(&req, &res) != 0) {
 		log_warnx("launcher: refusing a request: no program");
 		launcher_req_free(&req, &strs);
 		return;
 	}
-	if ((n = spawn_reap_orphans()) > 0)
+	if ((n = res.orphans) > 0)
 		log_warnx("launcher: %s left %d process%s running; killed",
 		    req.argv[0], n, n == 1 ? "" : "es");
+	if (res.left)
+		log_warnx("launcher: %s: what %s left in %s could not all be "
+		    "removed", req.argv[0], req.argv[0], req.rundir);
 	launcher_req_free(&req, &strs);
 	buf_init(&b, 0);
 	launcher_res_encode(&res, &b);
-	spawn_res_free(&res);
+	for (i = 0, nfd = 0; i < res.noutputs; i++)
+		if (res.output_fd[i] >= 0)
+			fds[nfd++] = res.output_fd[i];
 	/* the agent may be gone (restarted): nothing to do about that */
-	(void)send_framed(fd, &b);
+	len32 = (uint32_t)b.len;
+	if (send_fds(fd, &len32, sizeof(len32), fds, nfd) == 0)
+		(void)io_send_all(fd, b.data, b.len, -1);
+	spawn_res_free(&res);
 	buf_free(&b);
+}
+
+/* send_fds - len bytes (one sendmsg: a few) and n descriptors with them */
+static int
+send_fds(int sock, const void *p, size_t len, const int *fds, size_t n)
+{
+	struct msghdr	 mh;
+	struct cmsghdr	*cm;
+	struct iovec	 iov;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * SPAWN_OUTPUTS_MAX)];
+	}		 cbuf;
+	ssize_t		 w;
+
+	if (n > SPAWN_OUTPUTS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&mh, 0, sizeof(mh));
+	memset(&cbuf, 0, sizeof(cbuf));
+	iov.iov_base = (void *)p;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (n > 0) {
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+	}
+	while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0)
+		if (errno != EINTR)
+			return -1;
+	if ((size_t)w < len)
+		return io_send_all(sock, (const char *)p + w, len - (size_t)w,
+		    -1);
+	return 0;
 }
 
 /* send_fd - one descriptor over a unix socket */
 static int
 send_fd(int sock, int fd)
 {
-	struct msghdr	 mh;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	}		 cbuf;
-	char		 byte = 'R';
-
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = sizeof(cbuf.buf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-		if (errno != EINTR)
-			return -1;
-	return 0;
+	return send_fds(sock, "R", 1, &fd, 1);
 }
 
-/* recv_fd - one descriptor, or -1 (end of file: -1 with errno 0) */
-static int
-recv_fd(int sock)
+/*
+ * recv_fds - one recvmsg of at most len bytes, and the descriptors that
+ * came with them (at most max; more are closed).  The bytes read, 0 at
+ * end of file, or -1.
+ */
+static ssize_t
+recv_fds(int sock, void *p, size_t len, int *fds, size_t max, size_t *n)
 {
 	struct msghdr	 mh;
 	struct cmsghdr	*cm;
 	struct iovec	 iov;
 	union {
 		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
+		char		buf[CMSG_SPACE(sizeof(int) * SPAWN_OUTPUTS_MAX)];
 	}		 cbuf;
-	char		 byte;
-	ssize_t		 n;
+	ssize_t		 r;
+	size_t		 i, k;
 	int		 fd;
 
-	for (;;) {
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = &byte;
-		iov.iov_len = 1;
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
+	*n = 0;
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = p;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	do
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN(0))
 			continue;
-		if (n <= 0) {
-			if (n == 0)
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(fd));
+			if (*n < max)
+				fds[(*n)++] = fd;
+			else
+				(void)close(fd);
+		}
+	}
+	return r;
+}
+
+/* recv_fd - one descriptor, or -1 (end of file: -1 with errno 0) */
+static int
+recv_fd(int sock)
+{
+	char	byte;
+	ssize_t	r;
+	size_t	n;
+	int	fd;
+
+	for (;;) {
+		r = recv_fds(sock, &byte, 1, &fd, 1, &n);
+		if (r <= 0) {
+			if (r == 0)
 				errno = 0;
 			return -1;
 		}
-		cm = CMSG_FIRSTHDR(&mh);
-		if (cm != NULL && cm->cmsg_level == SOL_SOCKET &&
-		    cm->cmsg_type == SCM_RIGHTS &&
-		    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
-			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		if (n == 1)
 			return fd;
-		}
 		log_warnx("launcher: a control message without a socket");
 	}
+}
+
+/*
+ * recv_answer - the keeper's answer: its length, which carries the
+ * output descriptors, then the bytes (at most max) by the deadline
+ */
+static int
+recv_answer(int fd, size_t max, long long deadline, char **p, size_t *len,
+    int *fds, size_t *nfds)
+{
+	struct pollfd	pfd;
+	uint32_t	n;
+	long long	left;
+	ssize_t		r;
+	size_t		i;
+	int		pr;
+
+	*nfds = 0;
+	for (;;) {
+		if ((left = deadline - clock_mono_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pr = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (pr < 0 && errno != EINTR)
+			return -1;
+		if (pr > 0)
+			break;
+	}
+	r = recv_fds(fd, &n, sizeof(n), fds, SPAWN_OUTPUTS_MAX, nfds);
+	if (r == 0)
+		errno = ECONNRESET;
+	if (r > 0 && (size_t)r < sizeof(n))
+		r = recv_all(fd, (char *)&n + r, sizeof(n) - (size_t)r,
+		    deadline) == 0 ? (ssize_t)sizeof(n) : -1;
+	if (r > 0 && n > max) {
+		errno = EMSGSIZE;
+		r = -1;
+	}
+	if (r > 0) {
+		*p = xmalloc((size_t)n + 1);
+		if (recv_all(fd, *p, n, deadline) == 0) {
+			*len = n;
+			return 0;
+		}
+		free(*p);
+		*p = NULL;
+	}
+	for (i = 0; i < *nfds; i++)
+		(void)close(fds[i]);
+	*nfds = 0;
+	return -1;
 }
 
 /* keeper - serve the requests the launcher hands over, one at a time,
@@ -562,7 +768,8 @@ keeper_drop(size_t k)
  * end when lifefd (if not -1) shows that the master has ended
  */
 void
-launcher_main(int ctlfd, int lifefd)
+launcher_main(int ctlfd, int lifefd, const char *spool,
+    const struct launcher_user *u, size_t nu)
 {
 	struct pollfd	*pfd;
 	char		 byte, why[300];
@@ -570,9 +777,13 @@ launcher_main(int ctlfd, int lifefd)
 	ssize_t		 n;
 	int		 fd, k;
 
-	/* the seccomp programs, before the first keeper is forked */
-	if (spawn_sandbox_init(why, sizeof(why)) != 0)
+	/* the seccomp programs and the paths of the Landlock rules,
+	 * before the first keeper is forked */
+	if (spawn_sandbox_init(spool, why, sizeof(why)) != 0)
 		fatalx("launcher: %s", why);
+	users = xcalloc(nu + 1, sizeof(*users));
+	memcpy(users, u, nu * sizeof(*users));
+	nusers = nu;
 	signal(SIGCHLD, SIG_IGN);	/* keepers are reaped by the kernel */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -660,9 +871,9 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 {
 	struct buf	 b;
 	char		*p = NULL;
-	size_t		 len, max;
+	size_t		 len, max, nfds = 0, i;
 	long long	 wait;
-	int		 sv[2], rc = -1;
+	int		 sv[2], rc = -1, fds[SPAWN_OUTPUTS_MAX];
 
 	memset(res, 0, sizeof(*res));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -694,16 +905,20 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 	if (req->timeout_ms == 0)
 		wait = 24LL * 3600 * 1000;
 	max = sizeof(struct wire_res) + 2 * req->capture_max;
-	if (recv_framed(sv[0], max, clock_mono_ms() + wait, &p, &len) != 0) {
+	if (recv_answer(sv[0], max, clock_mono_ms() + wait, &p, &len, fds,
+	    &nfds) != 0) {
 		why_set(why, whylen, "no answer from the launcher: %s",
 		    errno == ECONNRESET ? "it closed the connection" :
 		    strerror(errno));
 		goto out;
 	}
-	if (launcher_res_decode(p, len, res, why, whylen) != 0)
+	if (launcher_res_decode(p, len, fds, nfds, res, why, whylen) != 0)
 		goto out;
+	nfds = 0;	/* res has them */
 	rc = 0;
 out:
+	for (i = 0; i < nfds; i++)
+		(void)close(fds[i]);
 	free(p);
 	buf_free(&b);
 	close(sv[0]);

@@ -8,12 +8,13 @@
  * its own end and reads the result there.  The launcher hands it to an
  * idle keeper (forking one when none is idle), which runs spawn_run()
  * (timeouts, process-group kills, output capture) and writes the result
- * back.
+ * back, with the run's output files as descriptors.
  */
 #ifndef SLUICE_LAUNCHER_H
 #define SLUICE_LAUNCHER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lib/buf.h"
 #include "lib/spawn.h"
@@ -21,9 +22,21 @@
 /* largest encoded request: argv may hold one word per recipient */
 #define LAUNCHER_REQ_MAX	(16 * 1024 * 1024)
 
-/* launcher_main - serve requests arriving on ctlfd until the master's
- * lifeline lifefd (-1: none) ends; never returns */
-void	launcher_main(int ctlfd, int lifefd) __attribute__((noreturn));
+/* a user and group that filters may run as */
+struct launcher_user {
+	uid_t	uid;
+	gid_t	gid;
+};
+
+/*
+ * launcher_main - serve requests arriving on ctlfd until the master's
+ * lifeline lifefd (-1: none) ends; never returns.  Filters get to read
+ * nothing of spool (the spool directory); a request for a user:group
+ * other than ours and those of users[0..nusers) is refused.
+ */
+void	launcher_main(int ctlfd, int lifefd, const char *spool,
+	    const struct launcher_user *users, size_t nusers)
+	    __attribute__((noreturn));
 
 /* launcher_client_init - the agent's end of the control socket */
 void	launcher_client_init(int ctlfd);
@@ -42,7 +55,9 @@ int	launcher_req_decode(const char *, size_t, struct spawn_req *,
 	    char **strs, char *why, size_t whylen);
 void	launcher_req_free(struct spawn_req *, char **strs);
 void	launcher_res_encode(const struct spawn_res *, struct buf *);
-int	launcher_res_decode(const char *, size_t, struct spawn_res *,
-	    char *why, size_t whylen);
+/* launcher_res_decode - with the nfds descriptors that came with it,
+ * which res then owns (output_fd); -1 with why, fds untouched */
+int	launcher_res_decode(const char *, size_t, const int *fds,
+	    size_t nfds, struct spawn_res *, char *why, size_t whylen);
 
 #endif

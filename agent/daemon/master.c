@@ -51,6 +51,7 @@
 #include "daemon/launcher.h"
 #include "daemon/privsep.h"
 #include "engine/spool.h"
+#include "lib/caps.h"
 #include "lib/clock.h"
 #include "lib/file.h"
 #include "lib/listen.h"
@@ -87,6 +88,51 @@ static struct child	 agent = { "agent", 0, 0, 0, 0 };
 static pid_t		 retiring[MAX_RETIRING];
 static size_t		 nretiring;
 static int		 stopping;
+/* the users filters run as: those of the config sluiced started with,
+ * which the launcher alone may become */
+static struct launcher_user	*fusers;
+static size_t			 nfusers;
+
+/* filter_users - the distinct uid:gid of c's filters into *u */
+static size_t
+filter_users(const struct config *c, struct launcher_user **u)
+{
+	size_t	i, j, n = 0;
+
+	*u = xcalloc(c->nfilters + 1, sizeof(**u));
+	for (i = 0; i < c->nfilters; i++) {
+		for (j = 0; j < n; j++)
+			if ((*u)[j].uid == c->filters[i].uid &&
+			    (*u)[j].gid == c->filters[i].gid)
+				break;
+		if (j == n) {
+			(*u)[n].uid = c->filters[i].uid;
+			(*u)[n].gid = c->filters[i].gid;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* new_filter_user - the first filter of c whose user the launcher
+ * cannot become, or NULL */
+static const struct filter *
+new_filter_user(const struct config *c)
+{
+	size_t	i, j;
+
+	if (!c->switch_users)
+		return NULL;
+	for (i = 0; i < c->nfilters; i++) {
+		for (j = 0; j < nfusers; j++)
+			if (fusers[j].uid == c->filters[i].uid &&
+			    fusers[j].gid == c->filters[i].gid)
+				break;
+		if (j == nfusers)
+			return &c->filters[i];
+	}
+	return NULL;
+}
 
 /* pidfile_take - lock and write run_dir/sluiced.pid */
 static void
@@ -153,11 +199,16 @@ child_start(struct child *c)
 		for (i = 0; i < nall; i++)
 			close(ls[i].fd);
 		close(ctl[0]);
-		if (privsep_drop(cfg->user, cfg->uid, cfg->gid, why,
+		/* the one child that keeps capabilities: to start each
+		 * filter as its own user (caps.c) */
+		if (geteuid() == 0 ? caps_become(cfg->user, cfg->uid,
+		    cfg->gid, why, sizeof(why)) != 0 :
+		    privsep_drop(cfg->user, cfg->uid, cfg->gid, why,
 		    sizeof(why)) != 0)
 			fatalx("launcher: %s", why);
 		privsep_tie(master_pid, "launcher");
-		launcher_main(ctl[1], life[0]);
+		launcher_main(ctl[1], life[0], cfg->spool_dir, fusers,
+		    nfusers);
 	}
 	close(ctl[1]);
 	agent_main(cfg, ls, nls, ls + nls, nall - nls, ctl[0], master_pid,
@@ -294,6 +345,7 @@ reload(const char *conf, char *const *ov)
 {
 	struct config_errors	 e = { 0 };
 	struct config		*n;
+	const struct filter	*f;
 	size_t			 i;
 
 	if (nretiring == MAX_RETIRING) {
@@ -311,6 +363,15 @@ reload(const char *conf, char *const *ov)
 	if (n == NULL) {
 		log_warnx("master: reload of %s failed; the running "
 		    "configuration stays", conf);
+		return;
+	}
+	n->switch_users = cfg->switch_users;
+	if ((f = new_filter_user(n)) != NULL) {
+		log_warnx("%s:%d: filter \"%s\": user %s, group %s was not a "
+		    "filter's user when sluiced started; that takes a restart; "
+		    "the running configuration stays", f->file, f->line,
+		    f->name, f->user, f->group);
+		config_unref(&n);
 		return;
 	}
 	if (strcmp(n->run_dir, cfg->run_dir) != 0 ||
@@ -428,9 +489,13 @@ master_main(const char *conf, char *const *ov, struct config *c,
 	int			 n;
 
 	cfg = c;
-	if (geteuid() != 0)
+	cfg->switch_users = geteuid() == 0;
+	if (cfg->switch_users)
+		nfusers = filter_users(cfg, &fusers);
+	else
 		log_warnx("master: not started as root: everything runs as "
-		    "uid %ld, not as user %s", (long)geteuid(), cfg->user);
+		    "uid %ld, not as user %s, and every filter too",
+		    (long)geteuid(), cfg->user);
 	if (file_mkdirs(cfg->run_dir, 0755) != 0)
 		fatal("run_dir %s", cfg->run_dir);
 	pidfile_take();

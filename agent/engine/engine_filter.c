@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "config/config.h"
 #include "engine/engine_int.h"
 #include "engine/spool.h"
+#include "lib/buf.h"
 #include "lib/file.h"
 #include "lib/log.h"
 #include "lib/sandbox.h"
@@ -142,22 +144,25 @@ repl_sink(void *arg, const char *p, size_t len)
 }
 
 /*
- * take_replacement - check new.N while copying it into message.N: one
+ * take_replacement - check %n (open as in) while copying it into
+ * message.N: one
  * chunk in memory at a time, so a message as big as message_max costs
  * no more than a small one.  Anything wrong with it is the filter's
  * error and removes the copy; a failure to write the copy is ours.
  */
 static void
-take_replacement(struct engine_msg *m, const struct filter *f,
-    const char *path, struct filter_outcome *fo)
+take_replacement(struct engine_msg *m, const struct filter *f, int in,
+    int err, struct filter_outcome *fo)
 {
 	struct repl_copy	*cp;
 	char			*dst, why[256];
-	int			 in, r, saved;
+	int			 r, saved;
 
-	if ((in = file_open_regular(path)) < 0) {
-		if (errno != ENOENT)
-			fail(fo, "replacement message: %s", strerror(errno));
+	if (in < 0) {
+		if (err == EINVAL)
+			fail(fo, "replacement message: not a regular file");
+		else if (err != ENOENT)
+			fail(fo, "replacement message: %s", strerror(err));
 		return;
 	}
 	dst = spool_path(m->workdir, SPOOL_VERSION, m->seq++);
@@ -198,21 +203,25 @@ take_replacement(struct engine_msg *m, const struct filter *f,
 	else
 		fail(fo, "replacement message: %s", strerror(saved));
 out:
-	close(in);
 	free(dst);
 	free(cp);
 }
 
-/* take_result - parse the result file */
+/* take_result - parse the result file (open as fd) */
 static void
-take_result(const char *path, struct filter_outcome *fo)
+take_result(int fd, int err, struct filter_outcome *fo)
 {
 	char	*buf, why[256];
 	size_t	 len;
 
-	if (file_read(path, DIRECTIVE_FILE_MAX, 0, &buf, &len) != 0) {
-		if (errno == ENOENT)
-			return;
+	if (fd < 0) {
+		if (err == EINVAL)
+			fail(fo, "result file: not a regular file");
+		else if (err != ENOENT)
+			fail(fo, "result file: %s", strerror(err));
+		return;
+	}
+	if (file_read_fd(fd, DIRECTIVE_FILE_MAX, &buf, &len) != 0) {
 		if (errno == EFBIG)
 			fail(fo, "result file is larger than %d bytes",
 			    DIRECTIVE_FILE_MAX);
@@ -237,7 +246,7 @@ spawn_here(const struct spawn_req *req, struct spawn_res *res, char *why,
 		why_set(why, whylen, "malformed command line");
 		return -1;
 	}
-	if ((n = spawn_reap_orphans()) > 0)
+	if ((n = res->orphans) > 0)
 		log_warnx("%s left %d process%s running; killed",
 		    req->argv[0], n, n == 1 ? "" : "es");
 	return 0;
@@ -246,20 +255,61 @@ spawn_here(const struct spawn_req *req, struct spawn_res *res, char *why,
 int	(*engine_spawn)(const struct spawn_req *, struct spawn_res *, char *,
 	    size_t) = spawn_here;
 
+/*
+ * args_fit - whether argv and envp pass execve: no string over the
+ * kernel's MAX_ARG_STRLEN, all of them (and their pointers) under
+ * ARG_MAX.  Checked before the spawn, so that a message with very many
+ * or very long recipients costs no run.
+ */
+static int
+args_fit(char *const *argv, char *const *envp)
+{
+	const size_t	 one = 32 * 4096;	/* MAX_ARG_STRLEN */
+	size_t		 total = 0, n, i;
+	long		 max = sysconf(_SC_ARG_MAX);
+	char *const	*v[2] = { argv, envp };
+	int		 k;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; v[k] != NULL && v[k][i] != NULL; i++) {
+			n = strlen(v[k][i]) + 1;
+			if (n > one)
+				return 0;
+			total += n + sizeof(char *);
+		}
+	return max <= 0 || total < (size_t)max;
+}
+
+/* rcpt_list - the recipients, one per line, for %R */
+static char *
+rcpt_list(const struct envelope *env, size_t *len)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < env->nrcpt; i++) {
+		(void)buf_append(&b, env->rcpt[i], strlen(env->rcpt[i]));
+		(void)buf_appendc(&b, '\n');
+	}
+	return buf_steal(&b, len);
+}
+
 /* engine_exec_filter - run the rule's filter on the current message */
 void
 engine_exec_filter(struct engine_msg *m, const struct rule *r,
     struct engine_step *st, struct filter_outcome *fo)
 {
+	static const char *const outputs[] = { "result", "new", NULL };
 	const struct filter	*f = r->filter;
 	struct subst_ctx	 sc;
 	struct spawn_req	 req;
 	struct spawn_res	 res;
 	struct directive	*d;
-	char			*result, *newf, *tmpd, **argv, **envp;
-	char			 why[256];
-	size_t			 i;
-	int			 n;
+	char			*rundir = NULL, *msgf = NULL, *result = NULL;
+	char			*newf = NULL, *tmpd = NULL, *rcptf = NULL;
+	char			**argv, **envp, *rl, why[256];
+	size_t			 i, rlen;
 
 	memset(fo, 0, sizeof(*fo));
 	memset(&res, 0, sizeof(res));
@@ -269,33 +319,46 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 		    why);
 		return;
 	}
-	n = m->seq++;
-	result = spool_path(m->workdir, SPOOL_RESULT, n);
-	newf = spool_path(m->workdir, SPOOL_NEW, n);
-	tmpd = spool_path(m->workdir, SPOOL_TMP, n);
-	/* a file planted under our names by an earlier filter goes first */
-	if ((unlink(result) != 0 && errno != ENOENT) ||
-	    (unlink(newf) != 0 && errno != ENOENT)) {
-		internal(fo, "cannot clear %s: %s", result, strerror(errno));
-		goto out;
+	rl = rcpt_list(&m->env, &rlen);
+	rundir = spool_run_create(m->workdir, m->seq++, m->msgfile, rl, rlen,
+	    why, sizeof(why));
+	free(rl);
+	if (rundir == NULL) {
+		internal(fo, "cannot prepare the filter's directory: %s", why);
+		return;
 	}
-	if (mkdir(tmpd, 0700) != 0) {
-		internal(fo, "cannot make %s: %s", tmpd, strerror(errno));
-		goto out;
-	}
+	msgf = spool_run_path(rundir, SPOOL_RUN_MESSAGE);
+	rcptf = spool_run_path(rundir, SPOOL_RUN_RECIPIENTS);
+	tmpd = spool_run_path(rundir, SPOOL_RUN_TMP);
+	result = spool_run_path(rundir, SPOOL_RUN_RESULT);
+	newf = spool_run_path(rundir, SPOOL_RUN_NEW);
 
 	memset(&sc, 0, sizeof(sc));
 	sc.env = &m->env;
-	sc.msgfile = m->msgfile;
+	sc.msgfile = msgf;
 	sc.newfile = newf;
 	sc.resultfile = result;
 	sc.tmpdir = tmpd;
+	sc.rcptfile = rcptf;
 	sc.size = m->size;
 	sc.rule = r->name;
 	sc.filter = f->name;
 	argv = subst_argv(f->argv, &sc);
 	envp = subst_env(&sc);
 	st->argv = argv;
+	if (!args_fit(argv, envp)) {
+		/*
+		 * The message's size, not the filter's fault (many long
+		 * recipients in %r and SLUICE_RECIPIENTS): counting it would
+		 * let one sender switch a filter off.
+		 */
+		internal(fo, "its command line and environment are too big "
+		    "for execve (%zu recipients; %%R and "
+		    "SLUICE_RECIPIENTS_FILE hold them in a file)",
+		    m->env.nrcpt);
+		xfree_strv(&envp);
+		goto out;
+	}
 
 	memset(&req, 0, sizeof(req));
 	req.argv = argv;
@@ -306,6 +369,17 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 	req.grace_ms = f->grace_ms;
 	req.capture_max = f->output_max;
 	req.sandbox = f->sandbox;
+	req.rundir = rundir;
+	req.writable = f->writable;
+	req.outputs = outputs;
+	req.uid = SPAWN_SELF;
+	if (m->cfg->switch_users) {
+		req.uid = f->uid;
+		req.gid = f->gid;
+	} else
+		/* counted over all the processes of the user that runs
+		 * sluice (a login's, say): only for a filter's own user */
+		req.limits.nproc = 0;
 	if (engine_spawn(&req, &res, why, sizeof(why)) != 0) {
 		internal(fo, "cannot run the filter: %s", why);
 		xfree_strv(&envp);
@@ -335,11 +409,7 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 		    f->timeout_ms);
 		goto out;
 	case SPAWN_EXEC_FAILED:
-		/*
-		 * E2BIG is the message's size, not the filter's fault (many
-		 * long recipients in %r and SLUICE_RECIPIENTS): counting it
-		 * would let one sender switch a filter off.
-		 */
+		/* args_fit missed it (a kernel with other limits) */
 		if (res.status == E2BIG) {
 			internal(fo, "its command line and environment are too "
 			    "big for execve (%zu recipients)", m->env.nrcpt);
@@ -366,15 +436,29 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 			    sandbox_name(f->sandbox));
 			goto out;
 		}
+		if (res.status == SIGXCPU) {
+			fail(fo, "%s: past its CPU time limit (rlimit_cpu %llu "
+			    "s)", st->outcome,
+			    (unsigned long long)f->limits.cpu);
+			goto out;
+		}
+		if (res.status == SIGXFSZ) {
+			fail(fo, "%s: past its file size limit (rlimit_fsize "
+			    "%llu bytes)", st->outcome,
+			    (unsigned long long)f->limits.fsize);
+			goto out;
+		}
 		fail(fo, "%s", st->outcome);
 		goto out;
 	default:
 		fail(fo, "%s", st->outcome);
 		goto out;
 	}
-	take_result(result, fo);
+	take_result(res.noutputs > 0 ? res.output_fd[0] : -1,
+	    res.noutputs > 0 ? res.output_err[0] : ENOENT, fo);
 	if (fo->verdict != V_ERROR)
-		take_replacement(m, f, newf, fo);
+		take_replacement(m, f, res.noutputs > 1 ? res.output_fd[1] : -1,
+		    res.noutputs > 1 ? res.output_err[1] : ENOENT, fo);
 	if (fo->verdict == V_ERROR) {
 		directive_list_free(&fo->dl);
 		goto out;
@@ -390,9 +474,13 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 		    DIRECTIVE_REASON_MAX);
 out:
 	spawn_res_free(&res);
-	(void)unlink(result);
-	(void)unlink(newf);
-	(void)spool_remove(tmpd);
+	if (spool_remove(rundir) != 0)
+		log_warnx("%s: filter=%s: %s could not be removed entirely: "
+		    "%s", m->env.queue_id != NULL ? m->env.queue_id : "-",
+		    f->name, rundir, strerror(errno));
+	free(rundir);
+	free(msgf);
+	free(rcptf);
 	free(result);
 	free(newf);
 	free(tmpd);

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,15 +53,6 @@ spool_path(const char *workdir, enum spool_file f, int n)
 	switch (f) {
 	case SPOOL_VERSION:
 		xasprintf(&p, "%s/message.%d", workdir, n);
-		break;
-	case SPOOL_RESULT:
-		xasprintf(&p, "%s/result.%d", workdir, n);
-		break;
-	case SPOOL_NEW:
-		xasprintf(&p, "%s/new.%d", workdir, n);
-		break;
-	case SPOOL_TMP:
-		xasprintf(&p, "%s/tmp.%d", workdir, n);
 		break;
 	case SPOOL_ENVELOPE:
 		xasprintf(&p, "%s/envelope", workdir);
@@ -291,72 +283,6 @@ out:
 	return rc;
 }
 
-static int	remove_dir(int, const char *, int);
-
-/* remove_entry - remove name in dfd; type is its DT_ value, or
- * DT_UNKNOWN; directories are removed with everything in them */
-static int
-remove_entry(int dfd, const char *name, unsigned char type, int depth)
-{
-	if (type == DT_DIR)
-		return remove_dir(dfd, name, depth);
-	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	/* EISDIR on Linux, EPERM in POSIX: a directory after all */
-	if (errno != EISDIR && errno != EPERM)
-		return -1;
-	return remove_dir(dfd, name, depth);
-}
-
-/* remove_dir - empty the directory name in dfd, then remove it */
-static int
-remove_dir(int dfd, const char *name, int depth)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 fd, rc = 0, opened = 0;
-
-	if (depth > 64) {
-		errno = ELOOP;
-		return -1;
-	}
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		/* not a directory (or a symlink to one): just unlink it */
-		if (errno == ENOTDIR || errno == ELOOP)
-			return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ?
-			    0 : -1;
-		return -1;
-	}
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (remove_entry(dirfd(d), de->d_name, de->d_type,
-		    depth + 1) == 0)
-			continue;
-		/* a filter may have left the directory read-only: once */
-		if (errno == EACCES && !opened && fchmod(dirfd(d), 0700) == 0) {
-			opened = 1;
-			if (remove_entry(dirfd(d), de->d_name, de->d_type,
-			    depth + 1) == 0)
-				continue;
-		}
-		rc = -1;
-	}
-	closedir(d);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-		rc = -1;
-	return rc;
-}
-
 /* spool_remove - remove a work directory tree */
 int
 spool_remove(const char *path)
@@ -367,7 +293,7 @@ spool_remove(const char *path)
 	dir = xstrdup(path);
 	if ((slash = strrchr(dir, '/')) == NULL) {
 		free(dir);
-		return remove_dir(AT_FDCWD, path, 0);
+		return file_remove_at(AT_FDCWD, path);
 	}
 	*slash = '\0';
 	if ((dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY |
@@ -375,7 +301,7 @@ spool_remove(const char *path)
 		free(dir);
 		return -1;
 	}
-	rc = remove_dir(dfd, slash + 1, 0);
+	rc = file_remove_at(dfd, slash + 1);
 	close(dfd);
 	free(dir);
 	return rc;
@@ -394,37 +320,134 @@ is_workdir_name(const char *s)
 	return i == 20;
 }
 
-/* spool_prepare - dir exists, is a directory (not a symlink to one),
- * belongs to uid:gid and has mode 0700 */
-int
-spool_prepare(const char *dir, uid_t uid, gid_t gid, char *why,
-    size_t whylen)
+/* own_dir - name in dfd is a directory (not a symlink to one) of
+ * uid:gid with mode 0711, made so if need be; its descriptor or -1 */
+static int
+own_dir(int dfd, const char *name, uid_t uid, gid_t gid, const char *what,
+    char *why, size_t whylen)
 {
 	struct stat	st;
 	int		fd;
 
-	if (file_make_parent(dir) != 0 ||
-	    (mkdir(dir, 0700) != 0 && errno != EEXIST)) {
-		why_set(why, whylen, "spool %s: %s", dir, strerror(errno));
+	if (mkdirat(dfd, name, 0711) != 0 && errno != EEXIST) {
+		why_set(why, whylen, "%s: %s", what, strerror(errno));
 		return -1;
 	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
 	if (fd < 0) {
-		why_set(why, whylen, "spool %s: %s", dir, errno == ELOOP ?
+		why_set(why, whylen, "%s: %s", what, errno == ELOOP ?
 		    "is a symbolic link" : strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 ||
 	    ((st.st_uid != uid || st.st_gid != gid) &&
 	    fchown(fd, uid, gid) != 0) ||
-	    ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) != 0)) {
-		why_set(why, whylen, "spool %s: cannot give it to uid %u "
-		    "with mode 0700: %s", dir, (unsigned)uid, strerror(errno));
+	    ((st.st_mode & 07777) != 0711 && fchmod(fd, 0711) != 0)) {
+		why_set(why, whylen, "%s: cannot give it to uid %u with mode "
+		    "0711: %s", what, (unsigned)uid, strerror(errno));
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+/* spool_prepare - dir and dir/.runs exist, are directories (not
+ * symlinks to one), belong to uid:gid and have mode 0711 */
+int
+spool_prepare(const char *dir, uid_t uid, gid_t gid, char *why,
+    size_t whylen)
+{
+	char	what[PATH_MAX + 16];
+	int	fd, rfd;
+
+	if (file_make_parent(dir) != 0) {
+		why_set(why, whylen, "spool %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(what, sizeof(what), "spool %s", dir);
+	if ((fd = own_dir(AT_FDCWD, dir, uid, gid, what, why, whylen)) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "spool %s/" SPOOL_RUNS, dir);
+	rfd = own_dir(fd, SPOOL_RUNS, uid, gid, what, why, whylen);
 	close(fd);
+	if (rfd < 0)
+		return -1;
+	close(rfd);
 	return 0;
+}
+
+const char *const spool_run_names[] = {
+	"message", "recipients", "tmp", "result", "new", NULL
+};
+
+/* spool_run_path - one file of a run directory */
+char *
+spool_run_path(const char *rundir, enum spool_run_file f)
+{
+	char	*p;
+
+	xasprintf(&p, "%s/%s", rundir, spool_run_names[f]);
+	return p;
+}
+
+/* spool_run_create - see spool.h */
+char *
+spool_run_create(const char *workdir, int n, const char *msgfile,
+    const char *rcpts, size_t len, char *why, size_t whylen)
+{
+	char		*runs, *path = NULL, *slash, name[64], what[PATH_MAX];
+	const char	*id;
+	int		 rfd = -1, dfd = -1, fd = -1, rc = -1;
+
+	runs = xstrdup(workdir);
+	if ((slash = strrchr(runs, '/')) == NULL || slash == runs) {
+		why_set(why, whylen, "%s: not in a spool", workdir);
+		free(runs);
+		return NULL;
+	}
+	id = workdir + (slash - runs) + 1;
+	*slash = '\0';
+	snprintf(what, sizeof(what), "%s/" SPOOL_RUNS, runs);
+	/* sluicectl's spool has none yet; sluiced's master made it */
+	rfd = own_dir(AT_FDCWD, what, geteuid(), getegid(), what, why,
+	    whylen);
+	if (rfd < 0)
+		goto out;
+	snprintf(name, sizeof(name), "%.40s.%d", id, n);
+	xasprintf(&path, "%s/%s", what, name);
+	/* one that a crash left behind goes first */
+	(void)file_remove_at(rfd, name);
+	if (mkdirat(rfd, name, 0700) != 0 ||
+	    (dfd = openat(rfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0 ||
+	    linkat(AT_FDCWD, msgfile, dfd, spool_run_names[SPOOL_RUN_MESSAGE],
+	    0) != 0 ||
+	    mkdirat(dfd, spool_run_names[SPOOL_RUN_TMP], 0700) != 0 ||
+	    (fd = openat(dfd, spool_run_names[SPOOL_RUN_RECIPIENTS],
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
+	    io_write_all(fd, rcpts, len, -1) != 0 || close(fd) != 0) {
+		why_set(why, whylen, "making %s: %s", path, strerror(errno));
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (rc != 0 && path != NULL)
+		(void)file_remove_at(rfd, name);
+	if (rfd >= 0)
+		close(rfd);
+	free(runs);
+	if (rc != 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
 }
 
 /* spool_clean - remove the work directories left in dir; how many */
@@ -444,9 +467,10 @@ spool_clean(const char *dir)
 	while ((de = readdir(d)) != NULL) {
 		if (!is_workdir_name(de->d_name))
 			continue;
-		if (remove_dir(dirfd(d), de->d_name, 0) == 0)
+		if (file_remove_at(dirfd(d), de->d_name) == 0)
 			n++;
 	}
+	(void)file_empty_at(dirfd(d), SPOOL_RUNS);
 	closedir(d);
 	return n;
 }

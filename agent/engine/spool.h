@@ -3,9 +3,12 @@
  *
  * Each message gets <spool_dir>/<id>/, mode 0700, created without
  * following symlinks.  The message is stored there as "message" with LF
- * line endings.  Filters get their result file, replacement path and
- * private temporary directory inside it, so removing the directory
- * removes every trace of the message.
+ * line endings.  Each filter run gets a directory of its own,
+ * <spool_dir>/.runs/<id>.<n>/: its message ("message", a hard link),
+ * "recipients", an empty "tmp/", and the result file and replacement
+ * message it writes ("result", "new").  The spool directory and .runs
+ * are mode 0711 (a filter's user passes through to its run directory,
+ * and can list neither); everything else is private to sluice's user.
  */
 #ifndef SLUICE_SPOOL_H
 #define SLUICE_SPOOL_H
@@ -14,6 +17,8 @@
 #include <sys/types.h>
 
 #define SPOOL_WBUF	16384
+/* the run directories, in the spool directory */
+#define SPOOL_RUNS	".runs"
 
 /* the CRLF -> LF converter, usable chunk by chunk; buffered, so many
  * small pieces (header fields, body lines) cost few system calls */
@@ -30,11 +35,19 @@ struct spool_writer {
 enum spool_file {
 	SPOOL_MESSAGE,		/* "message": as received, LF line ends */
 	SPOOL_VERSION,		/* "message.N": the message as rewritten */
-	SPOOL_RESULT,		/* "result.N": run N's directives (%o) */
-	SPOOL_NEW,		/* "new.N": run N's replacement (%n) */
-	SPOOL_TMP,		/* "tmp.N": run N's private directory (%t) */
 	SPOOL_ENVELOPE		/* "envelope": a quarantined message's */
 };
+
+/* the files of a run directory (spool_run_path) */
+enum spool_run_file {
+	SPOOL_RUN_MESSAGE,	/* "message" (%f) */
+	SPOOL_RUN_RECIPIENTS,	/* "recipients" (%R) */
+	SPOOL_RUN_TMP,		/* "tmp" (%t) */
+	SPOOL_RUN_RESULT,	/* "result" (%o) */
+	SPOOL_RUN_NEW		/* "new" (%n) */
+};
+/* the names, in that order */
+extern const char *const spool_run_names[];
 
 /* a message while a front end spools it */
 struct spool_msg {
@@ -82,16 +95,27 @@ int	spool_copy(const char *spool_dir, const char *src, char **dst,
 int	spool_quarantine(const char *spool_dir, const char *workdir,
 	    const char *msgfile, const char *envelope, size_t len,
 	    char **where, char *why, size_t whylen);
+/*
+ * spool_run_create - run n's directory for the message in workdir: a
+ * hard link to msgfile, the recipients (rcpts, len bytes), an empty tmp/.
+ * Its path, or NULL with why (our failure: disk, spool).
+ */
+char	*spool_run_create(const char *workdir, int n, const char *msgfile,
+	    const char *rcpts, size_t len, char *why, size_t whylen);
+/* spool_run_path - one file of a run directory */
+char	*spool_run_path(const char *rundir, enum spool_run_file);
 /* spool_remove - remove a work directory and everything in it, never
  * following a symlink; 0 or -1 with errno */
 int	spool_remove(const char *path);
 /* spool_prepare - make dir (and its parents) if needed; it must be a real
- * directory, and gets owner uid:gid and mode 0700; 0 or -1 with why */
+ * directory, and gets owner uid:gid and mode 0711, and so does its .runs;
+ * 0 or -1 with why */
 int	spool_prepare(const char *dir, uid_t uid, gid_t gid, char *why,
 	    size_t whylen);
 /* spool_clean - remove the work directories an earlier run left in dir
- * (entries named like spool_new_id's, nothing else); the number removed,
- * or -1 with errno when dir cannot be read */
+ * (entries named like spool_new_id's, nothing else) and everything in
+ * its .runs; the number of work directories removed, or -1 with errno
+ * when dir cannot be read */
 int	spool_clean(const char *dir);
 int	spool_writer_open(struct spool_writer *, const char *path, size_t max,
 	    char *why, size_t whylen);

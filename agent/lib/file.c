@@ -12,6 +12,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -89,27 +90,35 @@ int
 file_read(const char *path, size_t max, int follow, char **bufp,
     size_t *lenp)
 {
-	struct stat	 st;
-	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
+	int	fd, rc, save;
 
 	/* O_NONBLOCK: a FIFO planted by a filter must not hang us in open */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
 	    (follow ? 0 : O_NOFOLLOW))) < 0)
 		return -1;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
+	rc = file_read_fd(fd, max, bufp, lenp);
+	save = errno;
+	close(fd);
+	errno = save;
+	return rc;
+}
+
+/* file_read_fd - the same from an open descriptor, which stays open */
+int
+file_read_fd(int fd, size_t max, char **bufp, size_t *lenp)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+
+	if (fstat(fd, &st) != 0)
 		return -1;
-	}
 	if (!S_ISREG(st.st_mode)) {
-		close(fd);
 		errno = EINVAL;
 		return -1;
 	}
 	if ((size_t)st.st_size > max) {
-		close(fd);
 		errno = EFBIG;
 		return -1;
 	}
@@ -121,14 +130,12 @@ file_read(const char *path, size_t max, int follow, char **bufp,
 			continue;
 		if (n < 0) {
 			free(buf);
-			close(fd);
 			return -1;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
 	if (len > max) {
 		free(buf);
 		errno = EFBIG;
@@ -202,4 +209,94 @@ file_open_to_others(const struct stat *st, char *buf, size_t len)
 	else
 		return NULL;
 	return buf;
+}
+
+static int	remove_dir(int, const char *, int, int);
+
+/* remove_entry - remove name in dfd; type is its DT_ value, or
+ * DT_UNKNOWN; directories are removed with everything in them */
+static int
+remove_entry(int dfd, const char *name, unsigned char type, int depth)
+{
+	if (type == DT_DIR)
+		return remove_dir(dfd, name, depth, 0);
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	/* EISDIR on Linux, EPERM in POSIX: a directory after all */
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	return remove_dir(dfd, name, depth, 0);
+}
+
+/*
+ * remove_dir - empty the directory name in dfd, then remove it (unless
+ * keep).  Every step is relative to a descriptor opened without
+ * following symlinks, so nothing renamed or planted meanwhile can take
+ * it outside the tree.
+ */
+static int
+remove_dir(int dfd, const char *name, int depth, int keep)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd, rc = 0, opened = 0;
+
+	if (depth > 64) {
+		errno = ELOOP;
+		return -1;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(dfd, name, 0700,
+	    AT_SYMLINK_NOFOLLOW) == 0)
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		/* not a directory (or a symlink to one): just unlink it */
+		if (errno == ENOTDIR || errno == ELOOP)
+			return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ?
+			    0 : -1;
+		return -1;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (remove_entry(dirfd(d), de->d_name, de->d_type,
+		    depth + 1) == 0)
+			continue;
+		/* a filter may have left the directory read-only: once */
+		if (errno == EACCES && !opened && fchmod(dirfd(d), 0700) == 0) {
+			opened = 1;
+			if (remove_entry(dirfd(d), de->d_name, de->d_type,
+			    depth + 1) == 0)
+				continue;
+		}
+		rc = -1;
+	}
+	closedir(d);
+	if (!keep && unlinkat(dfd, name, AT_REMOVEDIR) != 0 &&
+	    errno != ENOENT)
+		rc = -1;
+	return rc;
+}
+
+/* file_remove_at - remove name in dfd, a directory with all it holds */
+int
+file_remove_at(int dfd, const char *name)
+{
+	return remove_dir(dfd, name, 0, 0);
+}
+
+/* file_empty_at - remove everything in the directory name in dfd */
+int
+file_empty_at(int dfd, const char *name)
+{
+	return remove_dir(dfd, name, 0, 1);
 }

@@ -23,6 +23,8 @@ int	file_open_regular(const char *path);
  * for files a filter could have planted. */
 int	file_read(const char *path, size_t max, int follow, char **buf,
 	    size_t *len);
+/* file_read_fd - the same from an open descriptor (left open) */
+int	file_read_fd(int fd, size_t max, char **buf, size_t *len);
 /*
  * file_stream - read fd to its end in chunks of at most FILE_CHUNK
  * bytes, each handed to sink(arg, p, len), which returns 0, or -1 with
@@ -34,6 +36,15 @@ int	file_read(const char *path, size_t max, int follow, char **buf,
 #define FILE_CHUNK	65536
 int	file_stream(int fd, size_t max,
 	    int (*sink)(void *arg, const char *p, size_t len), void *arg);
+/*
+ * file_remove_at - remove name in dfd (AT_FDCWD or a directory), and
+ * when it is a directory everything in it first; file_empty_at leaves
+ * the directory itself.  Never follows a symlink; a directory its owner
+ * made unreadable is opened up first.  0, or -1 with errno (what could
+ * be removed is gone).
+ */
+int	file_remove_at(int dfd, const char *name);
+int	file_empty_at(int dfd, const char *name);
 /* file_sync - fsync a file, or a directory when dir is set; 0 or -1 */
 int	file_sync(const char *path, int dir);
 /*

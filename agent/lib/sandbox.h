@@ -1,5 +1,6 @@
 /*
- * sandbox.h - the seccomp profiles a filter program runs under
+ * sandbox.h - the seccomp profiles a filter program runs under, and the
+ * Landlock rules of its file system
  */
 #ifndef SLUICE_SANDBOX_H
 #define SLUICE_SANDBOX_H
@@ -30,5 +31,21 @@ void	sandbox_free(struct sandbox_set *);
 /* sandbox_parse - "default", "network", "none"; -1 when unknown */
 int	sandbox_parse(const char *);
 const char *sandbox_name(enum sandbox_profile);
+
+/*
+ * sandbox_fs_init - take the paths a filter may read: everything but
+ * hide (the spool; NULL: hide nothing).  Once per process, before its
+ * forks.  0 also when the kernel has no Landlock (sandbox_fs_abi() is 0
+ * then); -1 with why.
+ */
+int	sandbox_fs_init(const char *hide, char *why, size_t whylen);
+int	sandbox_fs_abi(void);
+/* sandbox_fs_ruleset - the Landlock rules of one run: rundir and
+ * writable (NULL-terminated, may be NULL) fully, the rest as
+ * sandbox_fs_init took it.  A descriptor, or -1 with why. */
+int	sandbox_fs_ruleset(const char *rundir, char *const *writable,
+	    char *why, size_t whylen);
+/* sandbox_fs_enter - restrict the calling (child) process; 0 or -1 */
+int	sandbox_fs_enter(int rfd);
 
 #endif

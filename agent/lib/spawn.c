@@ -43,6 +43,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 
 #include <dirent.h>
@@ -62,6 +63,7 @@
 
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/rundir.h"
 #include "lib/sandbox.h"
 #include "lib/spawn.h"
 #include "lib/why.h"
@@ -108,6 +110,10 @@ struct child_arg {
 	const char		*cwd;
 	struct spawn_limits	 limits;
 	const struct sock_fprog	*seccomp;	/* NULL: none */
+	int			 landlock;	/* ruleset, or -1: none */
+	int			 switch_ids;	/* become uid:gid */
+	uid_t			 uid;
+	gid_t			 gid;
 	int			 fd_in;
 	int			 fd_out;
 	int			 fd_err;
@@ -132,19 +138,23 @@ static struct sandbox_set	sandboxes;
 static pthread_once_t		sandbox_once = PTHREAD_ONCE_INIT;
 static int			sandbox_ok;
 static char			sandbox_why[256];
+static const char		*sandbox_hide;
 
 /* sandbox_once_build - for pthread_once */
 static void
 sandbox_once_build(void)
 {
 	sandbox_ok = sandbox_build(&sandboxes, sandbox_why,
+	    sizeof(sandbox_why)) == 0 &&
+	    sandbox_fs_init(sandbox_hide, sandbox_why,
 	    sizeof(sandbox_why)) == 0;
 }
 
 /* spawn_sandbox_init - see spawn.h */
 int
-spawn_sandbox_init(char *why, size_t whylen)
+spawn_sandbox_init(const char *spool, char *why, size_t whylen)
 {
+	sandbox_hide = spool;
 	(void)pthread_once(&sandbox_once, sandbox_once_build);
 	if (!sandbox_ok) {
 		why_set(why, whylen, "%s", sandbox_why);
@@ -213,18 +223,57 @@ child_limits(const struct spawn_limits *l)
  * the descriptor limit, which must not have been lowered yet.
  */
 static void CHILD_CODE
-child_closefrom(void)
+child_closefrom(int keep)
 {
 	struct rlimit	rl;
 	rlim_t		fd, max;
 
-	if (close_range(3, ~0U, 0) == 0)
+	if (keep < 3) {
+		if (close_range(3, ~0U, 0) == 0)
+			return;
+	} else if ((keep == 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
+	    close_range((unsigned)keep + 1, ~0U, 0) == 0)
 		return;
 	max = 1024;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		max = rl.rlim_cur;
 	for (fd = 3; fd < max && fd <= INT_MAX; fd++)
-		(void)close((int)fd);
+		if ((int)fd != keep)
+			(void)close((int)fd);
+}
+
+/*
+ * child_become - the run's own user and group, no other groups.  Raw
+ * system calls: the C library's would ask every thread of the process
+ * to change too, and ours are the parent's threads.  The bounding set
+ * goes first, while we may still drop it (CAP_SETPCAP).
+ */
+static int CHILD_CODE
+child_become(const struct child_arg *a)
+{
+	int	c;
+
+	for (c = 0; c < 64; c++)
+		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	if (!a->switch_ids)
+		return 0;
+	if (syscall(SYS_setgroups, 0, NULL) == -1 ||
+	    syscall(SYS_setresgid, a->gid, a->gid, a->gid) == -1 ||
+	    syscall(SYS_setresuid, a->uid, a->uid, a->uid) == -1)
+		return -1;
+	return 0;
+}
+
+/* child_nocaps - no capability left in any set */
+static int CHILD_CODE
+child_nocaps(void)
+{
+	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	d[2];
+
+	memset(d, 0, sizeof(d));
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	return (int)syscall(SYS_capset, &h, d);
 }
 
 /*
@@ -281,21 +330,30 @@ child_main(void *v)
 	    dup2(a->fd_err, STDERR_FILENO) == -1)
 		child_fail(a, STEP_SETUP);
 	/* Before the limits: the fallback loop needs the old RLIMIT_NOFILE. */
-	child_closefrom();
+	child_closefrom(a->landlock);
 
 	/*
-	 * The sandbox, in this order: limits, then no way to gain
-	 * privileges through a set-id program (or file capabilities), and
-	 * files private to the run's user unless the program says
-	 * otherwise.
+	 * The sandbox, in this order: limits; the run's user; no way to
+	 * gain privileges through a set-id program (or file capabilities);
+	 * no capability; files private to the run's user unless the
+	 * program says otherwise; the file system rules; seccomp.
 	 */
 	if (child_limits(&a->limits) == -1)
 		child_fail(a, STEP_SETUP);
+	if (child_become(a) == -1)
+		child_fail(a, STEP_SETUP);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		child_fail(a, STEP_SETUP);
+	if (child_nocaps() == -1)
 		child_fail(a, STEP_SETUP);
 	(void)umask(077);
 	if (a->cwd != NULL && chdir(a->cwd) == -1)
 		child_fail(a, STEP_SETUP);
+	if (a->landlock >= 0) {
+		if (sandbox_fs_enter(a->landlock) == -1)
+			child_fail(a, STEP_SETUP);
+		(void)close(a->landlock);
+	}
 	/* last: from here on the filter's own rules apply to us too */
 	if (a->seccomp != NULL &&
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, a->seccomp) == -1)
@@ -421,7 +479,7 @@ reap(pid_t pid, int *status, struct rusage *ru)
  */
 static pid_t
 spawn_start(const struct spawn_req *req, struct child_arg *a,
-    struct capture *cap)
+    struct capture *cap, int landlock)
 {
 	sigset_t	 all, old;
 	size_t		 pg;
@@ -454,6 +512,10 @@ spawn_start(const struct spawn_req *req, struct child_arg *a,
 	a->limits = req->limits;
 	a->seccomp = req->sandbox == SANDBOX_NONE ? NULL :
 	    &sandboxes.prog[req->sandbox];
+	a->landlock = landlock;
+	a->uid = req->uid == SPAWN_SELF ? geteuid() : req->uid;
+	a->gid = req->uid == SPAWN_SELF ? getegid() : req->gid;
+	a->switch_ids = a->uid != geteuid() || a->gid != getegid();
 	a->fd_in = nul;
 	a->fd_out = op[1];
 	a->fd_err = ep[1];
@@ -671,8 +733,13 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 {
 	struct child_arg	a;
 	struct capture		cap[2];
+	struct rundir		rd;
+	char			why[256];
 	int64_t			start;
-	int			i, st;
+	uid_t			uid;
+	gid_t			gid;
+	size_t			n;
+	int			i, st, landlock = -1;
 
 	if (res == NULL)
 		return -1;
@@ -680,10 +747,34 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	if (!spawn_req_ok(req) || req->sandbox < 0 ||
 	    req->sandbox >= SANDBOX_NPROFILES)
 		return -1;
+	for (n = 0; req->outputs != NULL && req->outputs[n] != NULL; n++)
+		if (n == SPAWN_OUTPUTS_MAX || req->rundir == NULL)
+			return -1;
 	(void)pthread_once(&sandbox_once, sandbox_once_build);
 	if (req->sandbox != SANDBOX_NONE && !sandbox_ok) {
 		res->outcome = SPAWN_FAILED;
 		res->status = ENOSYS;
+		return 0;
+	}
+	uid = req->uid == SPAWN_SELF ? geteuid() : req->uid;
+	gid = req->uid == SPAWN_SELF ? getegid() : req->gid;
+	rd.fd = -1;
+	if (req->rundir != NULL && rundir_give(&rd, req->rundir, uid,
+	    gid) != 0) {
+		res->outcome = SPAWN_FAILED;
+		res->status = errno;
+		return 0;
+	}
+	/* the file system rules, when the profile has them and the kernel
+	 * knows Landlock */
+	if (req->sandbox != SANDBOX_NONE && req->rundir != NULL &&
+	    sandbox_fs_abi() > 0 &&
+	    ((landlock = sandbox_fs_ruleset(req->rundir, req->writable, why,
+	    sizeof(why))) < 0 || fd_high(&landlock) != 0)) {
+		res->outcome = SPAWN_FAILED;
+		res->status = errno;
+		close_fd(&landlock);
+		(void)rundir_take(&rd, NULL, NULL, NULL);
 		return 0;
 	}
 
@@ -696,7 +787,8 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	}
 
 	start = clock_mono_us();
-	res->pid = spawn_start(req, &a, cap);
+	res->pid = spawn_start(req, &a, cap, landlock);
+	close_fd(&landlock);
 	if (res->pid == -1) {
 		res->outcome = SPAWN_FAILED;
 		res->status = errno;
@@ -717,15 +809,28 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	res->out_truncated = cap[0].truncated;
 	res->err = buf_steal(&cap[1].b, &res->errlen);
 	res->err_truncated = cap[1].truncated;
+
+	/* nothing of the run may be left when its files are taken */
+	res->orphans = spawn_reap_orphans();
+	res->noutputs = n;
+	if (rundir_take(&rd, req->outputs, res->output_fd,
+	    res->output_err) != 0)
+		res->left = 1;
 	return 0;
 }
 
-/* spawn_res_free - release the captured output */
+/* spawn_res_free - release the captured output and the descriptors */
 void
 spawn_res_free(struct spawn_res *res)
 {
+	size_t	i;
+
 	if (res == NULL)
 		return;
+	for (i = 0; i < res->noutputs; i++)
+		if (res->output_fd[i] >= 0)
+			(void)close(res->output_fd[i]);
+	res->noutputs = 0;
 	free(res->out);
 	free(res->err);
 	res->out = res->err = NULL;

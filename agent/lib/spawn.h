@@ -44,7 +44,19 @@ struct spawn_req {
 	const volatile sig_atomic_t *cancel;
 	int			 sandbox;	/* enum sandbox_profile; 0 is
 						   the default profile */
+	uid_t			 uid;		/* the run's user and group */
+	gid_t			 gid;		/* (SPAWN_SELF: the caller's) */
+	/* the run's own directory, made by the caller (rundir.h): lent to
+	 * the run's user, and under a profile the one place besides
+	 * writable it may write (Landlock); NULL = none */
+	const char		*rundir;
+	char *const		*writable;	/* NULL-terminated, or NULL */
+	/* names in rundir the run writes, handed back open (output_fd) */
+	const char *const	*outputs;
 };
+
+#define SPAWN_SELF		((uid_t)-1)
+#define SPAWN_OUTPUTS_MAX	4
 
 enum spawn_outcome {
 	SPAWN_EXITED,		/* status = exit code */
@@ -66,6 +78,14 @@ struct spawn_res {
 	char			*err;
 	size_t			 errlen;
 	int			 err_truncated;
+	/* per req->outputs: a descriptor (read-only, a regular file), or
+	 * -1 with output_err (ENOENT: not written; EINVAL: not a regular
+	 * file, a symlink say) */
+	size_t			 noutputs;
+	int			 output_fd[SPAWN_OUTPUTS_MAX];
+	int			 output_err[SPAWN_OUTPUTS_MAX];
+	int			 orphans;	/* left running, then killed */
+	int			 left;		/* rundir could not be emptied */
 };
 
 /*
@@ -74,12 +94,15 @@ struct spawn_res {
  */
 int	spawn_run(const struct spawn_req *req, struct spawn_res *res);
 /*
- * spawn_sandbox_init - build the seccomp programs now (spawn_run does it
- * at its first run otherwise); a process that forks helpers calls it
- * first, so they inherit them.  0, or -1 with why; without them every
- * run that asks for a profile fails (SPAWN_FAILED, ENOSYS).
+ * spawn_sandbox_init - build the seccomp programs and take the Landlock
+ * paths now, hiding the spool directory spool (NULL: nothing hidden);
+ * spawn_run does it at its first run otherwise, with nothing hidden.  A
+ * process that forks helpers calls it first, so they inherit them.  0,
+ * or -1 with why; without them every run that asks for a profile fails
+ * (SPAWN_FAILED, ENOSYS).
  */
-int	spawn_sandbox_init(char *why, size_t whylen);
+int	spawn_sandbox_init(const char *spool, char *why, size_t whylen);
+/* spawn_res_free - the captured output and the output descriptors */
 void	spawn_res_free(struct spawn_res *);
 /*
  * spawn_reap_orphans - for a child subreaper (PR_SET_CHILD_SUBREAPER)

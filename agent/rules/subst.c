@@ -59,7 +59,7 @@
 #include "rules/subst.h"
 
 /* Every letter that may follow '%'. */
-static const char subst_known[] = "fnsorqihHutz%";
+static const char subst_known[] = "fnsorqihHutzR%";
 
 /* strv - a growing NULL-terminated vector of strings */
 struct strv {
@@ -336,6 +336,9 @@ expand_word(const char *w, const struct subst_ctx *ctx)
 		case 't':
 			append_str(&b, ctx->tmpdir);
 			break;
+		case 'R':
+			append_str(&b, ctx->rcptfile);
+			break;
 		case 's':
 			append_str(&b, env ? env->sender : NULL);
 			break;
@@ -439,6 +442,7 @@ subst_env(const struct subst_ctx *ctx)
 	append_rcpts(&b, env, '\n');
 	push_var(&sv, "SLUICE_RECIPIENTS", b.data);
 	buf_free(&b);
+	push_var(&sv, "SLUICE_RECIPIENTS_FILE", ctx->rcptfile);
 	push_var(&sv, "SLUICE_MESSAGE", ctx->msgfile);
 	push_var(&sv, "SLUICE_NEW_MESSAGE", ctx->newfile);
 	push_var(&sv, "SLUICE_RESULT", ctx->resultfile);

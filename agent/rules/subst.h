@@ -10,6 +10,7 @@
  *   %i client address    %h client host name    %H HELO name
  *   %u authenticated user                      %t private temp directory
  *   %z message size in bytes                   %% a literal %
+ *   %R a file of the recipients, one per line
  *
  * A word that is exactly "%r" becomes one argument per recipient (none
  * when there are none); inside a longer word %r expands to the recipients
@@ -30,6 +31,7 @@ struct subst_ctx {
 	const char		*newfile;	/* %n */
 	const char		*resultfile;	/* %o */
 	const char		*tmpdir;	/* %t */
+	const char		*rcptfile;	/* %R */
 	unsigned long long	 size;		/* %z */
 	const char		*rule;		/* SLUICE_RULE */
 	const char		*filter;	/* SLUICE_FILTER */
@@ -57,7 +59,7 @@ char	**subst_argv(char *const *words, const struct subst_ctx *ctx);
  * and SLUICE_SENDER, SLUICE_RECIPIENTS (one per line), SLUICE_MESSAGE,
  * SLUICE_NEW_MESSAGE, SLUICE_RESULT, SLUICE_QUEUE_ID, SLUICE_CLIENT_ADDR,
  * SLUICE_CLIENT_NAME, SLUICE_HELO, SLUICE_AUTH_USER, SLUICE_MAIL_ARGS
- * (MAIL FROM's parameters), SLUICE_TMPDIR (%t, "" without one),
+ * (MAIL FROM's parameters), SLUICE_RECIPIENTS_FILE (%R), SLUICE_TMPDIR (%t, "" without one),
  * SLUICE_SIZE, SLUICE_RULE, SLUICE_FILTER, each always set ("" when
  * unknown).  NULL-terminated, free with xfree_strv.
  */

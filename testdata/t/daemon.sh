@@ -38,7 +38,6 @@ EOF
 # conf - the config, with the rule named $1
 conf() {	# rule-name
 	cat >"$T/sluice.conf" <<-EOF
-	user = "nobody";
 	run_dir = "$T/run";
 	spool_dir = "$T/run/spool";
 	include_dir = "$T/inc";
@@ -73,18 +72,41 @@ grep -q 'removed 1 work directory left by an earlier run' "$T/log" ||
     err "no log line for the leftover"
 end
 
-begin "master, launcher and agent run under their names and users"
+begin "master, launcher and agent run under their names, users and capabilities"
 [ "$(cat "$T/run/sluiced.pid")" = "$master" ] || err "pid file"
 a=$(kid sluice-agent)
 l=$(kid sluice-launcher)
 [ -n "$a" ] || err "no sluice-agent"
 [ -n "$l" ] || err "no sluice-launcher"
 [ "$(ps -o user= -p "$master")" = root ] || err "master is not root"
-[ -n "$a" ] && [ "$(ps -o user= -p "$a")" != nobody ] && err "agent user"
-[ -n "$l" ] && [ "$(ps -o user= -p "$l")" != nobody ] &&
+[ -n "$a" ] && [ "$(ps -o user= -p "$a")" != sluice ] && err "agent user"
+[ -n "$l" ] && [ "$(ps -o user= -p "$l")" != sluice ] &&
     err "launcher user"
-[ "$(stat -c '%U %a' "$T/run/spool")" = "nobody 700" ] ||
+# the agent has no capability; the launcher CAP_SETUID, CAP_SETGID,
+# CAP_KILL and CAP_SETPCAP (bits 6, 7, 5, 8), in no other set either
+capset_of() {	# pid field
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"
+}
+if [ -n "$a" ]; then
+	for f in CapPrm CapEff CapInh CapAmb; do
+		[ "$(capset_of "$a" $f)" = 0000000000000000 ] ||
+		    err "agent $f $(capset_of "$a" $f)"
+	done
+	[ "$(sed -n 's/^Groups:[[:space:]]*//p' /proc/$a/status | tr -d ' ')" = "$(id -g sluice)" ] ||
+	    err "agent groups: $(sed -n 's/^Groups://p' /proc/$a/status)"
+fi
+if [ -n "$l" ]; then
+	for f in CapPrm CapEff CapBnd; do
+		[ "$(capset_of "$l" $f)" = 00000000000001e0 ] ||
+		    err "launcher $f $(capset_of "$l" $f)"
+	done
+	[ -z "$(sed -n 's/^Groups:[[:space:]]*//p' /proc/$l/status | tr -d ' ')" ] ||
+	    err "launcher groups: $(sed -n 's/^Groups://p' /proc/$l/status)"
+fi
+[ "$(stat -c '%U %a' "$T/run/spool")" = "sluice 711" ] ||
     err "spool is $(stat -c '%U %a' "$T/run/spool")"
+[ "$(stat -c '%U %a' "$T/run/spool/.runs")" = "sluice 711" ] ||
+    err "spool/.runs is $(stat -c '%U %a' "$T/run/spool/.runs")"
 [ "$(stat -c %a "$T/run/milter.sock")" = 660 ] || err "socket mode"
 probe first || err "no answer on the inet socket"
 probe first "unix:$T/run/milter.sock" || err "no answer on the unix socket"

@@ -58,9 +58,9 @@ spool_dir = "$T/run/spool";
 include_dir = "$T/inc";
 filter_dir = "$T/bin";
 milter_listen = [ "inet:127.0.0.1:$port" ];
-filters = ( { name = "status"; command = "status.sh"; },
-  { name = "d"; command = "try.sh %s"; sandbox = "default"; },
-  { name = "n"; command = "try.sh %s"; sandbox = "network"; },
+filters = ( { name = "status"; command = "status.sh"; writable = [ "$T/out" ]; },
+  { name = "d"; command = "try.sh %s"; sandbox = "default"; writable = [ "$T/out" ]; },
+  { name = "n"; command = "try.sh %s"; sandbox = "network"; writable = [ "$T/out" ]; },
   { name = "x"; command = "try.sh %s"; sandbox = "none"; } );
 rules = ( { name = "status"; filter = "status"; recipient = "b@example.net"; },
   { name = "d"; filter = "d"; recipient = "d@example.net"; },
@@ -76,8 +76,8 @@ field() {	# file name
 	sed -n "s/^$2:[[:space:]]*//p" "$1"
 }
 
-nobody_uid=$(id -u nobody)
-nobody_gid=$(id -g nobody)
+nobody_uid=$(id -u sluice-filter)
+nobody_gid=$(id -g sluice-filter)
 
 begin "a filter runs with NoNewPrivs, umask 0077, the configured user, no capabilities"
 mt_probe "inet:$port@127.0.0.1" X-Status seen || err "the filter did not run"

@@ -154,7 +154,12 @@ t_defaults(void **state)
 	assert_int_equal(e.n, 0);
 	assert_non_null(c);
 	assert_string_equal(c->spool_dir, "/var/spool/sluice");
-	assert_string_equal(c->user, "nobody");
+	assert_string_equal(c->user, "sluice");
+	assert_string_equal(c->filter_user, "sluice-filter");
+	assert_string_equal(c->filters[0].user, "sluice-filter");
+	assert_string_equal(c->filters[0].group, "sluice-filter");
+	assert_int_equal(c->filters[0].limits.cpu, 60);
+	assert_int_equal(c->filters[0].limits.nofile, 1024);
 	assert_int_equal(c->message_max, 50 * 1024 * 1024);
 	assert_int_equal(c->reject.code, 550);
 	assert_string_equal(c->reject.status, "5.7.1");

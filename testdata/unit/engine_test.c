@@ -51,7 +51,8 @@ script(const char *name, const char *body)
 	free(path);
 }
 
-/* load - a config from text, with filter_dir = dir */
+/* load - a config from text, with filter_dir = dir; every filter may
+ * write dir (the scripts leave files there to say that they ran) */
 static struct config *
 load(const char *text)
 {
@@ -59,11 +60,18 @@ load(const char *text)
 	struct config		*c;
 	char			*path, ov1[600], ov2[600];
 	char			*ov[] = { ov1, ov2, NULL };
+	const char		*p, *q;
 	FILE			*fp;
 
 	xasprintf(&path, "%s/sluice.conf", dir);
 	fp = fopen(path, "w");
-	fputs(text, fp);
+	for (p = text; (q = strstr(p, "command = ")) != NULL; p = q) {
+		fwrite(p, 1, (size_t)(q - p), fp);
+		fprintf(fp, "writable = [ \"%s\" ]; ", dir);
+		fputs("command = ", fp);
+		q += strlen("command = ");
+	}
+	fputs(p, fp);
 	fclose(fp);
 	snprintf(ov1, sizeof(ov1), "filter_dir=%s", dir);
 	snprintf(ov2, sizeof(ov2), "include_dir=%s/empty.d", dir);

@@ -172,7 +172,7 @@ check_res_roundtrip(void **state)
 	r.errlen = 1;
 	buf_init(&b, 0);
 	launcher_res_encode(&r, &b);
-	assert_int_equal(launcher_res_decode(b.data, b.len, &d, why,
+	assert_int_equal(launcher_res_decode(b.data, b.len, NULL, 0, &d, why,
 	    sizeof(why)), 0);
 	assert_int_equal(d.outcome, SPAWN_SIGNALED);
 	assert_int_equal(d.status, 9);
@@ -184,7 +184,7 @@ check_res_roundtrip(void **state)
 	assert_string_equal(d.err, "e");
 	spawn_res_free(&d);
 	for (len = 0; len < b.len; len++)
-		assert_int_equal(launcher_res_decode(b.data, len, &d, why,
+		assert_int_equal(launcher_res_decode(b.data, len, NULL, 0, &d, why,
 		    sizeof(why)), -1);
 	buf_free(&b);
 }
@@ -202,7 +202,7 @@ launcher_up(void **state)
 	assert_true(lpid >= 0);
 	if (lpid == 0) {
 		close(ctl[0]);
-		launcher_main(ctl[1], -1);
+		launcher_main(ctl[1], -1, NULL, NULL, 0);
 	}
 	close(ctl[1]);
 	launcher_client_init(ctl[0]);

@@ -482,10 +482,9 @@ test_orphans(void **state UNUSED)
 		orphan = (pid_t)strtol(res.out, NULL, 10);
 		if (res.outcome != SPAWN_EXITED || orphan <= 1)
 			_exit(3);
-		if (kill(orphan, 0) != 0)	/* it must still be there */
-			_exit(4);
+		/* spawn_run itself ended it once the run was over */
 		n = spawn_reap_orphans();
-		if (n != 1)
+		if (res.orphans != 1 || n != 0)
 			rc = 5;
 		else if (!gone(orphan))
 			rc = 6;
@@ -925,5 +924,13 @@ main(void)
 		cmocka_unit_test(test_describe),
 	};
 
+	/* the sandbox's descriptors (Landlock paths) are made once: now,
+	 * not inside the first test that counts descriptors */
+	{
+		char	why[256];
+
+		if (spawn_sandbox_init(NULL, why, sizeof(why)) != 0)
+			fail_msg("%s", why);
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

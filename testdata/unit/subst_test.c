@@ -191,7 +191,8 @@ test_check_word(void **state)
 		{ "%", -1, "\"%\" at end of word" },
 		{ "a%%%", -1, "\"%\" at end of word" },
 		{ "%F", -1, "unknown substitution \"%F\"" },
-		{ "%R", -1, "unknown substitution \"%R\"" },
+		{ "%R", 0, "" },
+		{ "%X", -1, "unknown substitution \"%X\"" },
 		{ "% ", -1, "unknown substitution \"% \"" },
 		{ "%\t", -1, "unknown substitution \"%\\x09\"" },
 		{ "%\177", -1, "unknown substitution \"%\\x7f\"" },
@@ -489,6 +490,7 @@ test_env_full(void **state)
 		"TMPDIR=/spool/9/tmp",
 		"SLUICE_SENDER=$(id)@x",
 		"SLUICE_RECIPIENTS=a@x\nb c@y\n;d@z",
+		"SLUICE_RECIPIENTS_FILE=/spool/9/recipients",
 		"SLUICE_MESSAGE=/spool/9/message",
 		"SLUICE_NEW_MESSAGE=/spool/9/new",
 		"SLUICE_RESULT=/spool/9/result",
@@ -526,6 +528,7 @@ test_env_full(void **state)
 	ctx.newfile = "/spool/9/new";
 	ctx.resultfile = "/spool/9/result";
 	ctx.tmpdir = "/spool/9/tmp";
+	ctx.rcptfile = "/spool/9/recipients";
 	ctx.size = 123456789012ULL;
 	ctx.rule = "virus";
 	ctx.filter = "clamav";
@@ -547,6 +550,7 @@ test_env_empty(void **state)
 		"TMPDIR=/tmp",
 		"SLUICE_SENDER=",
 		"SLUICE_RECIPIENTS=",
+		"SLUICE_RECIPIENTS_FILE=",
 		"SLUICE_MESSAGE=",
 		"SLUICE_NEW_MESSAGE=",
 		"SLUICE_RESULT=",
@@ -586,7 +590,7 @@ test_env_empty(void **state)
 	envelope_add_rcpt(&env, "only@x");
 	ctx.env = &env;
 	envp = subst_env(&ctx);
-	assert_int_equal(strv_len(envp), 19);
+	assert_int_equal(strv_len(envp), 20);
 	assert_string_equal(envp[4], one[0]);
 	assert_string_equal(envp[5], one[1]);
 	xfree_strv(&envp);

@@ -1,0 +1,318 @@
+/*
+ * sandbox_landlock.c - what a filter run may touch in the file system
+ *
+ * The one file that speaks Landlock (Linux 5.13 and later).  A run under
+ * the default or network profile gets a Landlock domain before its
+ * seccomp program:
+ *
+ *   its run directory (%f, %n, %o, %t, %R)   everything
+ *   /dev/null                                 read and write
+ *   the filter's "writable" paths             everything
+ *   the spool directory and all it holds      nothing
+ *   every other path                          read and execute
+ *
+ * and, from Landlock ABI 6, no signal and no abstract unix socket
+ * outside its own run.  So a filter cannot read another message (not even
+ * one that a run of the same user holds, which the file modes alone would
+ * allow), cannot write anywhere else, and cannot signal sluice.  Landlock
+ * allows rather than forbids, so "every other path" is the siblings of
+ * each directory on the way down to the spool, taken when
+ * sandbox_fs_init() runs: a directory made beside them later stays
+ * unreadable to filters until sluiced starts again.  The ptrace and
+ * /proc/PID rules of Landlock (no access to a process outside the
+ * domain) come with any domain.
+ *
+ * Without Landlock (an older kernel, or one built without it) runs go on
+ * with the file modes alone, and sandbox_fs_abi() says 0.
+ *
+ * SECURITY: the rules are built in the parent, before the child exists;
+ * the child makes one system call (sandbox_fs_enter) after
+ * PR_SET_NO_NEW_PRIVS.  The descriptors of the siblings are O_PATH: they
+ * grant nothing by themselves.
+ * ERRORS: sandbox_fs_init and sandbox_fs_ruleset return -1 with why.
+ */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/landlock.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/sandbox.h"
+#include "lib/why.h"
+#include "lib/xmalloc.h"
+
+/* the rights of later ABIs, for headers older than the kernel */
+#ifndef LANDLOCK_ACCESS_FS_REFER
+#define LANDLOCK_ACCESS_FS_REFER	(1ULL << 13)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE	(1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV	(1ULL << 15)
+#endif
+#define SCOPE_ABSTRACT_UNIX_SOCKET	(1ULL << 0)
+#define SCOPE_SIGNAL			(1ULL << 1)
+
+/* the kernel's struct landlock_ruleset_attr as of ABI 6 */
+struct ruleset_attr {
+	uint64_t	handled_access_fs;
+	uint64_t	handled_access_net;
+	uint64_t	scoped;
+};
+
+#define FS_FILE	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+	LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |	      \
+	LANDLOCK_ACCESS_FS_IOCTL_DEV)
+#define FS_READ	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |  \
+	LANDLOCK_ACCESS_FS_READ_DIR)
+#define FS_ALL	((1ULL << 16) - 1)
+
+/* one rule: a path (O_PATH descriptor) and what is allowed beneath it */
+struct fs_rule {
+	int		fd;
+	uint64_t	access;
+};
+
+#define RULES_MAX	1024
+
+static struct fs_rule	 base[RULES_MAX];
+static size_t		 nbase;
+static int		 devnull = -1;
+static int		 abi;
+static uint64_t		 handled;
+
+/* handled_for - the rights the kernel's ABI knows */
+static uint64_t
+handled_for(int v)
+{
+	uint64_t	h = (1ULL << 13) - 1;
+
+	if (v >= 2)
+		h |= LANDLOCK_ACCESS_FS_REFER;
+	if (v >= 3)
+		h |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (v >= 5)
+		h |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	return h;
+}
+
+/* rule_for - the rights a rule on fd can carry: a file takes only the
+ * rights of files */
+static uint64_t
+rule_for(int fd, uint64_t want)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) != 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		want &= FS_FILE;
+	return want & handled;
+}
+
+/* base_add - one more read-only path */
+static int
+base_add(int dfd, const char *name, char *why, size_t whylen)
+{
+	int	fd;
+
+	fd = openat(dfd, name, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return 0;	/* a dangling symlink, a race: nothing to grant */
+	if (nbase == RULES_MAX) {
+		close(fd);
+		why_set(why, whylen, "more than %d paths beside the spool",
+		    RULES_MAX);
+		return -1;
+	}
+	base[nbase].fd = fd;
+	base[nbase].access = rule_for(fd, FS_READ | LANDLOCK_ACCESS_FS_IOCTL_DEV);
+	nbase++;
+	return 0;
+}
+
+/* siblings - every entry of dir but keep, read-only */
+static int
+siblings(const char *dir, const char *keep, char *why, size_t whylen)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 rc = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		why_set(why, whylen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, keep) == 0)
+			continue;
+		rc = base_add(dirfd(d), de->d_name, why, whylen);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* sandbox_fs_init - see sandbox.h */
+int
+sandbox_fs_init(const char *hide, char *why, size_t whylen)
+{
+	char	 real[PATH_MAX], *p, *slash;
+	long	 v;
+
+	v = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	if (v <= 0) {
+		abi = 0;
+		return 0;
+	}
+	abi = (int)v;
+	handled = handled_for(abi);
+	if ((devnull = open("/dev/null", O_PATH | O_CLOEXEC)) < 0) {
+		why_set(why, whylen, "/dev/null: %s", strerror(errno));
+		return -1;
+	}
+	if (hide == NULL)
+		return base_add(AT_FDCWD, "/", why, whylen);
+	if (realpath(hide, real) == NULL) {
+		why_set(why, whylen, "%s: %s", hide, strerror(errno));
+		return -1;
+	}
+	if (strcmp(real, "/") == 0) {
+		why_set(why, whylen, "the spool cannot be /");
+		return -1;
+	}
+	/* "/a/b/spool": all of / but a, all of /a but b, all of /a/b but
+	 * spool */
+	for (p = real;;) {
+		slash = strchr(p + 1, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		{
+			char	 dir[PATH_MAX];
+
+			(void)snprintf(dir, sizeof(dir), "%.*s",
+			    (int)(p - real), real);
+			if (siblings(dir[0] != '\0' ? dir : "/", p + 1, why,
+			    whylen) != 0)
+				return -1;
+		}
+		if (slash == NULL)
+			break;
+		*slash = '/';
+		p = slash;
+	}
+	return 0;
+}
+
+/* sandbox_fs_abi - the Landlock ABI in use; 0 = none */
+int
+sandbox_fs_abi(void)
+{
+	return abi;
+}
+
+/* add - one rule to the ruleset */
+static int
+add(int rfd, int fd, uint64_t access)
+{
+	struct landlock_path_beneath_attr	pb;
+
+	if (access == 0)
+		return 0;
+	memset(&pb, 0, sizeof(pb));
+	pb.allowed_access = access;
+	pb.parent_fd = fd;
+	return (int)syscall(SYS_landlock_add_rule, rfd,
+	    LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+}
+
+/* add_path - a rule for a path given now */
+static int
+add_path(int rfd, const char *path, uint64_t access, char *why,
+    size_t whylen)
+{
+	int	fd, rc;
+
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) < 0) {
+		/* gone (a writable path removed since the load): nothing
+		 * to allow there */
+		if (errno == ENOENT)
+			return 0;
+		why_set(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = add(rfd, fd, rule_for(fd, access));
+	if (rc != 0)
+		why_set(why, whylen, "landlock rule for %s: %s", path,
+		    strerror(errno));
+	close(fd);
+	return rc;
+}
+
+/* sandbox_fs_ruleset - see sandbox.h */
+int
+sandbox_fs_ruleset(const char *rundir, char *const *writable, char *why,
+    size_t whylen)
+{
+	struct ruleset_attr	attr;
+	size_t			i;
+	int			rfd, save;
+
+	if (abi == 0) {
+		errno = ENOSYS;
+		why_set(why, whylen, "no Landlock in this kernel");
+		return -1;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs = handled;
+	if (abi >= 6)
+		attr.scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL;
+	rfd = (int)syscall(SYS_landlock_create_ruleset, &attr,
+	    abi >= 6 ? sizeof(attr) : sizeof(attr.handled_access_fs), 0);
+	if (rfd < 0) {
+		why_set(why, whylen, "landlock ruleset: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < nbase; i++)
+		if (add(rfd, base[i].fd, base[i].access) != 0) {
+			why_set(why, whylen, "landlock rule: %s",
+			    strerror(errno));
+			goto fail;
+		}
+	if (add(rfd, devnull, rule_for(devnull, FS_FILE)) != 0) {
+		why_set(why, whylen, "landlock rule: %s", strerror(errno));
+		goto fail;
+	}
+	if (rundir != NULL &&
+	    add_path(rfd, rundir, FS_ALL, why, whylen) != 0)
+		goto fail;
+	for (i = 0; writable != NULL && writable[i] != NULL; i++)
+		if (add_path(rfd, writable[i], FS_ALL, why, whylen) != 0)
+			goto fail;
+	return rfd;
+fail:
+	save = errno;
+	close(rfd);
+	errno = save;
+	return -1;
+}
+
+/* sandbox_fs_enter - in the child, after no_new_privs: one system call
+ * (not instrumented: it runs on the child's own stack, see spawn.c) */
+__attribute__((no_sanitize("address", "undefined"))) int
+sandbox_fs_enter(int rfd)
+{
+	return (int)syscall(SYS_landlock_restrict_self, rfd, 0);
+}
