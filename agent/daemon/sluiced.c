@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "daemon/agent.h"
 #include "lib/log.h"
+#include "lib/sandbox.h"
 
 #define MAX_OVERRIDES	32
 
@@ -69,6 +70,77 @@ run(const char *conf, char *const *ov, struct config *c, int fg)
 	rc = master_main(conf, ov, c, !fg, facility(c->syslog_facility));
 	free(abs);
 	return rc;
+}
+
+/* size_text - a size as "4G", "512K" or bytes; "none" for 0 */
+static const char *
+size_text(unsigned long long v, char *buf, size_t len)
+{
+	static const char	u[] = "KMGT";
+	int			i;
+
+	if (v == 0)
+		return "none";
+	for (i = -1; i < 3 && v % 1024 == 0; i++)
+		v /= 1024;
+	if (i < 0)
+		snprintf(buf, len, "%llu", v);
+	else
+		snprintf(buf, len, "%llu%c", v, u[i]);
+	return buf;
+}
+
+/* print_filters - for -n: what each filter runs as and under */
+static void
+print_filters(const struct config *c)
+{
+	const struct filter	*f;
+	char			 b1[32], b2[32], nproc[32], cpu[32];
+	size_t			 i, j;
+	int			 abi = sandbox_fs_version(), root;
+
+	root = geteuid() == 0;
+	printf("agent and launcher: user %s (uid %u, gid %u)%s\n", c->user,
+	    (unsigned)c->uid, (unsigned)c->gid, root ? "" :
+	    "; not root: everything runs as the user running sluiced");
+	if (abi > 0)
+		printf("file system rules: Landlock ABI %d; runs under "
+		    "\"default\" and \"network\" write their run directory, "
+		    "/dev/null and their writable paths, and read nothing "
+		    "of %s\n", abi, c->spool_dir);
+	else
+		printf("file system rules: none (no Landlock in this "
+		    "kernel): runs are kept apart by their users and the "
+		    "file modes alone\n");
+	for (i = 0; i < c->nfilters; i++) {
+		f = &c->filters[i];
+		if (f->limits.cpu != 0)
+			snprintf(cpu, sizeof(cpu), "%llus",
+			    (unsigned long long)f->limits.cpu);
+		else
+			snprintf(cpu, sizeof(cpu), "none");
+		if (f->limits.nproc != 0)
+			snprintf(nproc, sizeof(nproc), "%llu",
+			    (unsigned long long)f->limits.nproc);
+		else
+			snprintf(nproc, sizeof(nproc), "none");
+		printf("filter %s: user %s (uid %u), group %s (gid %u)%s; "
+		    "sandbox %s%s; limits cpu %s, memory %s, fsize %s, "
+		    "nofile %llu, nproc %s; timeout %d.%03ds\n", f->name,
+		    f->user, (unsigned)f->uid, f->group, (unsigned)f->gid,
+		    root ? "" : " when sluiced runs as root", sandbox_name(
+		    (enum sandbox_profile)f->sandbox),
+		    f->sandbox == SANDBOX_NONE ? " (no seccomp, no file "
+		    "system rules)" : abi > 0 ? " (seccomp, Landlock)" :
+		    " (seccomp)", cpu,
+		    size_text(f->limits.as, b1, sizeof(b1)),
+		    size_text(f->limits.fsize, b2, sizeof(b2)),
+		    (unsigned long long)f->limits.nofile, nproc,
+		    f->timeout_ms / 1000, f->timeout_ms % 1000);
+		for (j = 0; f->writable != NULL && f->writable[j] != NULL; j++)
+			printf("filter %s: may write %s\n", f->name,
+			    f->writable[j]);
+	}
 }
 
 int
@@ -123,6 +195,7 @@ main(int argc, char **argv)
 	    "rule%s, %zu address rule%s)\n", conf, c->nfilters,
 	    c->nfilters == 1 ? "" : "s", c->nrules, c->nrules == 1 ? "" : "s",
 	    c->narules, c->narules == 1 ? "" : "s");
+	print_filters(c);
 	config_unref(&c);
 	config_errors_free(&e);
 	return 0;

@@ -40,6 +40,9 @@ const char *sandbox_name(enum sandbox_profile);
  */
 int	sandbox_fs_init(const char *hide, char *why, size_t whylen);
 int	sandbox_fs_abi(void);
+/* sandbox_fs_version - the kernel's Landlock ABI (0: none), without
+ * sandbox_fs_init */
+int	sandbox_fs_version(void);
 /* sandbox_fs_ruleset - the Landlock rules of one run: rundir and
  * writable (NULL-terminated, may be NULL) fully, the rest as
  * sandbox_fs_init took it.  A descriptor, or -1 with why. */

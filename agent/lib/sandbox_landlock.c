@@ -216,6 +216,17 @@ sandbox_fs_init(const char *hide, char *why, size_t whylen)
 	return 0;
 }
 
+/* sandbox_fs_version - the kernel's Landlock ABI, asked now; 0 = none */
+int
+sandbox_fs_version(void)
+{
+	long	v;
+
+	v = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	return v > 0 ? (int)v : 0;
+}
+
 /* sandbox_fs_abi - the Landlock ABI in use; 0 = none */
 int
 sandbox_fs_abi(void)
