@@ -544,11 +544,12 @@ send_fds(int sock, const void *p, size_t len, const int *fds, size_t n)
 	return 0;
 }
 
-/* send_fd - one descriptor over a unix socket */
+/* send_fd - one descriptor over a unix socket, with a byte (for the
+ * launcher: the request's sandbox profile) */
 static int
-send_fd(int sock, int fd)
+send_fd(int sock, int fd, char tag)
 {
-	return send_fds(sock, "R", 1, &fd, 1);
+	return send_fds(sock, &tag, 1, &fd, 1);
 }
 
 /*
@@ -600,9 +601,10 @@ recv_fds(int sock, void *p, size_t len, int *fds, size_t max, size_t *n)
 	return r;
 }
 
-/* recv_fd - one descriptor, or -1 (end of file: -1 with errno 0) */
+/* recv_fd_tag - one descriptor and the byte it came with, or -1 (end
+ * of file: -1 with errno 0) */
 static int
-recv_fd(int sock)
+recv_fd_tag(int sock, char *tag)
 {
 	char	byte;
 	ssize_t	r;
@@ -616,10 +618,20 @@ recv_fd(int sock)
 				errno = 0;
 			return -1;
 		}
-		if (n == 1)
+		if (n == 1) {
+			if (tag != NULL)
+				*tag = byte;
 			return fd;
+		}
 		log_warnx("launcher: a control message without a socket");
 	}
+}
+
+/* recv_fd - one descriptor */
+static int
+recv_fd(int sock)
+{
+	return recv_fd_tag(sock, NULL);
 }
 
 /*
@@ -679,9 +691,10 @@ recv_answer(int fd, size_t max, long long deadline, char **p, size_t *len,
 /* keeper - serve the requests the launcher hands over, one at a time,
  * until the launcher closes our socket */
 static void __attribute__((noreturn))
-keeper(int sock, pid_t launcher)
+keeper(int sock, pid_t launcher, int profile)
 {
 	struct sigaction	sa;
+	char			why[256];
 	int			fd;
 
 	signal(SIGCHLD, SIG_DFL);
@@ -696,12 +709,20 @@ keeper(int sock, pid_t launcher)
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != launcher)
 		_exit(0);
+	/* the profile of all its runs, installed once here and inherited:
+	 * a seccomp program costs its JIT compilation at every install */
+	if (spawn_sandbox_self(profile, why, sizeof(why)) != 0) {
+		log_warnx("launcher: keeper: %s", why);
+		_exit(1);
+	}
 	while (!stopping && (fd = recv_fd(sock)) >= 0) {
 		serving = 1;
 		serve(fd);
 		serving = 0;
 		close(fd);
-		if (stopping)
+		/* the launcher died while a run had our parent-death
+		 * signal cleared (rundir.c): end now */
+		if (stopping || getppid() != launcher)
 			break;
 		/* idle again */
 		if (io_send_all(sock, "I", 1, -1) != 0)
@@ -714,14 +735,15 @@ struct keeper_slot {
 	pid_t	pid;
 	int	sock;
 	int	busy;
+	int	profile;	/* the sandbox profile it runs under */
 };
 
 static struct keeper_slot	*kp;
 static size_t			 nkp;
 
-/* keeper_new - fork one more keeper; its index, or -1 */
+/* keeper_new - fork one more keeper for profile; its index, or -1 */
 static int
-keeper_new(int ctlfd)
+keeper_new(int ctlfd, int profile)
 {
 	int	sv[2];
 	pid_t	pid, self = getpid();
@@ -745,12 +767,13 @@ keeper_new(int ctlfd)
 		close(sv[0]);
 		for (i = 0; i < nkp; i++)
 			close(kp[i].sock);
-		keeper(sv[1], self);
+		keeper(sv[1], self, profile);
 	}
 	close(sv[1]);
 	kp[nkp].pid = pid;
 	kp[nkp].sock = sv[0];
 	kp[nkp].busy = 0;
+	kp[nkp].profile = profile;
 	return (int)nkp++;
 }
 
@@ -772,10 +795,10 @@ launcher_main(int ctlfd, int lifefd, const char *spool,
     const struct launcher_user *u, size_t nu)
 {
 	struct pollfd	*pfd;
-	char		 byte, why[300];
+	char		 byte, tag, why[300];
 	size_t		 i, idle;
 	ssize_t		 n;
-	int		 fd, k;
+	int		 fd, k, prof;
 
 	/* the seccomp programs and the paths of the Landlock rules,
 	 * before the first keeper is forked */
@@ -835,20 +858,26 @@ launcher_main(int ctlfd, int lifefd, const char *spool,
 		}
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		if ((fd = recv_fd(ctlfd)) < 0) {
+		if ((fd = recv_fd_tag(ctlfd, &tag)) < 0) {
 			if (errno == 0)
 				fatalx("launcher: the control socket was "
 				    "closed");
 			fatal("launcher: reading the control socket");
 		}
+		prof = tag - '0';
+		if (prof < 0 || prof >= SANDBOX_NPROFILES) {
+			log_warnx("launcher: a request for no profile");
+			close(fd);
+			continue;
+		}
 		for (k = -1, i = 0; i < nkp; i++)
-			if (!kp[i].busy) {
+			if (!kp[i].busy && kp[i].profile == prof) {
 				k = (int)i;
 				break;
 			}
 		if (k < 0)
-			k = keeper_new(ctlfd);
-		if (k >= 0 && send_fd(kp[k].sock, fd) == 0)
+			k = keeper_new(ctlfd, prof);
+		if (k >= 0 && send_fd(kp[k].sock, fd, 'R') == 0)
 			kp[k].busy = 1;
 		else if (k >= 0)
 			keeper_drop((size_t)k);
@@ -880,7 +909,7 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 		why_set(why, whylen, "socketpair: %s", strerror(errno));
 		return -1;
 	}
-	if (send_fd(ctl, sv[1]) != 0) {
+	if (send_fd(ctl, sv[1], (char)('0' + req->sandbox)) != 0) {
 		why_set(why, whylen, "cannot reach the launcher: %s",
 		    strerror(errno));
 		close(sv[0]);

@@ -28,6 +28,7 @@
  * ERRORS: -1 with errno; nothing is logged here.
  */
 #include <sys/fsuid.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -39,20 +40,34 @@
 #include "lib/file.h"
 #include "lib/rundir.h"
 
-/* fs_ids - act on files as uid:gid; 0 or -1 (EPERM) */
+/*
+ * fs_ids - act on files as uid:gid; 0 or -1 (EPERM).  Linux clears the
+ * parent-death signal at any change of the file system ids, so it is
+ * set again when they are ours again: a keeper must still end with the
+ * launcher.
+ */
 static int
 fs_ids(uid_t uid, gid_t gid)
 {
+	static int	pdeath;
+	int		back = uid == geteuid() && gid == getegid(), rc = 0;
+
+	if (!back && prctl(PR_GET_PDEATHSIG, &pdeath) != 0)
+		pdeath = 0;
 	(void)setfsgid(gid);
 	(void)setfsuid(uid);
 	if ((gid_t)setfsgid((gid_t)-1) != gid ||
 	    (uid_t)setfsuid((uid_t)-1) != uid) {
 		(void)setfsgid(getegid());
 		(void)setfsuid(geteuid());
-		errno = EPERM;
-		return -1;
+		back = 1;
+		rc = -1;
 	}
-	return 0;
+	if (back && pdeath != 0)
+		(void)prctl(PR_SET_PDEATHSIG, pdeath);
+	if (rc != 0)
+		errno = EPERM;
+	return rc;
 }
 
 /* lend - one of our entries (a file or directory fd) to group gid */

@@ -40,6 +40,8 @@ const char *sandbox_name(enum sandbox_profile);
  */
 int	sandbox_fs_init(const char *hide, char *why, size_t whylen);
 int	sandbox_fs_abi(void);
+/* sandbox_fs_rules - the rules each run gets besides its own paths */
+size_t	sandbox_fs_rules(void);
 /* sandbox_fs_version - the kernel's Landlock ABI (0: none), without
  * sandbox_fs_init */
 int	sandbox_fs_version(void);

@@ -227,6 +227,14 @@ sandbox_fs_version(void)
 	return v > 0 ? (int)v : 0;
 }
 
+/* sandbox_fs_rules - how many rules a run gets besides its own paths:
+ * one per path beside the spool's ancestors */
+size_t
+sandbox_fs_rules(void)
+{
+	return nbase + 1;
+}
+
 /* sandbox_fs_abi - the Landlock ABI in use; 0 = none */
 int
 sandbox_fs_abi(void)

@@ -139,6 +139,7 @@ static pthread_once_t		sandbox_once = PTHREAD_ONCE_INIT;
 static int			sandbox_ok;
 static char			sandbox_why[256];
 static const char		*sandbox_hide;
+static int			 self_profile = -1;	/* installed here */
 
 /* sandbox_once_build - for pthread_once */
 static void
@@ -148,6 +149,33 @@ sandbox_once_build(void)
 	    sizeof(sandbox_why)) == 0 &&
 	    sandbox_fs_init(sandbox_hide, sandbox_why,
 	    sizeof(sandbox_why)) == 0;
+}
+
+/* spawn_sandbox_self - see spawn.h */
+int
+spawn_sandbox_self(int profile, char *why, size_t whylen)
+{
+	(void)pthread_once(&sandbox_once, sandbox_once_build);
+	if (profile < 0 || profile >= SANDBOX_NPROFILES) {
+		why_set(why, whylen, "no sandbox profile %d", profile);
+		return -1;
+	}
+	if (profile != SANDBOX_NONE) {
+		if (!sandbox_ok) {
+			why_set(why, whylen, "%s", sandbox_why);
+			return -1;
+		}
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER,
+		    &sandboxes.prog[profile]) != 0) {
+			why_set(why, whylen, "installing the seccomp profile "
+			    "\"%s\": %s", sandbox_name(profile),
+			    strerror(errno));
+			return -1;
+		}
+	}
+	self_profile = profile;
+	return 0;
 }
 
 /* spawn_sandbox_init - see spawn.h */
@@ -510,7 +538,9 @@ spawn_start(const struct spawn_req *req, struct child_arg *a,
 	a->envp = req->envp != NULL ? req->envp : noenv;
 	a->cwd = req->cwd;
 	a->limits = req->limits;
-	a->seccomp = req->sandbox == SANDBOX_NONE ? NULL :
+	/* none, or ours already (spawn_sandbox_self): inherited */
+	a->seccomp = req->sandbox == SANDBOX_NONE ||
+	    req->sandbox == self_profile ? NULL :
 	    &sandboxes.prog[req->sandbox];
 	a->landlock = landlock;
 	a->uid = req->uid == SPAWN_SELF ? geteuid() : req->uid;
@@ -754,6 +784,13 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	if (req->sandbox != SANDBOX_NONE && !sandbox_ok) {
 		res->outcome = SPAWN_FAILED;
 		res->status = ENOSYS;
+		return 0;
+	}
+	/* under a profile of our own, a run gets that one or none */
+	if (self_profile >= 0 && self_profile != SANDBOX_NONE &&
+	    req->sandbox != self_profile) {
+		res->outcome = SPAWN_FAILED;
+		res->status = EPERM;
 		return 0;
 	}
 	uid = req->uid == SPAWN_SELF ? geteuid() : req->uid;

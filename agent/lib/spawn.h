@@ -102,6 +102,13 @@ int	spawn_run(const struct spawn_req *req, struct spawn_res *res);
  * (SPAWN_FAILED, ENOSYS).
  */
 int	spawn_sandbox_init(const char *spool, char *why, size_t whylen);
+/*
+ * spawn_sandbox_self - put the calling process (single-threaded: a
+ * launcher's keeper) under seccomp profile for good; its runs under that
+ * profile inherit it instead of installing their own, and runs under
+ * another are refused (SPAWN_FAILED, EPERM).  0, or -1 with why.
+ */
+int	spawn_sandbox_self(int profile, char *why, size_t whylen);
 /* spawn_res_free - the captured output and the output descriptors */
 void	spawn_res_free(struct spawn_res *);
 /*

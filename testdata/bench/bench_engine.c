@@ -11,6 +11,7 @@
  * (time per message over time per raw spawn) is the engine's overhead.
  * Usage: bench_engine [-n messages] [-r rounds] [-p program] [-s spooldir]
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -24,6 +25,8 @@
 #include "engine/engine.h"
 #include "engine/spool.h"
 #include "lib/log.h"
+#include "lib/sandbox.h"
+#include "lib/spawn.h"
 #include "lib/xmalloc.h"
 
 extern char	**environ;
@@ -64,6 +67,22 @@ load(const char *dir, const char *prog, int with_filter, const char *sandbox)
 	return c;
 }
 
+/* cpu_s - CPU seconds of this process and its reaped children */
+static double
+cpu_s(void)
+{
+	struct rusage	a, b;
+
+	getrusage(RUSAGE_SELF, &a);
+	getrusage(RUSAGE_CHILDREN, &b);
+	return (double)(a.ru_utime.tv_sec + a.ru_stime.tv_sec +
+	    b.ru_utime.tv_sec + b.ru_stime.tv_sec) +
+	    (double)(a.ru_utime.tv_usec + a.ru_stime.tv_usec +
+	    b.ru_utime.tv_usec + b.ru_stime.tv_usec) / 1e6;
+}
+
+static double	last_cpu;	/* CPU seconds of the last run_engine */
+
 /* run_engine - n messages; returns seconds */
 static double
 run_engine(struct config *c, const char *spool, const char *msg, size_t len,
@@ -73,7 +92,7 @@ run_engine(struct config *c, const char *spool, const char *msg, size_t len,
 	struct engine_input	 in;
 	struct spool_msg	 sm;
 	char			 why[256], *rcpt[] = { (char *)"rcpt@example.net" };
-	double			 t0 = now_s();
+	double			 t0 = now_s(), c0 = cpu_s();
 	int			 i;
 
 	for (i = 0; i < n; i++) {
@@ -94,6 +113,7 @@ run_engine(struct config *c, const char *spool, const char *msg, size_t len,
 		(void)spool_msg_discard(&sm);
 		engine_msg_free(&m);
 	}
+	last_cpu = cpu_s() - c0;
 	return now_s() - t0;
 }
 
@@ -129,8 +149,9 @@ main(int argc, char **argv)
 {
 	const char	*prog = "/bin/true";
 	const char	*base = "/tmp";
-	char		*dir, *msg, *path;
+	char		*dir, *msg, *path, why[256];
 	double		 t0[16], t1[16], t2[16], tr[16], a, b, b2, r;
+	double		 u1[16], u2[16];
 	int		 n = 2000, rounds = 3, ch, i;
 	size_t		 len;
 	struct config	*c0, *c1, *c2;
@@ -165,6 +186,9 @@ main(int argc, char **argv)
 	for (; len < 4095; len++)
 		msg[len] = (len % 64 == 63) ? '\n' : 'x';
 	msg[len++] = '\n';
+	/* as the launcher does: the spool hidden from the filters */
+	if (spawn_sandbox_init(dir, why, sizeof(why)) != 0)
+		fatalx("%s", why);
 	c0 = load(dir, prog, 0, "default");
 	c1 = load(dir, prog, 1, "default");
 	c2 = load(dir, prog, 1, "none");
@@ -175,13 +199,17 @@ main(int argc, char **argv)
 	for (i = 0; i < rounds; i++) {
 		t0[i] = run_engine(c0, dir, msg, len, n);
 		t1[i] = run_engine(c1, dir, msg, len, n);
+		u1[i] = last_cpu;
 		t2[i] = run_engine(c2, dir, msg, len, n);
+		u2[i] = last_cpu;
 		tr[i] = run_spawn(prog, path, n);
 	}
 	qsort(t0, (size_t)rounds, sizeof(double), cmp);
 	qsort(t1, (size_t)rounds, sizeof(double), cmp);
 	qsort(t2, (size_t)rounds, sizeof(double), cmp);
 	qsort(tr, (size_t)rounds, sizeof(double), cmp);
+	qsort(u1, (size_t)rounds, sizeof(double), cmp);
+	qsort(u2, (size_t)rounds, sizeof(double), cmp);
 	a = n / t0[rounds / 2];
 	b = n / t1[rounds / 2];
 	b2 = n / t2[rounds / 2];
@@ -196,6 +224,12 @@ main(int argc, char **argv)
 	    "cost ratio b/c (time per message)", r / b);
 	printf("  %-36s %9.2f   (aim: <= 1.10)\n",
 	    "sandbox cost b0/b (time per run)", b2 / b);
+	printf("  %-36s %9.0f us (b), %.0f us (b0)\n",
+	    "CPU per message, filter's included", u1[rounds / 2] / n * 1e6,
+	    u2[rounds / 2] / n * 1e6);
+	printf("  %-36s %9.2f   (aim: <= 1.10; %zu Landlock rules a run)\n",
+	    "sandbox cost in CPU time", u1[rounds / 2] / u2[rounds / 2],
+	    sandbox_fs_rules());
 	unlink(path);
 	free(path);
 	config_unref(&c0);
