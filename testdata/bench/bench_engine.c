@@ -2,9 +2,11 @@
  * bench_engine.c - messages per second through the engine, in one
  * process, beside raw posix_spawn of the same program
  *
- * Three measurements, interleaved and repeated, medians reported:
+ * Four measurements, interleaved and repeated, medians reported:
  *   (a) the engine with no filter rules,
- *   (b) the engine with one trivial exec filter,
+ *   (b) the engine with one trivial exec filter, from a process under
+ *       the filter's seccomp profile as the launcher's keepers are,
+ *   (b0) the same with sandbox = "none" (no seccomp, no Landlock),
  *   (c) posix_spawn + waitpid of that filter's program, nothing else.
  * Each engine message is the whole offline path: work directory, spool
  * write, header parse, rules, the filter run, cleanup.  The ratio b/c
@@ -117,6 +119,43 @@ run_engine(struct config *c, const char *spool, const char *msg, size_t len,
 	return now_s() - t0;
 }
 
+/*
+ * run_as_keeper - run_engine in a child that is under the filter's
+ * seccomp profile itself, as the launcher's keepers are (so a run
+ * inherits it instead of installing it); returns seconds, last_cpu set
+ */
+static double
+run_as_keeper(struct config *c, int profile, const char *spool,
+    const char *msg, size_t len, int n)
+{
+	double	r[2];
+	char	why[256];
+	pid_t	pid;
+	int	p[2], st;
+
+	if (pipe(p) != 0)
+		fatal("pipe");
+	if ((pid = fork()) < 0)
+		fatal("fork");
+	if (pid == 0) {
+		close(p[0]);
+		if (spawn_sandbox_self(profile, why, sizeof(why)) != 0)
+			fatalx("%s", why);
+		r[0] = run_engine(c, spool, msg, len, n);
+		r[1] = last_cpu;
+		if (write(p[1], r, sizeof(r)) != (ssize_t)sizeof(r))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], r, sizeof(r)) != (ssize_t)sizeof(r))
+		fatalx("the measuring child failed");
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	last_cpu = r[1];
+	return r[0];
+}
+
 /* run_spawn - n raw spawns; returns seconds */
 static double
 run_spawn(const char *prog, const char *arg, int n)
@@ -198,9 +237,9 @@ main(int argc, char **argv)
 	run_engine(c1, dir, msg, len, n / 10 + 1);
 	for (i = 0; i < rounds; i++) {
 		t0[i] = run_engine(c0, dir, msg, len, n);
-		t1[i] = run_engine(c1, dir, msg, len, n);
+		t1[i] = run_as_keeper(c1, SANDBOX_DEFAULT, dir, msg, len, n);
 		u1[i] = last_cpu;
-		t2[i] = run_engine(c2, dir, msg, len, n);
+		t2[i] = run_as_keeper(c2, SANDBOX_NONE, dir, msg, len, n);
 		u2[i] = last_cpu;
 		tr[i] = run_spawn(prog, path, n);
 	}
