@@ -164,6 +164,40 @@ siblings(const char *dir, const char *keep, char *why, size_t whylen)
 	return rc;
 }
 
+static int	add(int, int, uint64_t);
+
+/*
+ * base_check - keep only the paths the kernel takes a rule for: not
+ * those of internal file systems (a /dev/mqueue, say), which it refuses
+ * with EBADFD, and which a filter cannot use anyway
+ */
+static int
+base_check(char *why, size_t whylen)
+{
+	struct ruleset_attr	attr;
+	size_t			i, k;
+	int			rfd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs = handled;
+	rfd = (int)syscall(SYS_landlock_create_ruleset, &attr,
+	    sizeof(attr.handled_access_fs), 0);
+	if (rfd < 0) {
+		why_set(why, whylen, "landlock ruleset: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0, k = 0; i < nbase; i++) {
+		if (add(rfd, base[i].fd, base[i].access) != 0) {
+			close(base[i].fd);
+			continue;
+		}
+		base[k++] = base[i];
+	}
+	nbase = k;
+	close(rfd);
+	return 0;
+}
+
 /* sandbox_fs_init - see sandbox.h */
 int
 sandbox_fs_init(const char *hide, char *why, size_t whylen)
@@ -184,7 +218,8 @@ sandbox_fs_init(const char *hide, char *why, size_t whylen)
 		return -1;
 	}
 	if (hide == NULL)
-		return base_add(AT_FDCWD, "/", why, whylen);
+		return base_add(AT_FDCWD, "/", why, whylen) == 0 ?
+		    base_check(why, whylen) : -1;
 	if (realpath(hide, real) == NULL) {
 		why_set(why, whylen, "%s: %s", hide, strerror(errno));
 		return -1;
@@ -213,7 +248,7 @@ sandbox_fs_init(const char *hide, char *why, size_t whylen)
 		*slash = '/';
 		p = slash;
 	}
-	return 0;
+	return base_check(why, whylen);
 }
 
 /* sandbox_fs_version - the kernel's Landlock ABI, asked now; 0 = none */

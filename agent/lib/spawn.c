@@ -281,10 +281,10 @@ child_become(const struct child_arg *a)
 {
 	int	c;
 
-	for (c = 0; c < 64; c++)
-		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 	if (!a->switch_ids)
 		return 0;
+	for (c = 0; c < 64; c++)
+		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 	if (syscall(SYS_setgroups, 0, NULL) == -1 ||
 	    syscall(SYS_setresgid, a->gid, a->gid, a->gid) == -1 ||
 	    syscall(SYS_setresuid, a->uid, a->uid, a->uid) == -1)
@@ -372,7 +372,9 @@ child_main(void *v)
 		child_fail(a, STEP_SETUP);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		child_fail(a, STEP_SETUP);
-	if (child_nocaps() == -1)
+	/* as a user of its own, nothing of ours; else (sluicectl, a
+	 * sluiced not started as root) the caller's own rights */
+	if (a->switch_ids && child_nocaps() == -1)
 		child_fail(a, STEP_SETUP);
 	(void)umask(077);
 	if (a->cwd != NULL && chdir(a->cwd) == -1)

@@ -111,7 +111,8 @@ run_engine(struct config *c, const char *spool, const char *msg, size_t len,
 		in.nrcpt = 1;
 		engine_judge(&m, &in);
 		if (m.verdict != V_ACCEPT)
-			fatalx("unexpected verdict %s", verdict_name(m.verdict));
+			fatalx("unexpected verdict %s: %s", verdict_name(m.verdict),
+			    m.nsteps > 0 ? m.steps[m.nsteps - 1].error : "?");
 		(void)spool_msg_discard(&sm);
 		engine_msg_free(&m);
 	}
