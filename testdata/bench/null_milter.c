@@ -16,7 +16,14 @@
  *     after smfi_opensocket() the listening socket is found among our
  *     descriptors and the option set there, before any connection.
  *
- * Usage: null_milter -p SPEC
+ * With -s SCRIPT -d DIR it is the reference for an exec filter instead:
+ * each message (header fields, an empty line, the body) is written to a
+ * file of its own in DIR and synced, "/bin/sh SCRIPT FILE" is started
+ * with posix_spawn and waited for, and the file removed: the least a
+ * milter that runs a program per message does, to measure sluiced with
+ * one exec filter against.
+ *
+ * Usage: null_milter -p SPEC [-s SCRIPT -d DIR]
  *   SPEC as for smfi_setconn: inet:PORT@127.0.0.1 or unix:/path.
  * SIGTERM, SIGINT and SIGHUP make libmilter stop and the program exit 0
  * (libmilter needs a few seconds to notice and release the socket).
@@ -25,7 +32,7 @@
  * SECURITY: a test program.  It reads milter packets from the MTA through
  * libmilter, looks at none of their contents, and writes no files other
  * than the unix socket it is told to create (an old one at that path is
- * removed first).  Run it as an unprivileged user outside tests.
+ * removed first) and, with -d, one file per message in that directory.  Run it as an unprivileged user outside tests.
  * ERRORS: bad usage exits 64; a socket that cannot be set up or a
  * libmilter failure exits 1 with a message on stderr.  Failing to set
  * TCP_NODELAY is reported on stderr and not fatal: the numbers are then
@@ -37,14 +44,59 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <sys/wait.h>
+
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
+
+extern char	**environ;
+
+static const char	*script;	/* -s: spool and spawn */
+static const char	*spool;		/* -d */
+static atomic_ulong	 seq;
+
+/* one message's file in spool-and-spawn mode */
+struct msgfile {
+	int	fd;
+	char	path[512];
+};
+
+/* mf_write - append to the message file, if there is one */
+static void
+mf_write(SMFICTX *ctx, const void *p, size_t len)
+{
+	struct msgfile	*mf = smfi_getpriv(ctx);
+
+	if (mf != NULL && mf->fd >= 0 && write(mf->fd, p, len) != (ssize_t)len)
+		fprintf(stderr, "null_milter: write %s: %s\n", mf->path,
+		    strerror(errno));
+}
+
+/* mf_done - close and remove the message file */
+static void
+mf_done(SMFICTX *ctx)
+{
+	struct msgfile	*mf = smfi_getpriv(ctx);
+
+	if (mf == NULL)
+		return;
+	if (mf->fd >= 0) {
+		close(mf->fd);
+		unlink(mf->path);
+	}
+	free(mf);
+	smfi_setpriv(ctx, NULL);
+}
 
 /* nm_connect - accept the connection */
 static sfsistat
@@ -69,9 +121,19 @@ nm_helo(SMFICTX *ctx, char *name)
 static sfsistat
 nm_envfrom(SMFICTX *ctx, char **argv)
 {
-	(void)ctx;
+	struct msgfile	*mf;
+
 	(void)argv;
-	return SMFIS_CONTINUE;
+	if (script == NULL)
+		return SMFIS_CONTINUE;
+	mf_done(ctx);
+	if ((mf = calloc(1, sizeof(*mf))) == NULL)
+		return SMFIS_TEMPFAIL;
+	snprintf(mf->path, sizeof(mf->path), "%s/m.%ld.%lu", spool,
+	    (long)getpid(), (unsigned long)atomic_fetch_add(&seq, 1));
+	mf->fd = open(mf->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	smfi_setpriv(ctx, mf);
+	return mf->fd >= 0 ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
 }
 
 /* nm_envrcpt - accept RCPT TO */
@@ -104,9 +166,10 @@ nm_unknown(SMFICTX *ctx, const char *cmd)
 static sfsistat
 nm_header(SMFICTX *ctx, char *name, char *value)
 {
-	(void)ctx;
-	(void)name;
-	(void)value;
+	mf_write(ctx, name, strlen(name));
+	mf_write(ctx, ": ", 2);
+	mf_write(ctx, value, strlen(value));
+	mf_write(ctx, "\n", 1);
 	return SMFIS_CONTINUE;
 }
 
@@ -114,7 +177,7 @@ nm_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat
 nm_eoh(SMFICTX *ctx)
 {
-	(void)ctx;
+	mf_write(ctx, "\n", 1);
 	return SMFIS_CONTINUE;
 }
 
@@ -122,9 +185,7 @@ nm_eoh(SMFICTX *ctx)
 static sfsistat
 nm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-	(void)ctx;
-	(void)chunk;
-	(void)len;
+	mf_write(ctx, chunk, len);
 	return SMFIS_CONTINUE;
 }
 
@@ -132,15 +193,32 @@ nm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 static sfsistat
 nm_eom(SMFICTX *ctx)
 {
-	(void)ctx;
-	return SMFIS_CONTINUE;
+	struct msgfile	*mf = smfi_getpriv(ctx);
+	char		*argv[4];
+	pid_t		 pid;
+	int		 st, rc = SMFIS_CONTINUE;
+
+	if (script == NULL)
+		return SMFIS_CONTINUE;
+	if (mf == NULL || mf->fd < 0 || fsync(mf->fd) != 0)
+		rc = SMFIS_TEMPFAIL;
+	argv[0] = (char *)"/bin/sh";
+	argv[1] = (char *)script;
+	argv[2] = mf != NULL ? mf->path : (char *)"";
+	argv[3] = NULL;
+	if (rc == SMFIS_CONTINUE && (posix_spawn(&pid, "/bin/sh", NULL, NULL,
+	    argv, environ) != 0 || waitpid(pid, &st, 0) != pid ||
+	    !WIFEXITED(st) || WEXITSTATUS(st) != 0))
+		rc = SMFIS_TEMPFAIL;
+	mf_done(ctx);
+	return rc;
 }
 
 /* nm_abort - nothing to forget */
 static sfsistat
 nm_abort(SMFICTX *ctx)
 {
-	(void)ctx;
+	mf_done(ctx);
 	return SMFIS_CONTINUE;
 }
 
@@ -148,7 +226,7 @@ nm_abort(SMFICTX *ctx)
 static sfsistat
 nm_close(SMFICTX *ctx)
 {
-	(void)ctx;
+	mf_done(ctx);
 	return SMFIS_CONTINUE;
 }
 
@@ -219,7 +297,8 @@ set_nodelay_on_listeners(void)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: null_milter -p inet:PORT@HOST|unix:PATH\n");
+	fprintf(stderr, "usage: null_milter -p inet:PORT@HOST|unix:PATH "
+	    "[-s script -d dir]\n");
 	exit(64);
 }
 
@@ -229,16 +308,22 @@ main(int argc, char **argv)
 	const char	*spec = NULL;
 	int		 ch, n;
 
-	while ((ch = getopt(argc, argv, "p:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:p:s:")) != -1) {
 		switch (ch) {
+		case 'd':
+			spool = optarg;
+			break;
 		case 'p':
 			spec = optarg;
+			break;
+		case 's':
+			script = optarg;
 			break;
 		default:
 			usage();
 		}
 	}
-	if (spec == NULL || optind != argc)
+	if (spec == NULL || optind != argc || (script == NULL) != (spool == NULL))
 		usage();
 
 	if (smfi_setconn((char *)spec) == MI_FAILURE) {
