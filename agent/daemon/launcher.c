@@ -805,7 +805,8 @@ launcher_main(int ctlfd, int lifefd, const char *spool,
 	if (spawn_sandbox_init(spool, why, sizeof(why)) != 0)
 		fatalx("launcher: %s", why);
 	users = xcalloc(nu + 1, sizeof(*users));
-	memcpy(users, u, nu * sizeof(*users));
+	if (nu > 0)
+		memcpy(users, u, nu * sizeof(*users));
 	nusers = nu;
 	signal(SIGCHLD, SIG_IGN);	/* keepers are reaped by the kernel */
 	signal(SIGPIPE, SIG_IGN);
