@@ -19,6 +19,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 SLUICED=${SLUICED:-$top/build/sluiced}
+SLUICECTL=${SLUICECTL:-$top/build/sluicectl}
 
 T=$(mktemp -d /tmp/sluice-sandbox.XXXXXX) || exit 1
 mkdir -p "$T/bin" "$T/inc" "$T/run" "$T/out" "$T/open"
@@ -167,7 +168,7 @@ end
 # attempt - sluicectl try as root: the attempt WHAT under profile P;
 # trace in $T/try
 attempt() {	# profile what
-	"$top/build/sluicectl" try -c "$T/sluice.conf" -f "$2" -r "$1@example.net" \
+	"$SLUICECTL" try -c "$T/sluice.conf" -f "$2" -r "$1@example.net" \
 	    "$top/testdata/messages/plain.eml" >"$T/try" 2>&1
 }
 
@@ -195,7 +196,7 @@ done
 
 begin "a spool beside special file systems (sluicectl's under /dev/shm, beside /dev/mqueue): runs go on"
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-	TMPDIR=/dev/shm "$top/build/sluicectl" try -c "$T/sluice.conf" -f tcp \
+	TMPDIR=/dev/shm "$SLUICECTL" try -c "$T/sluice.conf" -f tcp \
 	    -r d@example.net "$top/testdata/messages/plain.eml" >"$T/try" 2>&1
 	grep -q 'reply: 550 5.7.1 .*refused: .*Operation not permitted' "$T/try" ||
 	    err "$(grep -E 'status|reply|error' "$T/try")"
