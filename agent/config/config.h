@@ -133,6 +133,8 @@ struct config {
 	int			 log_debug;
 	char			*syslog_facility;
 	size_t			 message_max;
+	int			 allow_min_user;	/* addresses may start
+							   with '-' */
 	struct reply_cfg	 reject;
 	struct reply_cfg	 tempfail;
 	struct filter		*filters;

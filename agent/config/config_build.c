@@ -985,6 +985,7 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 	fac = cfg_str(root, "syslog_facility");
 	c->syslog_facility = xstrdup(fac);
 	c->message_max = (size_t)cfg_size(root, "message_max");
+	c->allow_min_user = cfg_bool(root, "allow_min_user");
 	if (c->spool_dir[0] != '/')
 		config_errors_add(e, "%s: spool_dir must be an absolute path",
 		    path);

@@ -82,6 +82,7 @@ static const struct schema_key schema[] = {
 	{ "syslog_facility", S_STRING, "mail", NOLIM,
 	    "mail|daemon|local0|local1|local2|local3|local4|local5|local6|"
 	    "local7", 0 },
+	{ "allow_min_user", S_BOOL, "false", NOLIM, NULL, 0 },
 	{ "message_max", S_SIZE, "50M", 1024, 4294967295.0, NULL, 0 },
 	REPLY_KEYS("reject_reply", "550", 500, 599, "5.7.1",
 	    "Message rejected"),

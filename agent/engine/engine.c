@@ -376,7 +376,7 @@ engine_run(struct engine_msg *m)
 	size_t			 i;
 	int			 done = 0;
 
-	if (envelope_check(&m->env, &ee) != 0) {
+	if (envelope_check_opts(&m->env, m->cfg->allow_min_user, &ee) != 0) {
 		m->verdict = V_REJECT;
 		m->reply = ee;
 		log_info("%s: verdict=reject envelope: %s", m->env.queue_id,

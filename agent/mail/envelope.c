@@ -118,8 +118,9 @@ envelope_check_value(const char *what, const char *buf, size_t len,
 	 * A filter's command line has addresses as words of their own
 	 * ("%s", "%r"): one that starts with '-' would be an option to the
 	 * program (sendmail -oQ/tmp/x).  Quoted ("-x"@y) it is harmless.
+	 * ENV_ADDR_DASH_OK (allow_min_user) lets it through all the same.
 	 */
-	if (buf[0] == '-') {
+	if (buf[0] == '-' && is_addr != ENV_ADDR_DASH_OK) {
 		set_error(err, code, status, "%s starts with '-', which a "
 		    "program would take for an option", what);
 		return -1;
@@ -231,15 +232,41 @@ check_text(const char *what, const char *s, int is_addr,
 	return envelope_check_value(what, s, strlen(s), is_addr, err);
 }
 
+/* check_host - a host name: as check_text, and no leading '-' (no host
+ * name has one, and an option of a program would) */
+static int
+check_host(const char *what, const char *s, struct reply *err)
+{
+	if (check_text(what, s, 0, err) == -1)
+		return -1;
+	if (s != NULL && s[0] == '-') {
+		set_error(err, 554, "5.5.2", "%s starts with '-', which is no "
+		    "host name and which a program would take for an option",
+		    what);
+		return -1;
+	}
+	return 0;
+}
+
 /* envelope_check - check every value of env, stop at the first bad one */
 int
 envelope_check(const struct envelope *env, struct reply *err)
 {
+	return envelope_check_opts(env, 0, err);
+}
+
+/* envelope_check_opts - the same; allow_dash: addresses may start with
+ * '-' (allow_min_user) */
+int
+envelope_check_opts(const struct envelope *env, int allow_dash,
+    struct reply *err)
+{
 	char	 what[32];
 	size_t	 i;
+	int	 a = allow_dash ? ENV_ADDR_DASH_OK : 1;
 
 	/* A NULL sender is one not yet given; "" is the null sender. */
-	if (check_text("sender", env->sender, 1, err) == -1)
+	if (check_text("sender", env->sender, a, err) == -1)
 		return -1;
 	for (i = 0; i < env->nrcpt; i++) {
 		/* Numbered from 1, as a person counts RCPT commands. */
@@ -249,13 +276,13 @@ envelope_check(const struct envelope *env, struct reply *err)
 				return -1;
 			continue;
 		}
-		if (check_text(what, env->rcpt[i], 1, err) == -1)
+		if (check_text(what, env->rcpt[i], a, err) == -1)
 			return -1;
 	}
 	if (check_text("queue id", env->queue_id, 0, err) == -1 ||
 	    check_text("client address", env->client_addr, 0, err) == -1 ||
-	    check_text("client name", env->client_name, 0, err) == -1 ||
-	    check_text("HELO name", env->helo, 0, err) == -1 ||
+	    check_host("client name", env->client_name, err) == -1 ||
+	    check_host("HELO name", env->helo, err) == -1 ||
 	    check_text("authenticated user", env->auth_user, 0, err) == -1 ||
 	    check_text("MAIL FROM parameters", env->mail_args, 0, err) == -1)
 		return -1;

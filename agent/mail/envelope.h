@@ -32,9 +32,11 @@ struct envelope {
 
 /*
  * envelope_check_value - check one value from the wire (buf, len): no CR,
- * LF or NUL; for addresses (is_addr) the RFC 5321 length limits.  what
- * names it in the message ("sender", "recipient", "HELO name", ...).
+ * LF or NUL; for addresses (is_addr) the RFC 5321 length limits and no
+ * leading '-' (unless is_addr is ENV_ADDR_DASH_OK).  what names it in
+ * the message ("sender", "recipient", "HELO name", ...).
  */
+#define ENV_ADDR_DASH_OK	2
 int	envelope_check_value(const char *what, const char *buf, size_t len,
 	    int is_addr, struct reply *err);
 /*
@@ -44,8 +46,13 @@ int	envelope_check_value(const char *what, const char *buf, size_t len,
  * the whole local part (RFC 5321 4.1.2); the RFC 5321 4.5.3.1 lengths.
  */
 const char *envelope_address_check(const char *a, size_t len);
-/* envelope_check - check every value of env */
+/* envelope_check - check every value of env; a client name or HELO name
+ * may not start with '-' either */
 int	envelope_check(const struct envelope *env, struct reply *err);
+/* envelope_check_opts - the same; allow_dash lets addresses start with
+ * '-' */
+int	envelope_check_opts(const struct envelope *env, int allow_dash,
+	    struct reply *err);
 void	envelope_add_rcpt(struct envelope *, const char *);
 /* envelope_del_rcpt - remove all case-insensitively equal; returns count */
 int	envelope_del_rcpt(struct envelope *, const char *);

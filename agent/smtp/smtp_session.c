@@ -341,8 +341,8 @@ do_mail(struct sess *s, struct smtp_cmd *c)
 		    "SMTPUTF8");
 		goto out;
 	}
-	if (envelope_check_value("sender", c->addr, strlen(c->addr), 1,
-	    &ee) != 0) {
+	if (envelope_check_value("sender", c->addr, strlen(c->addr),
+	    s->cfg->allow_min_user ? ENV_ADDR_DASH_OK : 1, &ee) != 0) {
 		send_reply(s, &ee);
 		goto out;
 	}
@@ -381,7 +381,8 @@ do_rcpt(struct sess *s, struct smtp_cmd *c)
 		    "SMTPUTF8");
 		return;
 	}
-	if (envelope_check_value("recipient", c->addr, strlen(c->addr), 1,
+	if (envelope_check_value("recipient", c->addr, strlen(c->addr),
+	    s->cfg->allow_min_user ? ENV_ADDR_DASH_OK : 1,
 	    &ee) != 0) {
 		send_reply(s, &ee);
 		return;

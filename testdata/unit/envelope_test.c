@@ -366,6 +366,56 @@ test_check_envelope(void **state)
 	envelope_free(&env);
 }
 
+/* test_dashes - a leading '-': addresses refused unless allowed, host
+ * names always */
+static void
+test_dashes(void **state)
+{
+	struct envelope		env;
+	struct reply		err;
+
+	(void)state;
+	env_good(&env);
+	replace(&env.sender, "-oQ/tmp/x@example.org");
+	assert_int_equal(envelope_check(&env, &err), -1);
+	assert_int_equal(err.code, 553);
+	assert_string_equal(err.status, "5.1.7");
+	assert_string_equal(err.text, "sender starts with '-', which a "
+	    "program would take for an option");
+	/* allow_min_user */
+	assert_int_equal(envelope_check_opts(&env, 1, &err), 0);
+	replace(&env.rcpt[0], "-x@example.org");
+	assert_int_equal(envelope_check_opts(&env, 1, &err), 0);
+	assert_int_equal(envelope_check_opts(&env, 0, &err), -1);
+	envelope_free(&env);
+
+	env_good(&env);
+	replace(&env.rcpt[1], "-x@example.org");
+	assert_int_equal(envelope_check(&env, &err), -1);
+	assert_int_equal(err.code, 553);
+	assert_string_equal(err.status, "5.1.3");
+	envelope_free(&env);
+
+	env_good(&env);
+	replace(&env.helo, "-oQ/tmp");
+	assert_int_equal(envelope_check_opts(&env, 1, &err), -1);
+	assert_int_equal(err.code, 554);
+	assert_string_equal(err.status, "5.5.2");
+	assert_string_equal(err.text, "HELO name starts with '-', which is "
+	    "no host name and which a program would take for an option");
+	envelope_free(&env);
+
+	env_good(&env);
+	replace(&env.client_name, "-x.example.org");
+	assert_int_equal(envelope_check(&env, &err), -1);
+	assert_string_equal(err.text, "client name starts with '-', which is "
+	    "no host name and which a program would take for an option");
+	/* inside a name it is fine */
+	replace(&env.client_name, "mx-1.example.org");
+	assert_int_equal(envelope_check(&env, &err), 0);
+	envelope_free(&env);
+}
+
 /* test_rcpt_edit - add, delete (ignoring case), keep order and the NULL */
 static void
 test_rcpt_edit(void **state)
@@ -483,6 +533,7 @@ main(void)
 		cmocka_unit_test(test_last_at),
 		cmocka_unit_test(test_err_null),
 		cmocka_unit_test(test_check_envelope),
+		cmocka_unit_test(test_dashes),
 		cmocka_unit_test(test_rcpt_edit),
 		cmocka_unit_test(test_sender),
 		cmocka_unit_test(test_copy_free),
