@@ -6,7 +6,8 @@
 --
 --   DIR    this directory
 --   T      the scenario's private directory: T/spool is the daemon's
---          spool, T/out a directory the filters may write to
+--          spool, T/out a directory the filters may write to when
+--          their definitions name it writable (writable = [ "@T@/out" ])
 --   INET   the daemon's TCP socket, "inet:PORT@127.0.0.1"
 --   UNIX   its unix socket, "unix:PATH"
 --
@@ -221,20 +222,37 @@ function want_equal(what, got, wanted)
 	    what, i, got:sub(i, i + 40), wanted:sub(i, i + 40)))
 end
 
--- spool_entries - how many work directories the spool holds now
-function spool_entries()
-	local p = io.popen("ls -A '" .. T .. "/spool'")
+-- dir_entries - how many entries directory dir holds now, leaving out
+-- the name skip
+local function dir_entries(dir, skip)
+	local p = io.popen("ls -A '" .. dir .. "'")
 	local n = 0
-	for _ in p:lines() do
-		n = n + 1
+	for e in p:lines() do
+		if e ~= skip then
+			n = n + 1
+		end
 	end
 	p:close()
 	return n
 end
 
--- want_spool - the spool holds n work directories
+-- spool_entries - how many work directories the spool holds now: its
+-- entries but .runs, the directory of the filters' run directories
+function spool_entries()
+	return dir_entries(T .. "/spool", ".runs")
+end
+
+-- run_entries - how many run directories the spool's .runs holds now
+function run_entries()
+	return dir_entries(T .. "/spool/.runs")
+end
+
+-- want_spool - the spool holds n work directories, and no run
+-- directory: a scenario looks only between filter runs, and each run
+-- directory goes when its run ends
 function want_spool(n, when)
 	want_equal("work directories " .. when, spool_entries(), n)
+	want_equal("run directories " .. when, run_entries(), 0)
 end
 
 -- read_file - a whole file, or nil

@@ -3,10 +3,12 @@
 #
 # Every sender and recipient below would run a command if anything
 # between SMTP and the filter used a shell.  A filter started with
-# "argdump %s %r" writes its argv NUL-separated to a file; the bytes must
-# be exactly the values given, SLUICE_SENDER and SLUICE_RECIPIENTS must
-# hold the same bytes, and no file may appear in the "pwned" directory
-# the injected commands would touch.  Values over the RFC 5321 limits or
+# "argdump %s %r" writes its argv NUL-separated to a file in $T/out; the
+# bytes must be exactly the values given, SLUICE_SENDER and
+# SLUICE_RECIPIENTS must hold the same bytes, and no file may appear in
+# the "pwned" directory the injected commands would touch.  Both
+# directories are the filter's "writable" paths, so that its sandbox is
+# not what keeps an injected command from touching a file.  Values over the RFC 5321 limits or
 # with CR or LF are refused before any filter runs, with a 553 reply, and
 # cannot forge lines of the trace.
 # Prints TAP.  Run by testdata/run-tests, or by hand.
@@ -16,7 +18,7 @@ SLUICECTL=${SLUICECTL:-$top/build/sluicectl}
 
 T=$(mktemp -d /tmp/sluice-hostile.XXXXXX) || exit 1
 chmod 755 "$T"
-mkdir "$T/bin" "$T/inc" "$T/spool" "$T/pw"
+mkdir "$T/bin" "$T/inc" "$T/spool" "$T/out" "$T/pw"
 export TMPDIR="$T/spool"
 trap 'rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM
@@ -24,19 +26,22 @@ trap 'exit 1' HUP INT TERM
 . "$(dirname "$0")/tap.bash"
 
 
-# conf - write $T/name.conf: the common settings, then stdin
+# conf - write $T/name.conf: the common settings, then stdin, where @W@
+# becomes the filter's writable paths: $T/out, where it writes what it
+# saw, and $T/pw, where an injected command would write (the spool,
+# $T/spool, is neither)
 conf() {	# name
 	{
 		printf 'include_dir = "%s";\n' "$T/inc"
 		printf 'filter_dir = "%s";\n' "$T/bin"
 		printf 'user = "%s";\n' "$(id -un)"
-		cat
+		sed "s|@W@|writable = [ \"$T/out\", \"$T/pw\" ];|"
 	} >"$T/$1.conf"
 }
 
 # try - sluicectl try; trace in $T/trace, status in rc
 try() {	# args
-	rm -f "$T/args" "$T/env.sender" "$T/env.rcpts" "$T/env.helo"
+	rm -f "$T/out/args" "$T/out/env.sender" "$T/out/env.rcpts" "$T/out/env.helo"
 	"$SLUICECTL" try "$@" >"$T/trace" 2>"$T/stderr"
 	rc=$?
 }
@@ -71,7 +76,7 @@ want_var() {	# file what value
 
 # want_not_run - the filter did not run
 want_not_run() {
-	[ ! -e "$T/args" ] || err "the filter ran"
+	[ ! -e "$T/out/args" ] || err "the filter ran"
 }
 
 # want_unpwned - no injected command ran
@@ -82,19 +87,36 @@ want_unpwned() {
 }
 
 filter argdump <<'EOF'
-printf '%s\0' "$@" > @T@/args
-printf '%s' "$SLUICE_SENDER" > @T@/env.sender
-printf '%s' "$SLUICE_RECIPIENTS" > @T@/env.rcpts
-printf '%s' "$SLUICE_HELO" > @T@/env.helo
+printf '%s\0' "$@" > @T@/out/args
+printf '%s' "$SLUICE_SENDER" > @T@/out/env.sender
+printf '%s' "$SLUICE_RECIPIENTS" > @T@/out/env.rcpts
+printf '%s' "$SLUICE_HELO" > @T@/out/env.helo
 exit 0
 EOF
 conf dump <<'EOF'
-filters = ( { name = "dump"; command = "argdump %s %r"; } );
+filters = ( { name = "dump"; command = "argdump %s %r"; @W@ } );
 rules = ( { name = "r"; filter = "dump"; } );
 EOF
 printf 'From: a@example.org\nSubject: hostile\n\nbody\n' >"$T/msg.eml"
 
 P=$T/pw
+
+# An empty "pwned" directory means something only if a filter could
+# have written there.
+filter canary <<'EOF2'
+touch @T@/pw/canary
+EOF2
+conf canary <<'EOF2'
+filters = ( { name = "canary"; command = "canary"; @W@ } );
+rules = ( { name = "r"; filter = "canary"; } );
+EOF2
+begin "a filter of these configs may write the pwned directory"
+try -c "$T/canary.conf" -f ok@example.org -r ok@example.org "$T/msg.eml"
+want_rc 0
+[ -e "$P/canary" ] || err "the filter could not write $P"
+rm -f "$P/canary"
+end
+
 hostile=(
 	';sleep 66;@x'
 	'$(id)@x'
@@ -120,16 +142,16 @@ for v in "${hostile[@]}"; do
 	begin "hostile sender $v: one inert argument, same bytes in SLUICE_SENDER"
 	try -c "$T/dump.conf" -f "$v" -r ok@example.org "$T/msg.eml"
 	want_rc 0
-	want_bytes "$T/args" argv "$v" ok@example.org
-	want_var "$T/env.sender" SLUICE_SENDER "$v"
+	want_bytes "$T/out/args" argv "$v" ok@example.org
+	want_var "$T/out/env.sender" SLUICE_SENDER "$v"
 	want_unpwned
 	end
 
 	begin "hostile recipient $v: one inert argument, same bytes in SLUICE_RECIPIENTS"
 	try -c "$T/dump.conf" -f ok@example.org -r "$v" "$T/msg.eml"
 	want_rc 0
-	want_bytes "$T/args" argv ok@example.org "$v"
-	want_var "$T/env.rcpts" SLUICE_RECIPIENTS "$v"
+	want_bytes "$T/out/args" argv ok@example.org "$v"
+	want_var "$T/out/env.rcpts" SLUICE_RECIPIENTS "$v"
 	want_unpwned
 	end
 done
@@ -137,33 +159,33 @@ done
 begin "the null sender <> is one empty argument"
 try -c "$T/dump.conf" -f '<>' -r ok@example.org "$T/msg.eml"
 want_rc 0
-want_bytes "$T/args" argv "" ok@example.org
-want_var "$T/env.sender" SLUICE_SENDER ""
+want_bytes "$T/out/args" argv "" ok@example.org
+want_var "$T/out/env.sender" SLUICE_SENDER ""
 end
 
 begin "several hostile recipients: one argument each, one line each in the env"
 try -c "$T/dump.conf" -f '$(id)@x' -r ';sleep 66;@x' -r '"a b;c"@x' \
     -r "\$(touch $P/8)@x" "$T/msg.eml"
 want_rc 0
-want_bytes "$T/args" argv '$(id)@x' ';sleep 66;@x' '"a b;c"@x' \
+want_bytes "$T/out/args" argv '$(id)@x' ';sleep 66;@x' '"a b;c"@x' \
     "\$(touch $P/8)@x"
-want_var "$T/env.rcpts" SLUICE_RECIPIENTS \
+want_var "$T/out/env.rcpts" SLUICE_RECIPIENTS \
     $';sleep 66;@x\n"a b;c"@x\n$(touch '"$P"$'/8)@x'
 want_unpwned
 end
 
 conf words <<'EOF'
-filters = ( { name = "dump"; command = "argdump '--from=%s' --to=%r"; } );
+filters = ( { name = "dump"; command = "argdump '--from=%s' --to=%r"; @W@ } );
 rules = ( { name = "r"; filter = "dump"; } );
 EOF
 begin "inside a longer word %s and %r stay in that one word"
 try -c "$T/words.conf" -f '"a b;c"@x' -r '$(id)@x' -r 'a b@x' "$T/msg.eml"
 want_rc 0
-want_bytes "$T/args" argv '--from="a b;c"@x' '--to=$(id)@x,a b@x'
+want_bytes "$T/out/args" argv '--from="a b;c"@x' '--to=$(id)@x,a b@x'
 end
 
 conf helo <<'EOF'
-filters = ( { name = "dump"; command = "argdump %H %h %u %i"; } );
+filters = ( { name = "dump"; command = "argdump %H %h %u %i"; @W@ } );
 rules = ( { name = "r"; filter = "dump"; } );
 EOF
 begin "hostile HELO, client name, auth user and address: inert arguments"
@@ -171,8 +193,8 @@ try -c "$T/helo.conf" -f ok@example.org -r ok@example.org \
     --helo "\$(touch $P/9)" --client-name '`id`;x' --auth "a'b\"c" \
     --client '1.2.3.4;id' "$T/msg.eml"
 want_rc 0
-want_bytes "$T/args" argv "\$(touch $P/9)" '`id`;x' "a'b\"c" '1.2.3.4;id'
-want_var "$T/env.helo" SLUICE_HELO "\$(touch $P/9)"
+want_bytes "$T/out/args" argv "\$(touch $P/9)" '`id`;x' "a'b\"c" '1.2.3.4;id'
+want_var "$T/out/env.helo" SLUICE_HELO "\$(touch $P/9)"
 want_unpwned
 end
 
@@ -184,7 +206,7 @@ l300=$(printf 'c%.0s' $(seq 300))
 begin "a 64-byte local part is accepted"
 try -c "$T/dump.conf" -f "$l64@x" -r "$l64@x" "$T/msg.eml"
 want_rc 0
-want_bytes "$T/args" argv "$l64@x" "$l64@x"
+want_bytes "$T/out/args" argv "$l64@x" "$l64@x"
 end
 
 begin "sender starting with '-' is rejected, filter not run"

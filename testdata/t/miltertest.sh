@@ -4,13 +4,17 @@
 # Each scenario is testdata/miltertest/NAME.lua with its filters and
 # rules in NAME.conf (where @T@ stands for the scenario's directory).
 # For each one this suite starts a sluiced of its own, as root with
-# user nobody, listening on a free TCP port and a unix socket; runs the
+# user nobody (the filters run as sluice-filter, the default
+# filter_user), listening on a free TCP port and a unix socket; runs the
 # script with miltertest -vvvv; checks the "-- log:", "-- nolog:" and
 # "-- trace:" lines at the top of the script (see common.lua) against
 # the daemon's log and miltertest's output, and that the spool holds no
-# work directory; and at the end that each daemon stopped cleanly on
-# SIGTERM, without a sanitizer report.  Filters are shell scripts: "say"
-# (below) for every scenario, and NAME.sh, installed as NAME.sh, for one.
+# work directory and its .runs no run directory; and at the end that
+# each daemon stopped cleanly on SIGTERM, without a sanitizer report.
+# Filters are shell scripts: "say" (below) for every scenario, and
+# NAME.sh, installed as NAME.sh, for one.
+# A filter that writes into S/out (owned by sluice-filter) names it in
+# its "writable" list; it may write nothing else but its run directory.
 # The daemons wind down in parallel while the next scenarios run.
 # Prints TAP, and a comment with the run time of each scenario.  Needs
 # root and miltertest; without them each scenario's tests are skipped.
@@ -40,7 +44,7 @@ fi
 # four of run_scenario and the one of stop_all) are skipped.
 why=
 if [ "$(id -u)" -ne 0 ]; then
-	why="needs root (sluiced switches to user nobody)"
+	why="needs root (sluiced switches to users nobody and sluice-filter)"
 elif ! command -v miltertest >/dev/null; then
 	why="miltertest is not installed"
 fi
@@ -48,7 +52,7 @@ if [ -n "$why" ]; then
 	for n in "${names[@]}"; do
 		for t in "sluiced starts" "miltertest script passes" \
 		    "the log has the expected lines" \
-		    "no work directory is left in the spool" \
+		    "no work or run directory is left in the spool" \
 		    "sluiced stops cleanly"; do
 			skip "$n: $t" "$why"
 		done
@@ -91,7 +95,7 @@ setup() {	# name
 	S=$T/$name
 	mkdir -p "$S/bin" "$S/inc" "$S/out"
 	chmod 755 "$S" "$S/bin" "$S/inc"
-	chown nobody "$S/out"
+	chown sluice-filter "$S/out"
 	cat >"$S/bin/say" <<'EOF'
 #!/bin/sh
 # say CODE [LINE...] - write each LINE to the result file, exit CODE
@@ -135,12 +139,18 @@ EOF
 	return 1
 }
 
-# spool_left - what is in the spool, after waiting up to about 5 s for
-# the daemon to finish a connection that the script dropped
+# spool_left - what is in the spool but its .runs, and in .runs (as
+# .runs/NAME), after waiting up to about 5 s for the daemon to finish a
+# connection that the script dropped; "no .runs" when it is missing
 spool_left() {
 	local i left
 	for i in $(seq 50); do
-		left=$(ls -A "$S/spool" 2>/dev/null)
+		if [ ! -d "$S/spool/.runs" ]; then
+			left="no .runs"
+		else
+			left=$(ls -A "$S/spool" | grep -vx '\.runs'
+			    ls -A "$S/spool/.runs" | sed 's|^|.runs/|')
+		fi
 		[ -z "$left" ] && return 0
 		sleep 0.1
 	done
@@ -209,7 +219,7 @@ run_scenario() {	# name
 	[ ${#terrs[@]} -eq 0 ] || err "log:" "$(grep -v master: "$S/log")"
 	end
 
-	begin "$name: no work directory is left in the spool"
+	begin "$name: no work or run directory is left in the spool"
 	left=$(spool_left)
 	[ -z "$left" ] || err "left: $left"
 	end

@@ -128,11 +128,20 @@ seen=$(grep -c 'rule=all filter=tag exit=0' "$T/sluiced.log")
     err "$accepted accepted but the filter ran $seen times"
 end
 
-begin "no work directory is left after the restarts"
+begin "no work or run directory is left after the restarts"
 stop_pid "$spid" || err "sluiced did not stop"
 spid=
-left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+# the spool holds its .runs and nothing else, and .runs nothing
+left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 ! -name .runs \
+    2>/dev/null | wc -l)
 [ "$left" -eq 0 ] || err "$left work directories left"
+if [ -d "$T/run/spool/.runs" ]; then
+	runs=$(find "$T/run/spool/.runs" -mindepth 1 -maxdepth 1 | wc -l)
+	[ "$runs" -eq 0 ] || err "$runs run directories left in .runs:" \
+	    "$(ls -A "$T/run/spool/.runs" | head -5)"
+else
+	err "the spool has no .runs"
+fi
 end
 
 tap_done

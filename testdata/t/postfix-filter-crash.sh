@@ -126,12 +126,14 @@ wait_busy() {	# n
 	return 1
 }
 
-# wait_work - wait up to 5 s until the spool holds a work directory: a
-# message is in the middle of its way through sluiced
+# wait_work - wait up to 5 s until the spool holds a work directory
+# (an entry other than .runs, the filters' run directories): a message
+# is in the middle of its way through sluiced
 wait_work() {
 	local _
 	for _ in $(seq 100); do
-		[ -n "$(ls -A "$T/run/spool" 2>/dev/null)" ] && return 0
+		[ -n "$(ls -A "$T/run/spool" 2>/dev/null | grep -vx '\.runs')" ] &&
+		    return 0
 		sleep 0.05
 	done
 	return 1
@@ -282,12 +284,21 @@ bad=$(xargs -r awk 'FNR == 1 { if (f != "" && n != 1) print f; n = 0 }
 [ "$bad" -eq 0 ] || err "$bad copies without exactly one X-Sluice-Crash"
 end
 
-begin "no work directory is left after the restarts"
+begin "no work or run directory is left after the restarts"
 stop_pid "$spid" || err "sluiced did not stop"
 spid=
-left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+# the spool holds its .runs and nothing else, and .runs nothing
+left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 ! -name .runs \
+    2>/dev/null | wc -l)
 [ "$left" -eq 0 ] || err "$left work directories left:" \
-    "$(ls "$T/run/spool" | head -5)"
+    "$(ls "$T/run/spool" | grep -vx '\.runs' | head -5)"
+if [ -d "$T/run/spool/.runs" ]; then
+	runs=$(find "$T/run/spool/.runs" -mindepth 1 -maxdepth 1 | wc -l)
+	[ "$runs" -eq 0 ] || err "$runs run directories left in .runs:" \
+	    "$(ls -A "$T/run/spool/.runs" | head -5)"
+else
+	err "the spool has no .runs"
+fi
 end
 
 tap_done

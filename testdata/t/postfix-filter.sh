@@ -15,7 +15,9 @@
 # reaching the filters through XFORWARD, on mail waiting in Postfix's
 # queue while sluiced is down, and, with LMTP between Postfix and
 # sluiced, on one answer per recipient.  After every test sluiced's
-# spool holds no work directory.
+# spool holds no work directory and its .runs no run directory.  The
+# filters run as sluice-filter; those that keep records write them to
+# $T/out (mode 777), their one writable path.
 # Prints TAP.  Needs root.  Run by testdata/run-tests, or by hand.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -115,16 +117,17 @@ conf_main() {	# file include_dir listen-port protocol
 }
 
 # The rules live in fragments; 60-defer.conf is rewritten by a test.
-cat >"$T/inc/50-e2e.conf" <<'EOF'
+sed "s|@T@|$T|g" >"$T/inc/50-e2e.conf" <<'EOF'
 filters = (
 	{ name = "tag"; command = "tag.sh"; },
 	{ name = "body"; command = "body.sh"; },
 	{ name = "rcpt"; command = "rcpt.sh"; },
 	{ name = "sender"; command = "sender.sh"; },
-	{ name = "reject"; command = "reject.sh"; },
-	{ name = "discard"; command = "discard.sh"; exit = { discard = 0; }; },
+	{ name = "reject"; command = "reject.sh"; writable = [ "@T@/out" ]; },
+	{ name = "discard"; command = "discard.sh"; exit = { discard = 0; };
+	    writable = [ "@T@/out" ]; },
 	{ name = "hold"; command = "hold.sh"; exit = { quarantine = 3; }; },
-	{ name = "xf"; command = "xf.sh %i %h %H %q"; }
+	{ name = "xf"; command = "xf.sh %i %h %H %q"; writable = [ "@T@/out" ]; }
 );
 rules = (
 	{ name = "tag"; filter = "tag"; recipient = "tag@example.net"; },
@@ -146,8 +149,8 @@ defer_rules() {	# defer.sh | retried.sh
 	EOF
 }
 defer_rules defer.sh
-cat >"$T/inc-lmtp/50-lmtp.conf" <<'EOF'
-filters = ( { name = "reject"; command = "reject.sh"; },
+sed "s|@T@|$T|g" >"$T/inc-lmtp/50-lmtp.conf" <<'EOF'
+filters = ( { name = "reject"; command = "reject.sh"; writable = [ "@T@/out" ]; },
 	{ name = "hold"; command = "hold.sh"; exit = { quarantine = 3; }; } );
 rules = ( { name = "bad"; filter = "reject"; recipient = "bad@example.net"; },
 	{ name = "held"; filter = "hold"; recipient = "a-hold@example.net"; } );
@@ -266,13 +269,22 @@ want_in() {	# file string
 want_not_in() {	# file string
 	! grep -qF -- "$2" "$1" || err "\"$2\" in the delivered message"
 }
-# want_spool_clean - sluiced's spool holds no work directory
+# want_spool_clean - sluiced's spool holds no work directory, only
+# .runs, and .runs no run directory
 want_spool_clean() {
 	local left
-	left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 2>/dev/null |
-	    wc -l)
+	left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 ! -name .runs \
+	    2>/dev/null | wc -l)
 	[ "$left" -eq 0 ] || err "$left entries left in the spool:" \
 	    "$(ls "$T/run/spool")"
+	if [ -d "$T/run/spool/.runs" ]; then
+		left=$(find "$T/run/spool/.runs" -mindepth 1 -maxdepth 1 |
+		    wc -l)
+		[ "$left" -eq 0 ] || err "$left entries left in .runs:" \
+		    "$(ls -A "$T/run/spool/.runs")"
+	else
+		err "the spool has no .runs"
+	fi
 }
 # want_no_bounce - no bounce quotes the subject
 want_no_bounce() {	# subject

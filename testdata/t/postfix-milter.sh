@@ -8,7 +8,9 @@
 # added, subject tagged, body replaced, recipient added and removed,
 # sender changed), on what swaks is told (the configured 5xx text on a
 # reject, 4xx on a filter timeout and while sluiced is down), and that
-# no work directory is left behind.
+# no work directory is left behind, nor a run directory in the spool's
+# .runs.  The env filter, run as sluice-filter, writes its record to
+# $T/out (mode 777), its writable path.
 # Prints TAP.  Needs root.  Run by testdata/run-tests, or by hand.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -80,7 +82,7 @@ filters = (
 	{ name = "sender"; command = "sender.sh"; },
 	{ name = "reject"; command = "reject.sh"; },
 	{ name = "slow"; command = "slow.sh"; timeout = 1; kill_grace = 0.2; },
-	{ name = "env"; command = "env.sh"; }
+	{ name = "env"; command = "env.sh"; writable = [ "$T/out" ]; }
 );
 rules = (
 	{ name = "tag"; filter = "tag"; recipient = "tag@example.net"; },
@@ -239,9 +241,16 @@ else
 fi
 end
 
-begin "no work directory is left in the spool"
-left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 | wc -l)
+begin "no work or run directory is left in the spool"
+left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 ! -name .runs | wc -l)
 [ "$left" -eq 0 ] || err "$left entries left in the spool"
+if [ -d "$T/run/spool/.runs" ]; then
+	left=$(find "$T/run/spool/.runs" -mindepth 1 -maxdepth 1 | wc -l)
+	[ "$left" -eq 0 ] || err "$left entries left in .runs:" \
+	    "$(ls -A "$T/run/spool/.runs")"
+else
+	err "the spool has no .runs"
+fi
 end
 
 begin "with sluiced down, Postfix answers 4xx and keeps nothing"

@@ -14,7 +14,7 @@ SLUICECTL=${SLUICECTL:-$top/build/sluicectl}
 
 T=$(mktemp -d /tmp/sluice-runner.XXXXXX) || exit 1
 chmod 755 "$T"
-mkdir "$T/bin" "$T/inc" "$T/spool"
+mkdir "$T/bin" "$T/inc" "$T/spool" "$T/out"
 export TMPDIR="$T/spool"
 trap 'rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM
@@ -23,13 +23,15 @@ TAP_RESET=1
 . "$(dirname "$0")/tap.bash"
 
 
-# conf - write $T/name.conf: the common settings, then stdin
+# conf - write $T/name.conf: the common settings, then stdin with @T@
+# replaced by $T.  A filter that writes what it saw does so in $T/out,
+# outside the spool, and names it writable.
 conf() {	# name
 	{
 		printf 'include_dir = "%s";\n' "$T/inc"
 		printf 'filter_dir = "%s";\n' "$T/bin"
 		printf 'user = "%s";\n' "$(id -un)"
-		cat
+		sed "s|@T@|$T|g"
 	} >"$T/$1.conf"
 }
 
@@ -76,9 +78,9 @@ summary() {	# total accept reject tempfail [discard quarantine]
 # Instance slots
 
 filter interval <<'EOF'
-echo "start $(date +%s%N) $$" >> @T@/iv.log
+echo "start $(date +%s%N) $$" >> @T@/out/iv.log
 sleep "$1"
-echo "end $(date +%s%N) $$" >> @T@/iv.log
+echo "end $(date +%s%N) $$" >> @T@/out/iv.log
 exit 0
 EOF
 
@@ -86,12 +88,12 @@ EOF
 intervals() {
 	awk '{ if ($1 == "start") s[$3] = $2; else e[$3] = $2 }
 	    END { for (p in s) print s[p], (p in e) ? e[p] : "none" }' \
-	    "$T/iv.log" | sort -n
+	    "$T/out/iv.log" | sort -n
 }
 
 # most_at_once - the largest number of runs between their start and end
 most_at_once() {
-	awk '{ print $2, ($1 == "start") ? 1 : -1 }' "$T/iv.log" |
+	awk '{ print $2, ($1 == "start") ? 1 : -1 }' "$T/out/iv.log" |
 	    sort -k1,1n -k2,2n |
 	    awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
 }
@@ -100,11 +102,12 @@ maildir "$T/md4" 4
 maildir "$T/md6" 6
 
 conf inst1 <<'EOF'
-filters = ( { name = "iv"; command = "interval 0.3"; instances = 1; } );
+filters = ( { name = "iv"; command = "interval 0.3"; instances = 1;
+    writable = [ "@T@/out" ]; } );
 rules = ( { name = "r"; filter = "iv"; } );
 EOF
 begin "instances = 1: four runs with -j 4 never overlap"
-rm -f "$T/iv.log"
+rm -f "$T/out/iv.log"
 scan -c "$T/inst1.conf" -j 4 "$T/md4"
 want_rc 0
 want_line "$(summary 4 4 0 0)"
@@ -119,11 +122,12 @@ awk 'NR > 1 && $1 <= prev { bad = 1; print "overlap: start", $1,
 end
 
 conf inst2 <<'EOF'
-filters = ( { name = "iv"; command = "interval 0.5"; instances = 2; } );
+filters = ( { name = "iv"; command = "interval 0.5"; instances = 2;
+    writable = [ "@T@/out" ]; } );
 rules = ( { name = "r"; filter = "iv"; } );
 EOF
 begin "instances = 2: runs with -j 4 overlap, but never more than 2 at once"
-rm -f "$T/iv.log"
+rm -f "$T/out/iv.log"
 scan -c "$T/inst2.conf" -j 4 "$T/md4"
 want_rc 0
 want_line "$(summary 4 4 0 0)"
@@ -152,20 +156,20 @@ end
 # The error breaker
 
 filter fail9 <<'EOF'
-echo run >> @T@/fail9.count
+echo run >> @T@/out/fail9.count
 exit 9
 EOF
 conf breaker <<'EOF'
 filters = ( { name = "f9"; command = "fail9"; error_threshold = 2; error_cooldown = 600;
-    on_error = "skip"; when_off = "skip"; } );
+    on_error = "skip"; when_off = "skip"; writable = [ "@T@/out" ]; } );
 rules = ( { name = "r"; filter = "f9"; } );
 EOF
 begin "error_threshold = 2: two runs, then switched off (when_off skip)"
-rm -f "$T/fail9.count"
+rm -f "$T/out/fail9.count"
 scan -v -c "$T/breaker.conf" -j 1 "$T/md6"
 want_rc 0
 want_line "$(summary 6 6 0 0)"
-n=$(wc -l <"$T/fail9.count" 2>/dev/null || echo 0)
+n=$(wc -l <"$T/out/fail9.count" 2>/dev/null || echo 0)
 [ "$n" -eq 2 ] || err "the filter ran $n times, expected 2"
 want_log "filter=f9 switched off for 600 s after too many errors in a row"
 want_log "filter is switched off after 2 errors in a row; skipped"
@@ -173,11 +177,11 @@ end
 
 sed -i 's/when_off = "skip"/when_off = "tempfail"/' "$T/breaker.conf"
 begin "error_threshold = 2 with when_off tempfail: the rest tempfail"
-rm -f "$T/fail9.count"
+rm -f "$T/out/fail9.count"
 scan -v -c "$T/breaker.conf" -j 1 "$T/md6"
 want_rc 0
 want_line "$(summary 6 2 0 4)"
-n=$(wc -l <"$T/fail9.count" 2>/dev/null || echo 0)
+n=$(wc -l <"$T/out/fail9.count" 2>/dev/null || echo 0)
 [ "$n" -eq 2 ] || err "the filter ran $n times, expected 2"
 end
 
@@ -187,9 +191,9 @@ end
 # of 0.2 s at least after the switch-off), and longer than the time one
 # message takes, so at least the 3rd message finds the filter off.
 filter flaky <<'EOF'
-n=$(( $(cat @T@/flaky.count 2>/dev/null || echo 0) + 1 ))
-echo "$n" > @T@/flaky.count
-sed -n 's/^Subject: //p' "$1" | head -1 >> @T@/flaky.runs
+n=$(( $(cat @T@/out/flaky.count 2>/dev/null || echo 0) + 1 ))
+echo "$n" > @T@/out/flaky.count
+sed -n 's/^Subject: //p' "$1" | head -1 >> @T@/out/flaky.runs
 [ "$n" -le 2 ] && exit 9
 exit 0
 EOF
@@ -200,23 +204,23 @@ maildir "$T/md10" 10
 conf halfopen <<'EOF'
 filters = (
   { name = "flaky"; command = "flaky %f"; error_threshold = 2; error_cooldown = 1;
-    on_error = "skip"; when_off = "skip"; },
+    on_error = "skip"; when_off = "skip"; writable = [ "@T@/out" ]; },
   { name = "sleeper"; command = "sleeper"; }
 );
 rules = ( { name = "a"; filter = "flaky"; }, { name = "b"; filter = "sleeper"; } );
 EOF
 begin "half-open: off after 2 errors, skipped, a good trial switches it on"
-rm -f "$T/flaky.count" "$T/flaky.runs"
+rm -f "$T/out/flaky.count" "$T/out/flaky.runs"
 scan -v -c "$T/halfopen.conf" -j 1 "$T/md10"
 want_rc 0
 want_line "$(summary 10 10 0 0)"
 want_log "filter=flaky switched off for 1 s after too many errors in a row"
 want_log "filter=flaky switched on again after a good trial run"
-if [ ! -f "$T/flaky.runs" ]; then
+if [ ! -f "$T/out/flaky.runs" ]; then
 	err "flaky never ran"
 else
-	runs=$(tr '\n' ' ' <"$T/flaky.runs")
-	first=$(sed -n 3p "$T/flaky.runs")
+	runs=$(tr '\n' ' ' <"$T/out/flaky.runs")
+	first=$(sed -n 3p "$T/out/flaky.runs")
 	case $runs in
 	"msg01 msg02 "*) ;;
 	*) err "the first two runs were not msg01 and msg02: $runs" ;;
@@ -256,45 +260,46 @@ n=$(grep -c '^    stdout: ' "$T/trace")
 end
 
 filter fds <<'EOF'
-ls /proc/self/fd > @T@/fds
-readlink /proc/self/fd/0 > @T@/stdin
+ls /proc/self/fd > @T@/out/fds
+readlink /proc/self/fd/0 > @T@/out/stdin
 EOF
 conf fds <<'EOF'
-filters = ( { name = "fds"; command = "fds"; } );
+filters = ( { name = "fds"; command = "fds"; writable = [ "@T@/out" ]; } );
 rules = ( { name = "r"; filter = "fds"; } );
 EOF
 begin "a filter has only descriptors 0, 1, 2; stdin is /dev/null"
-rm -f "$T/fds" "$T/stdin"
+rm -f "$T/out/fds" "$T/out/stdin"
 # descriptors of our own that must not be passed on
 exec 7<"$T/msg.eml" 8>"$T/fd8"
 try -c "$T/fds.conf" -f alice@example.org -r bob@example.org "$T/msg.eml"
 exec 7<&- 8>&-
 want_rc 0
 # ls /proc/self/fd lists the directory it reads as well: one more
-if [ ! -f "$T/fds" ]; then
+if [ ! -f "$T/out/fds" ]; then
 	err "the filter did not run"
 else
-	got=$(sort -n "$T/fds" | tr '\n' ' ')
+	got=$(sort -n "$T/out/fds" | tr '\n' ' ')
 	case $got in
 	"0 1 2 "[0-9]" ") ;;
 	"0 1 2 "[0-9][0-9]" ") ;;
 	*) err "descriptors: $got, expected 0 1 2 and the one of ls" ;;
 	esac
 fi
-[ "$(cat "$T/stdin" 2>/dev/null)" = /dev/null ] ||
-    err "stdin is $(cat "$T/stdin" 2>/dev/null)"
+[ "$(cat "$T/out/stdin" 2>/dev/null)" = /dev/null ] ||
+    err "stdin is $(cat "$T/out/stdin" 2>/dev/null)"
 end
 
 filter envdump <<'EOF'
-cat /proc/$$/environ > @T@/env.raw
-pwd > @T@/cwd
+cat /proc/$$/environ > @T@/out/env.raw
+pwd > @T@/out/cwd
+cat "$SLUICE_RECIPIENTS_FILE" > @T@/out/rcpts
 EOF
 conf env <<'EOF'
-filters = ( { name = "envdump"; command = "envdump"; } );
+filters = ( { name = "envdump"; command = "envdump"; writable = [ "@T@/out" ]; } );
 rules = ( { name = "r"; filter = "envdump"; } );
 EOF
 begin "a filter's environment holds only the documented variables"
-rm -f "$T/env.raw" "$T/cwd"
+rm -f "$T/out/env.raw" "$T/out/cwd" "$T/out/rcpts"
 LEAK_CHECK=leaked LD_LIBRARY_PATH=/nonexistent try -c "$T/env.conf" \
     -f alice@example.org -r bob@example.org -r carol@example.org \
     "$T/msg.eml"
@@ -305,24 +310,29 @@ wantvar() {	# name value
 	    err "$1 is \"${env[$1]-(unset)}\", expected \"$2\""
 }
 declare -A env=()
-if [ ! -f "$T/env.raw" ]; then
+if [ ! -f "$T/out/env.raw" ]; then
 	err "the filter did not run"
 else
 	# the environment as the filter got it, NUL-separated
 	while IFS= read -r -d '' kv; do
 		env[${kv%%=*}]=${kv#*=}
-	done <"$T/env.raw"
+	done <"$T/out/env.raw"
 	printf '%s\n' "${!env[@]}" | sort >"$T/env.names"
 	printf '%s\n' HOME LANG PATH TMPDIR SLUICE_AUTH_USER \
 	    SLUICE_CLIENT_ADDR SLUICE_CLIENT_NAME SLUICE_FILTER SLUICE_HELO \
 	    SLUICE_MAIL_ARGS SLUICE_MESSAGE SLUICE_NEW_MESSAGE SLUICE_QUEUE_ID \
-	    SLUICE_RECIPIENTS SLUICE_RESULT SLUICE_RULE SLUICE_SENDER \
-	    SLUICE_SIZE SLUICE_TMPDIR | sort >"$T/want"
+	    SLUICE_RECIPIENTS SLUICE_RECIPIENTS_FILE SLUICE_RESULT SLUICE_RULE \
+	    SLUICE_SENDER SLUICE_SIZE SLUICE_TMPDIR | sort >"$T/want"
 	want_same "$T/env.names" "$T/want"
 	wantvar PATH /usr/local/bin:/usr/bin:/bin
 	wantvar LANG C
 	wantvar SLUICE_SENDER alice@example.org
 	wantvar SLUICE_RECIPIENTS $'bob@example.org\ncarol@example.org'
+	# the recipients file is in the run directory, beside the message
+	m=${env[SLUICE_MESSAGE]-}
+	wantvar SLUICE_RECIPIENTS_FILE "${m%/*}/recipients"
+	printf 'bob@example.org\ncarol@example.org\n' >"$T/want"
+	want_same "$T/out/rcpts" "$T/want"
 	wantvar SLUICE_FILTER envdump
 	wantvar SLUICE_RULE r
 	wantvar SLUICE_SIZE "$(wc -c <"$T/msg.eml" | tr -d ' ')"
@@ -330,25 +340,26 @@ else
 	h=${env[HOME]-}
 	wantvar TMPDIR "$h"
 	wantvar SLUICE_TMPDIR "$h"
-	[ -n "$h" ] && [ "$(cat "$T/cwd")" = "$h" ] ||
+	[ -n "$h" ] && [ "$(cat "$T/out/cwd")" = "$h" ] ||
 	    err "the filter does not run in \$HOME ($h)"
 fi
 end
 
 filter limits <<'EOF'
-ulimit -n > @T@/nofile
-ulimit -Hn >> @T@/nofile
+ulimit -n > @T@/out/nofile
+ulimit -Hn >> @T@/out/nofile
 EOF
 conf limits <<'EOF'
-filters = ( { name = "limits"; command = "limits"; rlimit_nofile = 32; } );
+filters = ( { name = "limits"; command = "limits"; rlimit_nofile = 32;
+    writable = [ "@T@/out" ]; } );
 rules = ( { name = "r"; filter = "limits"; } );
 EOF
 begin "rlimit_nofile = 32: the filter sees 32 (soft and hard)"
-rm -f "$T/nofile"
+rm -f "$T/out/nofile"
 try -c "$T/limits.conf" -f alice@example.org -r bob@example.org "$T/msg.eml"
 want_rc 0
 printf '32\n32\n' >"$T/want"
-want_same "$T/nofile" "$T/want"
+want_same "$T/out/nofile" "$T/want"
 end
 
 # ---------------------------------------------------------------------
@@ -389,18 +400,19 @@ filter exitwith <<'EOF'
 exit "$1"
 EOF
 filter keep <<'EOF'
-mkdir -p @T@/kept
+mkdir -p @T@/out/kept
 s=$(sed -n 's/^Subject: //p' "$1" | head -1)
-cp "$1" "@T@/kept/$s"
-printf '%s\n' "$SLUICE_RECIPIENTS" > "@T@/kept/$s.rcpts"
+cp "$1" "@T@/out/kept/$s"
+printf '%s\n' "$SLUICE_RECIPIENTS" > "@T@/out/kept/$s.rcpts"
 EOF
 conf scan <<'EOF'
-filters = ( { name = "rej"; command = "exitwith 1"; }, { name = "keep"; command = "keep %f"; } );
+filters = ( { name = "rej"; command = "exitwith 1"; },
+    { name = "keep"; command = "keep %f"; writable = [ "@T@/out" ]; } );
 rules = ( { name = "no"; filter = "rej"; subject = "reject me"; },
     { name = "keep"; filter = "keep"; } );
 EOF
 begin "scan an mbox of 3 and a Maildir of 2: one line each and the summary"
-rm -rf "$T/kept"
+rm -rf "$T/out/kept"
 scan -c "$T/scan.conf" -j 1 "$T/mbox" "$T/mdmix"
 want_rc 0
 {
@@ -417,18 +429,18 @@ end
 begin "scan: mbox messages are split and >From lines unquoted once"
 printf 'From: bob@example.org\nTo: carol@example.org\nSubject: second\n\nFrom the start of a line\n>From stays quoted once\nbody two\n' \
     >"$T/want"
-want_same "$T/kept/second" "$T/want"
+want_same "$T/out/kept/second" "$T/want"
 printf 'From: alice@example.org\nTo: bob@example.org\nSubject: first\n\nbody one\n' \
     >"$T/want"
-want_same "$T/kept/first" "$T/want"
+want_same "$T/out/kept/first" "$T/want"
 end
 
 begin "scan: recipients come from the To fields"
 for p in "first bob@example.org" "second carol@example.org" \
     "fourth frank@example.org" "fifth grace@example.org"; do
 	set -- $p
-	[ "$(cat "$T/kept/$1.rcpts" 2>/dev/null)" = "$2" ] ||
-	    err "$1: recipients $(cat "$T/kept/$1.rcpts" 2>/dev/null), expected $2"
+	[ "$(cat "$T/out/kept/$1.rcpts" 2>/dev/null)" = "$2" ] ||
+	    err "$1: recipients $(cat "$T/out/kept/$1.rcpts" 2>/dev/null), expected $2"
 done
 end
 

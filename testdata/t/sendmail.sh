@@ -132,7 +132,7 @@ filters = (
 	{ name = "reject"; command = "reject.sh"; },
 	{ name = "defer"; command = "defer.sh"; },
 	{ name = "slow"; command = "slow.sh"; timeout = 60; },
-	{ name = "env"; command = "env.sh"; }
+	{ name = "env"; command = "env.sh"; writable = [ "$T/out" ]; }
 );
 rules = (
 	{ name = "tag"; filter = "tag"; recipient = "tag@example.net"; },
@@ -336,8 +336,16 @@ send "down-2" tag@example.net
 want_rc 0
 f=$(delivered down-2) || { err "not delivered"; maillog; }
 [ -n "$f" ] && want_in "$f" "Subject: [tagged] down-2"
-left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 | wc -l)
+# nothing is left in the spool but .runs, and nothing in .runs
+left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 ! -name .runs | wc -l)
 [ "$left" -eq 0 ] || err "$left entries left in the spool"
+if [ -d "$T/run/spool/.runs" ]; then
+	left=$(find "$T/run/spool/.runs" -mindepth 1 -maxdepth 1 | wc -l)
+	[ "$left" -eq 0 ] || err "$left entries left in .runs:" \
+	    "$(ls -A "$T/run/spool/.runs")"
+else
+	err "the spool has no .runs"
+fi
 end
 
 tap_done

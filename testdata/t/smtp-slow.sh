@@ -6,7 +6,8 @@
 # sends its message one byte a second never falls silent for
 # smtp_timeout, but its data comes far below the minimum rate: it must
 # get "421 4.4.2" and be closed within seconds (long before the session
-# timeout), with nothing delivered, no work directory left and a log
+# timeout), with nothing delivered, no work directory left (nor a run
+# directory in the spool's .runs) and a log
 # line that says why.  A command line sent one byte a second is cut the
 # same way.  A big message at full speed, and one sent in chunks a
 # second apart for longer than smtp_timeout in all (slow, but well above
@@ -138,17 +139,23 @@ want_sink() {	# n
 	[ "$n" -eq "$1" ] || err "$n message(s) reached the sink, expected $1"
 }
 
-# want_spool_clean - no work directory is left in the spool (a session
-# that was cut may take a moment to clean up)
+# want_spool_clean - no work directory is left in the spool, nor a run
+# directory in its .runs (a session that was cut may take a moment to
+# clean up)
 want_spool_clean() {
 	local left _
+	if [ ! -d "$T/run/spool/.runs" ]; then
+		err "the spool has no .runs"
+		return
+	fi
 	for _ in $(seq 50); do
 		left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 -type d \
-		    ! -name quarantine 2>/dev/null)
+		    ! -name quarantine ! -name .runs 2>/dev/null
+		    find "$T/run/spool/.runs" -mindepth 1 -maxdepth 1)
 		[ -z "$left" ] && return
 		sleep 0.1
 	done
-	err "work directory left: $left"
+	err "work or run directory left: $left"
 }
 
 # want_log - sluiced logged a line matching the extended regex

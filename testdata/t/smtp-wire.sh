@@ -248,10 +248,21 @@ want_wire() {	# n
 	fi
 }
 
-# spool_dirs - work directories in daemon n's spool
+# spool_dirs - work directories in daemon n's spool (not quarantine,
+# nor .runs, which holds the filters' run directories)
 spool_dirs() {
 	find "$T/n/run/spool" -mindepth 1 -maxdepth 1 -type d \
-	    ! -name quarantine 2>/dev/null
+	    ! -name quarantine ! -name .runs 2>/dev/null
+}
+
+# run_dirs - run directories in daemon n's spool/.runs; "no .runs" when
+# there is no such directory
+run_dirs() {
+	if [ -d "$T/n/run/spool/.runs" ]; then
+		find "$T/n/run/spool/.runs" -mindepth 1 -maxdepth 1
+	else
+		echo "no .runs"
+	fi
 }
 
 ehlo='s:EHLO client.test\r\n'
@@ -601,7 +612,7 @@ f=$(sink_files | head -1)
 [ -n "$f" ] && ! grep -aqx "$l1000" "$f" && err "the 1,000-byte line changed"
 end
 
-begin "a client gone mid-DATA: nothing relayed, no work directory left"
+begin "a client gone mid-DATA: nothing relayed, no work or run directory left"
 sink_reset
 "$PY" "$CLIENT" "$pn" w:220 "$ehlo$from$to"'DATA\r\n' w:354 \
     's:Subject: half\r\n\r\nhalf a message\r\n' p:60 >"$T/half" 2>&1 &
@@ -625,6 +636,8 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -n "$left" ] && err "work directory left: $left"
+left=$(run_dirs)
+[ -n "$left" ] && err "in .runs: $left"
 want_sink 0
 want_wire 0
 grep -q 'disconnected in DATA' "$T/n.log" || err "no log line"

@@ -3,7 +3,7 @@
 #
 # Two sluiced content filters relay to smtp-sink and run one filter,
 # "record", that writes what it was given (%q %h %i %H and
-# SLUICE_QUEUE_ID) to a file.  The first keeps the default
+# SLUICE_QUEUE_ID) to a file in $T/got (mode 777), its writable path.  The first keeps the default
 # smtp_xforward_hosts (loopback and unix sockets); the second allows
 # only 192.0.2.0/24, so the test client on 127.0.0.1 and on a unix
 # socket is outside it.  Checked: an authorized client sees XFORWARD in
@@ -76,7 +76,8 @@ conf() {	# name port keys
 	      next_hop = "inet:127.0.0.1:$sinkport"; } );
 	smtp_hostname = "filter.test";
 	smtp_timeout = 20;
-	filters = ( { name = "record"; command = "record %q %h %i %H"; } );
+	filters = ( { name = "record"; command = "record %q %h %i %H";
+	    writable = [ "$T/got" ]; } );
 	rules = ( { filter = "record"; } );
 	$3
 	EOF

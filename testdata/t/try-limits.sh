@@ -19,21 +19,22 @@ SLUICECTL=${SLUICECTL:-$top/build/sluicectl}
 
 T=$(mktemp -d /tmp/sluice-trylimits.XXXXXX) || exit 1
 chmod 755 "$T"
-mkdir "$T/bin" "$T/inc" "$T/spool"
+mkdir "$T/bin" "$T/inc" "$T/spool" "$T/rec"
 export TMPDIR="$T/spool"
 trap 'rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM
 TAP_RESET=1
 . "$(dirname "$0")/tap.bash"
 
-# conf - write $T/name.conf: the common settings, then stdin
+# conf - write $T/name.conf: the common settings, then stdin with @T@
+# replaced by $T
 conf() {	# name
 	{
 		printf 'include_dir = "%s";\n' "$T/inc"
 		printf 'filter_dir = "%s";\n' "$T/bin"
 		printf 'spool_dir = "%s";\n' "$T/spool"
 		printf 'user = "%s";\n' "$(id -un)"
-		cat
+		sed "s|@T@|$T|g"
 	} >"$T/$1.conf"
 }
 
@@ -71,17 +72,18 @@ subject_msg() {	# name n last
 # ---------------------------------------------------------------------
 # Regex limits
 
+# ran leaves $T/rec/ran, its writable path, to show that it ran
 filter ran <<'EOF'
-touch @T@/ran
+touch @T@/rec/ran
 exit 1
 EOF
 conf runaway <<'EOF'
-filters = ( { name = "ran"; command = "ran";
+filters = ( { name = "ran"; command = "ran"; writable = [ "@T@/rec" ];
     tempfail_reply = { code = 452; status = "4.3.1"; text = "Busy"; }; } );
 rules = ( { name = "runaway"; filter = "ran"; subject = "/^(a+)+$/"; } );
 EOF
 conf deep <<'EOF'
-filters = ( { name = "ran"; command = "ran"; } );
+filters = ( { name = "ran"; command = "ran"; writable = [ "@T@/rec" ]; } );
 rules = ( { name = "deep"; filter = "ran"; subject = "/^(a|b)*$/"; } );
 EOF
 subject_msg runaway 64 b
@@ -89,46 +91,46 @@ subject_msg deep 300000 c
 subject_msg long 5000 b
 
 begin "a regex over its match limit tempfails the message, names rule and pattern"
-rm -f "$T/ran"
+rm -f "$T/rec/ran"
 try -c "$T/runaway.conf" -f a@example.org -r b@example.org "$T/runaway.eml"
 want_rc 2
 want_re 'rule "runaway" \(filter ran\): undecided: Subject "a+b": pattern "/\^\(a\+\)\+\$/" could not finish: match limit exceeded'
 want_line 'verdict: tempfail (rule "runaway")'
 want_line 'reply: 451 4.7.1 Message deferred, please try again later'
 want_log ': rule=runaway undecided: Subject "a+b": pattern "/\^\(a\+\)\+\$/" could not finish: match limit exceeded: answering tempfail'
-[ -e "$T/ran" ] && err "the filter ran"
+[ -e "$T/rec/ran" ] && err "the filter ran"
 end
 
 begin "a regex over its backtracking depth tempfails the message"
-rm -f "$T/ran"
+rm -f "$T/rec/ran"
 try -c "$T/deep.conf" -f a@example.org -r b@example.org "$T/deep.eml"
 want_rc 2
 want_re 'rule "deep" \(filter ran\): undecided: Subject "a+\.\.\.": pattern "/\^\(a\|b\)\*\$/" could not finish: .*limit.*'
 want_line 'verdict: tempfail (rule "deep")'
 want_log ': rule=deep undecided: Subject "a+\.\.\.": pattern "/\^\(a\|b\)\*\$/" could not finish: .*limit.*: answering tempfail'
-[ -e "$T/ran" ] && err "the filter ran"
+[ -e "$T/rec/ran" ] && err "the filter ran"
 end
 
 begin "deep backtracking on an ordinary long subject still matches"
-rm -f "$T/ran"
+rm -f "$T/rec/ran"
 try -c "$T/deep.conf" -f a@example.org -r b@example.org "$T/long.eml"
 want_rc 1
 want_re 'rule "deep" \(filter ran\): matched: Subject "a+\.\.\." matches "/\^\(a\|b\)\*\$/"'
 want_line 'verdict: reject (rule "deep")'
-[ -e "$T/ran" ] || err "the filter did not run"
+[ -e "$T/rec/ran" ] || err "the filter did not run"
 end
 
 begin "a condition that settles the rule makes an undecided one harmless"
 conf unless <<'EOF'
-filters = ( { name = "ran"; command = "ran"; } );
+filters = ( { name = "ran"; command = "ran"; writable = [ "@T@/rec" ]; } );
 rules = ( { name = "runaway"; filter = "ran"; subject = "/^(a+)+$/";
     sender = "nobody@example.org"; } );
 EOF
-rm -f "$T/ran"
+rm -f "$T/rec/ran"
 try -c "$T/unless.conf" -f a@example.org -r b@example.org "$T/runaway.eml"
 want_rc 0
 want_line 'verdict: accept'
-[ -e "$T/ran" ] && err "the filter ran"
+[ -e "$T/rec/ran" ] && err "the filter ran"
 end
 
 # ---------------------------------------------------------------------

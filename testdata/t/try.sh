@@ -16,16 +16,17 @@ SLUICED=${SLUICED:-$top/build/sluiced}
 
 T=$(mktemp -d /tmp/sluice-try.XXXXXX) || exit 1
 chmod 755 "$T"
-mkdir "$T/bin" "$T/inc" "$T/spool"
+mkdir "$T/bin" "$T/inc" "$T/spool" "$T/rec"
 # sluicectl makes its private spool under TMPDIR; keep it in ours
 export TMPDIR="$T/spool"
 
 # cleanup - kill what a failed test may have left running, remove T.
-# Only processes of this suite: those whose pid a filter wrote down, and
-# those whose working directory is a filter's directory under T.
+# Only processes of this suite: those whose pid a filter wrote down (in
+# T/rec), and those whose working directory is a filter's directory
+# under T.
 cleanup() {
 	local f p
-	for f in "$T"/*.pid; do
+	for f in "$T"/rec/*.pid; do
 		[ -f "$f" ] || continue
 		p=$(cat "$f" 2>/dev/null)
 		case "$p" in ''|*[!0-9]*) continue ;; esac
@@ -44,14 +45,18 @@ trap 'exit 1' HUP INT TERM
 . "$(dirname "$0")/tap.bash"
 
 
-# conf - write $T/name.conf: the common settings, then stdin
+# conf - write $T/name.conf: the common settings, then stdin with @T@
+# replaced by $T.  The filters that write down what they saw or did
+# (mark, seer, the pid files of hang, stubborn and bg) write into $T/rec
+# and name it writable: they may write nothing else but their run
+# directory.
 conf() {	# name
 	{
 		printf 'include_dir = "%s";\n' "$T/inc"
 		printf 'filter_dir = "%s";\n' "$T/bin"
 		printf 'spool_dir = "%s";\n' "$T/spool"
 		printf 'user = "%s";\n' "$(id -un)"
-		cat
+		sed "s|@T@|$T|g"
 	} >"$T/$1.conf"
 }
 
@@ -192,24 +197,24 @@ want_line "reply: 451 4.7.1 Message deferred, please try again later"
 end
 
 filter mark <<'EOF'
-echo "$SLUICE_RULE" >> @T@/ran
+echo "$SLUICE_RULE" >> @T@/rec/ran
 exit 0
 EOF
 conf skip <<'EOF'
 filters = (
   { name = "x"; command = "exitwith 9"; on_error = "skip"; },
-  { name = "mark"; command = "mark"; }
+  { name = "mark"; command = "mark"; writable = [ "@T@/rec" ]; }
 );
 rules = ( { name = "first"; filter = "x"; }, { name = "second"; filter = "mark"; } );
 EOF
 begin "unmapped exit code with on_error = skip: next rule runs, accept"
-rm -f "$T/ran"
+rm -f "$T/rec/ran"
 try -c "$T/skip.conf" -f alice@example.org -r bob@example.org "$T/msg.eml"
 want_rc 0
 want_line "    error: exit code 9 is not mapped to a verdict"
 want_line "    verdict: error -> skip (on_error)"
 want_line "verdict: accept"
-[ "$(cat "$T/ran" 2>/dev/null)" = second ] || err "the second rule did not run"
+[ "$(cat "$T/rec/ran" 2>/dev/null)" = second ] || err "the second rule did not run"
 end
 
 # ---------------------------------------------------------------------
@@ -544,21 +549,22 @@ end
 
 # A second filter sees what the first changed, in %f, %s, %r and the env.
 filter seer <<'EOF'
-cp "$1" @T@/seen.msg
-printf '%s\n' "$SLUICE_SENDER" > @T@/seen.sender
-printf '%s\n' "$SLUICE_RECIPIENTS" > @T@/seen.rcpts
-printf '%s\n' "$SLUICE_SIZE" > @T@/seen.size
+cp "$1" @T@/rec/seen.msg
+printf '%s\n' "$SLUICE_SENDER" > @T@/rec/seen.sender
+printf '%s\n' "$SLUICE_RECIPIENTS" > @T@/rec/seen.rcpts
+printf '%s\n' "$SLUICE_SIZE" > @T@/rec/seen.size
 shift
-printf '%s\n' "$@" > @T@/seen.args
+printf '%s\n' "$@" > @T@/rec/seen.args
 EOF
 conf chain <<'EOF'
-filters = ( { name = "dir"; command = "dir"; }, { name = "seer"; command = "seer %f %s %r"; } );
+filters = ( { name = "dir"; command = "dir"; },
+    { name = "seer"; command = "seer %f %s %r"; writable = [ "@T@/rec" ]; } );
 rules = ( { name = "one"; filter = "dir"; }, { name = "two"; filter = "seer"; } );
 EOF
 begin "a second filter sees the first one's changes (%f, %s, %r, env)"
 printf '%s' $'add-header X-Seen: first-filter\nprefix-subject [T]\nadd-rcpt carol@example.org\nchange-sender new@example.net\ndelete-header X-A[1]\n' \
     >"$T/directives"
-rm -f "$T"/seen.* "$T/out"
+rm -f "$T"/rec/seen.* "$T/out"
 try -c "$T/chain.conf" -f alice@example.org -r bob@example.org -o "$T/out" \
     "$T/msg.eml"
 expect <<'EOF'
@@ -574,16 +580,16 @@ Body line 1
 Body line 2
 EOF
 want_rc 0
-want_same "$T/seen.msg" "$T/expected"
+want_same "$T/rec/seen.msg" "$T/expected"
 want_same "$T/out" "$T/expected"
 printf 'new@example.net\n' >"$T/want"
-want_same "$T/seen.sender" "$T/want"
+want_same "$T/rec/seen.sender" "$T/want"
 printf 'bob@example.org\ncarol@example.org\n' >"$T/want"
-want_same "$T/seen.rcpts" "$T/want"
+want_same "$T/rec/seen.rcpts" "$T/want"
 printf 'new@example.net\nbob@example.org\ncarol@example.org\n' >"$T/want"
-want_same "$T/seen.args" "$T/want"
+want_same "$T/rec/seen.args" "$T/want"
 wc -c <"$T/expected" | tr -d ' ' >"$T/want"
-want_same "$T/seen.size" "$T/want"
+want_same "$T/rec/seen.size" "$T/want"
 want_line "final envelope: from <new@example.net> to <bob@example.org> <carol@example.org>"
 end
 
@@ -594,7 +600,8 @@ filter repl <<'EOF'
 cat @T@/replacement > "$1"
 EOF
 conf repl <<'EOF'
-filters = ( { name = "repl"; command = "repl %n"; }, { name = "seer"; command = "seer %f %s %r"; } );
+filters = ( { name = "repl"; command = "repl %n"; },
+    { name = "seer"; command = "seer %f %s %r"; writable = [ "@T@/rec" ]; } );
 rules = ( { name = "r"; filter = "repl"; }, { name = "after"; filter = "seer"; } );
 EOF
 begin "replacement via %n: output is exactly the replacement, CRLF -> LF"
@@ -602,13 +609,13 @@ printf 'From: r@example.org\r\nSubject: replaced\r\nX-Folded: a\r\n b\r\n\r\nnew
     >"$T/replacement"
 printf 'From: r@example.org\nSubject: replaced\nX-Folded: a\n b\n\nnew body\nline 2\n' \
     >"$T/expected"
-rm -f "$T/out" "$T"/seen.*
+rm -f "$T/out" "$T"/rec/seen.*
 try -c "$T/repl.conf" -f alice@example.org -r bob@example.org -o "$T/out" \
     "$T/msg.eml"
 want_rc 0
 want_line "    applied: replaced the whole message"
 want_same "$T/out" "$T/expected"
-want_same "$T/seen.msg" "$T/expected"
+want_same "$T/rec/seen.msg" "$T/expected"
 end
 
 # ---------------------------------------------------------------------
@@ -720,7 +727,7 @@ end
 
 min=$(( (10#$(date +%M) + 30) % 60 ))
 conf cond <<EOF
-filters = ( { name = "mark"; command = "mark"; } );
+filters = ( { name = "mark"; command = "mark"; writable = [ "@T@/rec" ]; } );
 rules = (
   { name = "sender-exact"; filter = "mark"; sender = "ALICE@example.org"; },
   { name = "sender-exact-no"; filter = "mark"; sender = "mallory@example.org"; },
@@ -747,7 +754,7 @@ rules = (
   { name = "two-conds-no"; filter = "mark"; sender = "alice@example.org"; subject = "/bye/"; }
 );
 EOF
-rm -f "$T/ran"
+rm -f "$T/rec/ran"
 try -c "$T/cond.conf" -f alice@example.org -r bob@example.org \
     -r carol@example.net "$T/msg.eml"
 cp "$T/trace" "$T/cond.trace"
@@ -760,9 +767,9 @@ cond() {	# rule ran(1/0) line-after-"(filter mark): "
 	: >"$T/stderr"
 	want_line "rule \"$1\" (filter mark): $3"
 	if [ "$2" = 1 ]; then
-		grep -qx "$1" "$T/ran" 2>/dev/null || err "$1 did not run"
+		grep -qx "$1" "$T/rec/ran" 2>/dev/null || err "$1 did not run"
 	else
-		! grep -qx "$1" "$T/ran" 2>/dev/null || err "$1 ran"
+		! grep -qx "$1" "$T/rec/ran" 2>/dev/null || err "$1 ran"
 	fi
 	end
 }
@@ -791,12 +798,12 @@ cond size-min-no 0 "not matched: size $msgsize is outside 1048576-18446744073709
 begin "condition time-never: a minute that is not now does not match"
 cp "$T/cond.trace" "$T/trace"
 want_re "rule \"time-never\" \(filter mark\): not matched: time [A-Z][a-z]{2} [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} is outside \"$min \* \* \* \*\""
-! grep -qx time-never "$T/ran" 2>/dev/null || err "time-never ran"
+! grep -qx time-never "$T/rec/ran" 2>/dev/null || err "time-never ran"
 end
 begin "condition time-always: * * * * * matches"
 cp "$T/cond.trace" "$T/trace"
 want_re "rule \"time-always\" \(filter mark\): matched: time .* is inside \"\* \* \* \* \*\""
-grep -qx time-always "$T/ran" 2>/dev/null || err "time-always did not run"
+grep -qx time-always "$T/rec/ran" 2>/dev/null || err "time-always did not run"
 end
 cond unless-hit 0 'not matched: unless: sender "alice@example.org" matches "alice@example.org"'
 cond unless-miss 1 'matched: no conditions'
@@ -807,14 +814,14 @@ begin "conditions: the filters ran in rule order, the others not at all"
 printf '%s\n' sender-exact sender-re rcpt-exact rcpt-re rcpt-all \
     subject-exact header-exact size-in time-always unless-miss two-conds \
     >"$T/want"
-want_same "$T/ran" "$T/want"
+want_same "$T/rec/ran" "$T/want"
 end
 
 # ---------------------------------------------------------------------
 # Address rules
 
 conf arules <<'EOF'
-filters = ( { name = "seer"; command = "seer %f %s %r"; } );
+filters = ( { name = "seer"; command = "seer %f %s %r"; writable = [ "@T@/rec" ]; } );
 rules = ( { name = "look"; filter = "seer"; } );
 address_rules = (
   { name = "archive"; add_recipient = "archive@example.org"; },
@@ -825,7 +832,7 @@ address_rules = (
 );
 EOF
 begin "address rules: add_recipient, redirect, add_header"
-rm -f "$T/out" "$T"/seen.*
+rm -f "$T/out" "$T"/rec/seen.*
 try -c "$T/arules.conf" -f alice@example.org -r old@example.org \
     -r keep@example.org -o "$T/out" "$T/msg.eml"
 want_rc 0
@@ -840,8 +847,8 @@ want_line "final envelope: from <alice@example.org> to <keep@example.org> <archi
   sed -n '/^$/,$p' "$T/msg.eml"; } >"$T/expected"
 want_same "$T/out" "$T/expected"
 printf 'keep@example.org\narchive@example.org\nnew@example.org\n' >"$T/want"
-want_same "$T/seen.rcpts" "$T/want"
-want_same "$T/seen.msg" "$T/expected"
+want_same "$T/rec/seen.rcpts" "$T/want"
+want_same "$T/rec/seen.msg" "$T/expected"
 end
 
 # ---------------------------------------------------------------------
@@ -849,27 +856,29 @@ end
 
 filter hang <<'EOF'
 sleep 1000 &
-echo $! > @T@/hang-gc.pid
-echo $$ > @T@/hang.pid
+echo $! > @T@/rec/hang-gc.pid
+echo $$ > @T@/rec/hang.pid
 sleep 1000
 EOF
 filter stubborn <<'EOF'
 trap '' TERM
 sleep 1000 &
-echo $! > @T@/stub-gc.pid
-echo $$ > @T@/stub.pid
+echo $! > @T@/rec/stub-gc.pid
+echo $$ > @T@/rec/stub.pid
 while :; do sleep 1; done
 EOF
 filter bg <<'EOF'
 sleep 1000 &
-echo $! > @T@/bg-gc.pid
+echo $! > @T@/rec/bg-gc.pid
 exit 0
 EOF
 conf timeout <<'EOF'
 filters = (
-  { name = "hang"; command = "hang"; timeout = 0.5; kill_grace = 0.3; },
-  { name = "stubborn"; command = "stubborn"; timeout = 0.5; kill_grace = 0.3; },
-  { name = "bg"; command = "bg"; timeout = 30; }
+  { name = "hang"; command = "hang"; timeout = 0.5; kill_grace = 0.3;
+    writable = [ "@T@/rec" ]; },
+  { name = "stubborn"; command = "stubborn"; timeout = 0.5; kill_grace = 0.3;
+    writable = [ "@T@/rec" ]; },
+  { name = "bg"; command = "bg"; timeout = 30; writable = [ "@T@/rec" ]; }
 );
 rules = ( { name = "r"; filter = "hang"; } );
 EOF
@@ -893,8 +902,8 @@ want_rc 2
 want_line "    error: timed out after 500 ms and was killed"
 want_text "    status: timeout after 500ms"
 want_line 'verdict: tempfail (rule "r")'
-gone "$T/hang.pid" "the filter"
-gone "$T/hang-gc.pid" "the background sleep"
+gone "$T/rec/hang.pid" "the filter"
+gone "$T/rec/hang-gc.pid" "the background sleep"
 end
 
 sed -i 's/filter = "hang"/filter = "stubborn"/' "$T/timeout.conf"
@@ -903,8 +912,8 @@ try -c "$T/timeout.conf" -f alice@example.org -r bob@example.org \
     "$T/msg.eml"
 want_rc 2
 want_line "    error: timed out after 500 ms and was killed"
-gone "$T/stub.pid" "the filter"
-gone "$T/stub-gc.pid" "the background sleep (ignoring TERM)"
+gone "$T/rec/stub.pid" "the filter"
+gone "$T/rec/stub-gc.pid" "the background sleep (ignoring TERM)"
 end
 
 sed -i 's/filter = "stubborn"/filter = "bg"/' "$T/timeout.conf"
@@ -914,7 +923,7 @@ try -c "$T/timeout.conf" -f alice@example.org -r bob@example.org \
 want_rc 0
 want_re "    status: exit=0, [0-9.]+ ms"
 want_line "verdict: accept"
-gone "$T/bg-gc.pid" "the background sleep"
+gone "$T/rec/bg-gc.pid" "the background sleep"
 end
 
 printf '#!/nonexistent/sh\nexit 0\n' >"$T/bin/badinterp"
@@ -1046,10 +1055,16 @@ exit 0
 EOF
 filter planter <<'EOF'
 #!/bin/sh
-# plant result files under the names the next runs will use
+# plant result files where the next runs will look: in the run
+# directories they will get (SPOOL/.runs/ID.N+i/), and in its own
+# under the names of the files it leaves behind.  Whatever its sandbox
+# refuses is no error of the planter's.
 d=${SLUICE_RESULT%/*}
-n=${SLUICE_RESULT##*.}
+n=${d##*.}
 for i in 1 2 3 4 5; do
+	mkdir -p "${d%.*}.$((n + i))" 2>/dev/null
+	echo "add-rcpt evil@example.org" >"${d%.*}.$((n + i))/result" 2>/dev/null
+	printf 'From: x@y\n\nplanted\n' >"${d%.*}.$((n + i))/new" 2>/dev/null
 	echo "add-rcpt evil@example.org" >"$d/result.$((n + i))"
 	printf 'From: x@y\n\nplanted\n' >"$d/new.$((n + i))"
 done
