@@ -329,12 +329,17 @@ own_dir(int dfd, const char *name, uid_t uid, gid_t gid, const char *what,
 	struct stat	st;
 	int		fd;
 
-	if (mkdirat(dfd, name, 0711) != 0 && errno != EEXIST) {
-		why_set(why, whylen, "%s: %s", what, strerror(errno));
-		return -1;
-	}
+	/* there already, but for the first time: no mkdir each run */
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdirat(dfd, name, 0711) != 0 && errno != EEXIST) {
+			why_set(why, whylen, "%s: %s", what, strerror(errno));
+			return -1;
+		}
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	}
 	if (fd < 0) {
 		why_set(why, whylen, "%s: %s", what, errno == ELOOP ?
 		    "is a symbolic link" : strerror(errno));

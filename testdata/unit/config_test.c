@@ -349,6 +349,60 @@ t_overrides(void **state)
 	cleanup(path);
 }
 
+/* t_filter_ids - a filter's user, group and writable paths: what is
+ * refused, with its reason, and what is only a warning */
+static void
+t_filter_ids(void **state)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path;
+	size_t			 i;
+	const char		*want[] = {
+		"filter \"a\": user \"root\" is root",
+		/* and root's primary group with it */
+		"filter \"a\": group \"root\" is root's",
+		"filter \"b\": user \"nobody\" is nobody",
+		"filter \"c\": group \"root\" is root's",
+		"filter \"d\": writable \"rel/dir\" is not an absolute path",
+		"filter \"e\": writable \"/var/spool/sluice/x\" is in the "
+		    "spool or holds it",
+		"filter \"f\": writable \"/var\" is in the spool or holds it",
+		"filter \"g\": user \"no-such-user-x\" does not exist",
+	};
+
+	(void)state;
+	path = write_conf(
+	    "filters = (\n"
+	    "{ name = \"a\"; command = \"/bin/true\"; user = \"root\"; },\n"
+	    "{ name = \"b\"; command = \"/bin/true\"; user = \"nobody\"; },\n"
+	    "{ name = \"c\"; command = \"/bin/true\"; group = \"root\"; },\n"
+	    "{ name = \"d\"; command = \"/bin/true\"; writable = \"rel/dir\"; },\n"
+	    "{ name = \"e\"; command = \"/bin/true\";\n"
+	    "  writable = \"/var/spool/sluice/x\"; },\n"
+	    "{ name = \"f\"; command = \"/bin/true\"; writable = \"/var\"; },\n"
+	    "{ name = \"g\"; command = \"/bin/true\"; user = \"no-such-user-x\"; },\n"
+	    "{ name = \"h\"; command = \"/bin/true\";\n"
+	    "  writable = \"/nonexistent/sluice-x\"; } );\n");
+	c = config_load(path, NULL, &e);
+	assert_null(c);
+	assert_int_equal(e.n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < e.n; i++)
+		if (strstr(e.msg[i], want[i]) == NULL)
+			fail_msg("error %zu: \"%s\", expected \"%s\"", i,
+			    e.msg[i], want[i]);
+	/* a writable path not made yet: the filter cannot write there (the
+	 * other warning: no conf.d beside the file) */
+	for (i = 0; i < e.nwarn; i++)
+		if (strstr(e.warn[i], "filter \"h\": writable "
+		    "\"/nonexistent/sluice-x\": No such file or directory; "
+		    "the filter cannot write there") != NULL)
+			break;
+	assert_true(i < e.nwarn);
+	config_errors_free(&e);
+	cleanup(path);
+}
+
 static void
 t_fragment_order(void **state)
 {
@@ -567,6 +621,7 @@ main(void)
 		cmocka_unit_test(t_xforward_none),
 		cmocka_unit_test(t_overrides),
 		cmocka_unit_test(t_fragment_order),
+		cmocka_unit_test(t_filter_ids),
 	};
 	const char *td = getenv("SLUICE_TESTDATA");
 
