@@ -99,6 +99,7 @@ struct wire_res {
 	int32_t		err_truncated;
 	int32_t		orphans;
 	int32_t		left;
+	int32_t		cleared;
 	uint32_t	noutputs;
 	int32_t		output_err[SPAWN_OUTPUTS_MAX];
 	uint32_t	nfds;	/* sent with the length, SCM_RIGHTS */
@@ -273,6 +274,7 @@ launcher_res_encode(const struct spawn_res *res, struct buf *b)
 	w.err_truncated = res->err_truncated;
 	w.orphans = res->orphans;
 	w.left = res->left;
+	w.cleared = res->cleared;
 	w.noutputs = (uint32_t)res->noutputs;
 	for (i = 0; i < res->noutputs; i++) {
 		w.output_err[i] = res->output_fd[i] >= 0 ? 0 :
@@ -322,6 +324,7 @@ launcher_res_decode(const char *p, size_t len, const int *fds,
 	}
 	res->orphans = w.orphans;
 	res->left = w.left;
+	res->cleared = w.cleared != 0;
 	res->outcome = (enum spawn_outcome)w.outcome;
 	res->status = w.status;
 	res->pid = w.pid;
@@ -715,6 +718,7 @@ keeper(int sock, pid_t launcher, int profile)
 		log_warnx("launcher: keeper: %s", why);
 		_exit(1);
 	}
+	spawn_signals_settled();
 	while (!stopping && (fd = recv_fd(sock)) >= 0) {
 		serving = 1;
 		serve(fd);

@@ -269,6 +269,7 @@ reap(void)
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (pid == agent.pid) {
+			(void)spool_run_forget(cfg->spool_dir, pid);
 			child_died(&agent, st);
 			continue;
 		}
@@ -281,6 +282,8 @@ reap(void)
 				break;
 		if (i < nretiring) {
 			retiring[i] = retiring[--nretiring];
+			/* the run directories it kept */
+			(void)spool_run_forget(cfg->spool_dir, pid);
 			describe(st, how, sizeof(how));
 			log_info("master: the previous agent (pid %ld) %s",
 			    (long)pid, how);

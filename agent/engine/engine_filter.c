@@ -306,7 +306,8 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 	struct spawn_req	 req;
 	struct spawn_res	 res;
 	struct directive	*d;
-	char			*rundir = NULL, *msgf = NULL, *result = NULL;
+	struct spool_run	 run;
+	char			*rundir, *msgf = NULL, *result = NULL;
 	char			*newf = NULL, *tmpd = NULL, *rcptf = NULL;
 	char			**argv, **envp, *rl, why[256];
 	size_t			 i, rlen;
@@ -320,13 +321,14 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 		return;
 	}
 	rl = rcpt_list(&m->env, &rlen);
-	rundir = spool_run_create(m->workdir, m->seq++, m->msgfile, rl, rlen,
-	    why, sizeof(why));
-	free(rl);
-	if (rundir == NULL) {
+	if (spool_run_open(&run, m->workdir, m->msgfile, rl, rlen, why,
+	    sizeof(why)) != 0) {
+		free(rl);
 		internal(fo, "cannot prepare the filter's directory: %s", why);
 		return;
 	}
+	free(rl);
+	rundir = run.path;
 	msgf = spool_run_path(rundir, SPOOL_RUN_MESSAGE);
 	rcptf = spool_run_path(rundir, SPOOL_RUN_RECIPIENTS);
 	tmpd = spool_run_path(rundir, SPOOL_RUN_TMP);
@@ -474,11 +476,12 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 		    DIRECTIVE_REASON_MAX);
 out:
 	spawn_res_free(&res);
-	if (spool_remove(rundir) != 0)
+	/* kept for the next run only when the run's leftovers are gone */
+	snprintf(why, sizeof(why), "%s", rundir);
+	if (spool_run_close(&run, res.cleared) != 0)
 		log_warnx("%s: filter=%s: %s could not be removed entirely: "
 		    "%s", m->env.queue_id != NULL ? m->env.queue_id : "-",
-		    f->name, rundir, strerror(errno));
-	free(rundir);
+		    f->name, why, strerror(errno));
 	free(msgf);
 	free(rcptf);
 	free(result);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,63 +397,221 @@ spool_run_path(const char *rundir, enum spool_run_file f)
 	return p;
 }
 
-/* spool_run_create - see spool.h */
-char *
-spool_run_create(const char *workdir, int n, const char *msgfile,
-    const char *rcpts, size_t len, char *why, size_t whylen)
-{
-	char		*runs, *path = NULL, *slash, name[64], what[PATH_MAX];
-	const char	*id;
-	int		 rfd = -1, dfd = -1, fd = -1, rc = -1;
+/*
+ * The run directories of one spool, kept from run to run: making a
+ * directory and its tmp/ and removing them again cost each run four
+ * inodes (on a file system without a journal, each allocation scans past
+ * every inode freed in the last minute), and a new directory a Landlock
+ * ruleset of its own.  A directory is reused only after a run that the
+ * launcher cleared completely; one that kept anything is removed and its
+ * number never given again.
+ */
+struct run_pool {
+	char		*runs;		/* <spool>/.runs */
+	int		*free;		/* numbers ready for a run */
+	size_t		 nfree, cap;
+	int		 next;		/* the next number never used */
+	pid_t		 pid;		/* whose they are */
+	struct run_pool	*link;
+};
 
-	runs = xstrdup(workdir);
-	if ((slash = strrchr(runs, '/')) == NULL || slash == runs) {
-		why_set(why, whylen, "%s: not in a spool", workdir);
-		free(runs);
-		return NULL;
+static pthread_mutex_t	 pools_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct run_pool	*pools;
+
+/* pool_take - a number for a run in runs: a kept one (*fresh 0) or a
+ * new one (*fresh 1) */
+static int
+pool_take(const char *runs, int *fresh)
+{
+	struct run_pool	*p;
+	int		 n;
+
+	pthread_mutex_lock(&pools_mu);
+	for (p = pools; p != NULL && strcmp(p->runs, runs) != 0; p = p->link)
+		;
+	if (p == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		p->runs = xstrdup(runs);
+		p->link = pools;
+		pools = p;
 	}
-	id = workdir + (slash - runs) + 1;
-	*slash = '\0';
-	snprintf(what, sizeof(what), "%s/" SPOOL_RUNS, runs);
-	/* sluicectl's spool has none yet; sluiced's master made it */
-	rfd = own_dir(AT_FDCWD, what, geteuid(), getegid(), what, why,
-	    whylen);
-	if (rfd < 0)
-		goto out;
-	snprintf(name, sizeof(name), "%.40s.%d", id, n);
-	xasprintf(&path, "%s/%s", what, name);
+	/* a child of fork names its directories after itself */
+	if (p->pid != getpid()) {
+		p->pid = getpid();
+		p->nfree = 0;
+		p->next = 0;
+	}
+	if (p->nfree > 0) {
+		n = p->free[--p->nfree];
+		*fresh = 0;
+	} else {
+		n = p->next++;
+		*fresh = 1;
+	}
+	pthread_mutex_unlock(&pools_mu);
+	return n;
+}
+
+/* pool_give - number n of runs is ready for the next run */
+static void
+pool_give(const char *runs, int n)
+{
+	struct run_pool	*p;
+
+	pthread_mutex_lock(&pools_mu);
+	for (p = pools; p != NULL && strcmp(p->runs, runs) != 0; p = p->link)
+		;
+	if (p != NULL && p->pid == getpid()) {
+		if (p->nfree == p->cap) {
+			p->cap = p->cap == 0 ? 16 : p->cap * 2;
+			p->free = xreallocarray(p->free, p->cap,
+			    sizeof(*p->free));
+		}
+		p->free[p->nfree++] = n;
+	}
+	pthread_mutex_unlock(&pools_mu);
+}
+
+/* run_fresh - a new run directory "name" in rfd with an empty tmp/ and
+ * an empty recipients file; its descriptor, or -1 */
+static int
+run_fresh(int rfd, const char *name)
+{
+	int	dfd, fd;
+
 	/* one that a crash left behind goes first */
 	(void)file_remove_at(rfd, name);
 	if (mkdirat(rfd, name, 0700) != 0 ||
 	    (dfd = openat(rfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0 ||
+	    O_CLOEXEC)) < 0)
+		return -1;
+	if (mkdirat(dfd, spool_run_names[SPOOL_RUN_TMP], 0700) != 0 ||
+	    (fd = openat(dfd, spool_run_names[SPOOL_RUN_RECIPIENTS],
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		int save = errno;
+
+		close(dfd);
+		errno = save;
+		return -1;
+	}
+	close(fd);
+	return dfd;
+}
+
+/* spool_run_open - see spool.h */
+int
+spool_run_open(struct spool_run *r, const char *workdir, const char *msgfile,
+    const char *rcpts, size_t len, char *why, size_t whylen)
+{
+	char		*slash, name[64];
+	const char	*step = "making";
+	int		 rfd = -1, dfd = -1, fd = -1, fresh;
+
+	memset(r, 0, sizeof(*r));
+	r->n = -1;
+	r->runs = xstrdup(workdir);
+	if ((slash = strrchr(r->runs, '/')) == NULL || slash == r->runs) {
+		why_set(why, whylen, "%s: not in a spool", workdir);
+		goto fail;
+	}
+	*slash = '\0';
+	r->runs = xreallocarray(r->runs, strlen(r->runs) + sizeof(SPOOL_RUNS) +
+	    1, 1);
+	strcat(r->runs, "/" SPOOL_RUNS);
+	r->n = pool_take(r->runs, &fresh);
+	snprintf(name, sizeof(name), "%ld-%d", (long)getpid(), r->n);
+	xasprintf(&r->path, "%s/%s", r->runs, name);
+	if (fresh) {
+		/* sluicectl's spool has none yet; sluiced's master made it */
+		rfd = own_dir(AT_FDCWD, r->runs, geteuid(), getegid(),
+		    r->runs, why, whylen);
+		if (rfd < 0)
+			goto fail;
+		dfd = run_fresh(rfd, name);
+	} else {
+		step = "reusing";
+		/* .runs is ours, and so is everything but what a run adds */
+		dfd = open(r->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	}
+	if (dfd < 0 ||
 	    linkat(AT_FDCWD, msgfile, dfd, spool_run_names[SPOOL_RUN_MESSAGE],
 	    0) != 0 ||
-	    mkdirat(dfd, spool_run_names[SPOOL_RUN_TMP], 0700) != 0 ||
 	    (fd = openat(dfd, spool_run_names[SPOOL_RUN_RECIPIENTS],
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
-	    io_write_all(fd, rcpts, len, -1) != 0 || close(fd) != 0) {
-		why_set(why, whylen, "making %s: %s", path, strerror(errno));
+	    O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    io_write_all(fd, rcpts, len, -1) != 0 ||
+	    ftruncate(fd, (off_t)len) != 0 || close(fd) != 0) {
+		why_set(why, whylen, "%s %s: %s", step, r->path,
+		    strerror(errno));
 		fd = -1;
-		goto out;
+		goto fail;
 	}
-	fd = -1;
-	rc = 0;
-out:
+	close(dfd);
+	if (rfd >= 0)
+		close(rfd);
+	return 0;
+fail:
 	if (fd >= 0)
 		close(fd);
 	if (dfd >= 0)
 		close(dfd);
-	if (rc != 0 && path != NULL)
-		(void)file_remove_at(rfd, name);
 	if (rfd >= 0)
 		close(rfd);
-	free(runs);
-	if (rc != 0) {
-		free(path);
-		return NULL;
+	/* its number is not given again */
+	if (r->path != NULL)
+		(void)spool_remove(r->path);
+	free(r->path);
+	free(r->runs);
+	memset(r, 0, sizeof(*r));
+	r->n = -1;
+	return -1;
+}
+
+/* spool_run_close - see spool.h */
+int
+spool_run_close(struct spool_run *r, int clear)
+{
+	char	*msg;
+	int	 rc = 0;
+
+	if (r->path == NULL)
+		return 0;
+	msg = spool_run_path(r->path, SPOOL_RUN_MESSAGE);
+	if (clear && unlink(msg) == 0)
+		pool_give(r->runs, r->n);
+	else if (spool_remove(r->path) != 0)
+		rc = -1;
+	free(msg);
+	free(r->path);
+	free(r->runs);
+	memset(r, 0, sizeof(*r));
+	r->n = -1;
+	return rc;
+}
+
+/* spool_run_forget - see spool.h */
+int
+spool_run_forget(const char *spool_dir, pid_t pid)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 prefix[32], runs[PATH_MAX];
+	int		 fd, n = 0;
+
+	snprintf(runs, sizeof(runs), "%s/" SPOOL_RUNS, spool_dir);
+	snprintf(prefix, sizeof(prefix), "%ld-", (long)pid);
+	fd = open(runs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
-	return path;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
+		    file_remove_at(dirfd(d), de->d_name) == 0)
+			n++;
+	closedir(d);
+	return n;
 }
 
 /* spool_clean - remove the work directories left in dir; how many */

@@ -4,9 +4,10 @@
  * Each message gets <spool_dir>/<id>/, mode 0700, created without
  * following symlinks.  The message is stored there as "message" with LF
  * line endings.  Each filter run gets a directory of its own,
- * <spool_dir>/.runs/<id>.<n>/: its message ("message", a hard link),
+ * <spool_dir>/.runs/<pid>-<n>/: its message ("message", a hard link),
  * "recipients", an empty "tmp/", and the result file and replacement
- * message it writes ("result", "new").  The spool directory and .runs
+ * message it writes ("result", "new").  Emptied after the run, it waits
+ * in its process's pool for the next one.  The spool directory and .runs
  * are mode 0711 (a filter's user passes through to its run directory,
  * and can list neither); everything else is private to sluice's user.
  */
@@ -95,13 +96,35 @@ int	spool_copy(const char *spool_dir, const char *src, char **dst,
 int	spool_quarantine(const char *spool_dir, const char *workdir,
 	    const char *msgfile, const char *envelope, size_t len,
 	    char **where, char *why, size_t whylen);
+/* a filter run's directory, <spool>/.runs/<pid>-<n>/ */
+struct spool_run {
+	char	*path;
+	char	*runs;			/* <spool>/.runs */
+	int	 n;			/* its number; -1: none */
+};
 /*
- * spool_run_create - run n's directory for the message in workdir: a
- * hard link to msgfile, the recipients (rcpts, len bytes), an empty tmp/.
- * Its path, or NULL with why (our failure: disk, spool).
+ * spool_run_open - a run directory for the message in workdir: "message"
+ * a hard link to msgfile, "recipients" holding rcpts (len bytes), an
+ * empty "tmp/".  The directories of a process are kept from run to run
+ * (spool_run_close); one is made when none is free.  0, or -1 with why
+ * (our failure: disk, spool).
  */
-char	*spool_run_create(const char *workdir, int n, const char *msgfile,
-	    const char *rcpts, size_t len, char *why, size_t whylen);
+int	spool_run_open(struct spool_run *, const char *workdir,
+	    const char *msgfile, const char *rcpts, size_t len, char *why,
+	    size_t whylen);
+/*
+ * spool_run_close - after the run: when clear is set (the launcher took
+ * back and removed everything the run made), the message goes and the
+ * directory is kept for another run; else the directory is removed, as
+ * much of it as we can, and its number never used again.  0, or -1 when
+ * something is left.
+ */
+int	spool_run_close(struct spool_run *, int clear);
+/*
+ * spool_run_forget - remove the run directories that process pid kept
+ * in spool_dir (an agent that ended); how many, or -1 with errno
+ */
+int	spool_run_forget(const char *spool_dir, pid_t pid);
 /* spool_run_path - one file of a run directory */
 char	*spool_run_path(const char *rundir, enum spool_run_file);
 /* spool_remove - remove a work directory and everything in it, never

@@ -239,6 +239,7 @@ rundir_take(struct rundir *r, const char *const *names, int *fd, int *err)
 		}
 	if (r->given && rc == 0 && clear_run(r->fd) != 0)
 		rc = -1;
+	r->cleared = r->given && rc == 0;
 	if (r->given)
 		(void)fs_ids(geteuid(), getegid());
 	for (i = 0; i < r->nin; i++) {

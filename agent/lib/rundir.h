@@ -16,6 +16,9 @@ struct rundir {
 	uid_t	uid;			/* the run's user, or our own */
 	gid_t	gid;
 	int	given;			/* handed to another user */
+	int	cleared;		/* rundir_take found and removed
+					   all the run made: only ours is
+					   left, as we made it */
 	int	in_fd[RUNDIR_INPUTS_MAX];	/* our files in it, lent */
 	size_t	nin;
 };
@@ -36,7 +39,9 @@ int	rundir_give(struct rundir *, const char *path, uid_t uid, gid_t gid);
  * file), then remove everything the run made in the directory.  Gives
  * our files back their group and mode 0600 and closes the directory.
  * Returns -1 when something could not be removed (the caller removes
- * the directory and reports what is left).
+ * the directory and reports what is left).  Sets cleared only for a
+ * directory lent to another user: a run of our own user could have
+ * replaced our files with its own, which nothing tells apart.
  */
 int	rundir_take(struct rundir *, const char *const *names, int *fd,
 	    int *err);

@@ -50,6 +50,15 @@ int	sandbox_fs_version(void);
  * sandbox_fs_init took it.  A descriptor, or -1 with why. */
 int	sandbox_fs_ruleset(const char *rundir, char *const *writable,
 	    char *why, size_t whylen);
+/*
+ * sandbox_fs_ruleset_get - the same, from the rulesets of recent runs
+ * when one has the same paths and they still name the same files.  *keep
+ * says the descriptor (above 2) belongs to that store; either way it goes
+ * back with sandbox_fs_ruleset_put after the child has it.
+ */
+int	sandbox_fs_ruleset_get(const char *rundir, char *const *writable,
+	    int *keep, char *why, size_t whylen);
+void	sandbox_fs_ruleset_put(int fd, int keep);
 /* sandbox_fs_enter - restrict the calling (child) process; 0 or -1 */
 int	sandbox_fs_enter(int rfd);
 

@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,6 +362,187 @@ fail:
 	close(rfd);
 	errno = save;
 	return -1;
+}
+
+/*
+ * The rulesets of recent runs, kept: a run directory that the agent
+ * reuses (spool.c) and the same writable paths make the same rules, and
+ * a ruleset serves any number of landlock_restrict_self() calls, each
+ * making a domain of its own.  An entry holds each path's device and
+ * inode as they were when its rules were made (the rules hold those
+ * inodes), and is used again only while every path still names them.
+ */
+#define KEPT_MAX	64
+
+struct kept {
+	int		 fd;		/* the ruleset, when key is set */
+	int		 busy;		/* runs using it now */
+	uint64_t	 used;		/* when last handed out */
+	char		*key;		/* rundir NUL writable NUL ... */
+	size_t		 keylen;
+	struct stat_id {
+		dev_t	dev;
+		ino_t	ino;
+	}		*ids;		/* rundir's, then each writable's */
+	size_t		 nids;
+};
+
+static struct kept	 kept[KEPT_MAX];
+static uint64_t		 kept_clock;
+static pthread_mutex_t	 kept_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* kept_key - the paths of a ruleset as one string; its ids into *ids */
+static char *
+kept_key(const char *rundir, char *const *writable, size_t *keylen,
+    struct stat_id **ids, size_t *nids)
+{
+	struct stat	 st;
+	const char	*p;
+	char		*key;
+	size_t		 i, n, len = 0;
+
+	for (n = 0; writable != NULL && writable[n] != NULL; n++)
+		len += strlen(writable[n]) + 1;
+	len += strlen(rundir) + 1;
+	key = xmalloc(len);
+	*ids = xreallocarray(NULL, n + 1, sizeof(**ids));
+	*nids = n + 1;
+	*keylen = 0;
+	for (i = 0; i <= n; i++) {
+		p = i == 0 ? rundir : writable[i - 1];
+		memcpy(key + *keylen, p, strlen(p) + 1);
+		*keylen += strlen(p) + 1;
+		/* as add_path opens it: a missing path has no rule */
+		if (stat(p, &st) == 0) {
+			(*ids)[i].dev = st.st_dev;
+			(*ids)[i].ino = st.st_ino;
+		} else {
+			(*ids)[i].dev = 0;
+			(*ids)[i].ino = 0;
+		}
+	}
+	return key;
+}
+
+/* kept_drop - empty an entry */
+static void
+kept_drop(struct kept *k)
+{
+	if (k->key != NULL && k->fd >= 0)
+		close(k->fd);
+	free(k->key);
+	free(k->ids);
+	memset(k, 0, sizeof(*k));
+	k->fd = -1;
+}
+
+/* build_high - sandbox_fs_ruleset, on a descriptor above 2 */
+static int
+build_high(const char *rundir, char *const *writable, char *why,
+    size_t whylen)
+{
+	int	fd, high;
+
+	if ((fd = sandbox_fs_ruleset(rundir, writable, why, whylen)) < 0 ||
+	    fd > STDERR_FILENO)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	if (high < 0)
+		why_set(why, whylen, "landlock ruleset: %s", strerror(errno));
+	close(fd);
+	return high;
+}
+
+/* sandbox_fs_ruleset_get - see sandbox.h */
+int
+sandbox_fs_ruleset_get(const char *rundir, char *const *writable, int *keep,
+    char *why, size_t whylen)
+{
+	struct stat_id	*ids;
+	struct kept	*k, *victim = NULL;
+	char		*key;
+	size_t		 i, keylen, nids;
+	int		 fd;
+
+	*keep = 0;
+	if (rundir == NULL)
+		return build_high(NULL, writable, why, whylen);
+	key = kept_key(rundir, writable, &keylen, &ids, &nids);
+	pthread_mutex_lock(&kept_mu);
+	for (i = 0; i < KEPT_MAX; i++) {
+		k = &kept[i];
+		if (k->key == NULL) {
+			if (victim == NULL || victim->key != NULL)
+				victim = k;
+			continue;
+		}
+		if (k->keylen == keylen && memcmp(k->key, key, keylen) == 0 &&
+		    k->nids == nids &&
+		    memcmp(k->ids, ids, nids * sizeof(*ids)) == 0) {
+			k->busy++;
+			k->used = ++kept_clock;
+			pthread_mutex_unlock(&kept_mu);
+			free(key);
+			free(ids);
+			*keep = 1;
+			return k->fd;
+		}
+		if (k->busy == 0 && (victim == NULL ||
+		    (victim->key != NULL && k->used < victim->used)))
+			victim = k;
+	}
+	pthread_mutex_unlock(&kept_mu);
+	/* built outside the lock: 40-odd system calls */
+	if ((fd = build_high(rundir, writable, why, whylen)) < 0) {
+		free(key);
+		free(ids);
+		return -1;
+	}
+	pthread_mutex_lock(&kept_mu);
+	/* the victim may have been taken meanwhile: look again */
+	if (victim == NULL || victim->busy != 0)
+		for (victim = NULL, i = 0; i < KEPT_MAX; i++)
+			if (kept[i].busy == 0 && (victim == NULL ||
+			    kept[i].used < victim->used))
+				victim = &kept[i];
+	if (victim != NULL) {
+		kept_drop(victim);
+		victim->fd = fd;
+		victim->busy = 1;
+		victim->used = ++kept_clock;
+		victim->key = key;
+		victim->keylen = keylen;
+		victim->ids = ids;
+		victim->nids = nids;
+		*keep = 1;
+	} else {
+		free(key);
+		free(ids);
+	}
+	pthread_mutex_unlock(&kept_mu);
+	return fd;
+}
+
+/* sandbox_fs_ruleset_put - see sandbox.h */
+void
+sandbox_fs_ruleset_put(int fd, int keep)
+{
+	size_t	i;
+
+	if (fd < 0)
+		return;
+	if (!keep) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&kept_mu);
+	for (i = 0; i < KEPT_MAX; i++)
+		if (kept[i].key != NULL && kept[i].fd == fd &&
+		    kept[i].busy > 0) {
+			kept[i].busy--;
+			break;
+		}
+	pthread_mutex_unlock(&kept_mu);
 }
 
 /* sandbox_fs_enter - in the child, after no_new_privs: one system call

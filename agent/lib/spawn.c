@@ -112,6 +112,10 @@ struct child_arg {
 	const struct sock_fprog	*seccomp;	/* NULL: none */
 	int			 landlock;	/* ruleset, or -1: none */
 	int			 switch_ids;	/* become uid:gid */
+	uint64_t		 bounding;	/* capabilities to drop from
+						   the bounding set */
+	const sigset_t		*reset;		/* the signals to reset; NULL:
+						   all */
 	uid_t			 uid;
 	gid_t			 gid;
 	int			 fd_in;
@@ -176,6 +180,51 @@ spawn_sandbox_self(int profile, char *why, size_t whylen)
 	}
 	self_profile = profile;
 	return 0;
+}
+
+/*
+ * The bounding set as it was at the first run: it can only shrink, so a
+ * child that drops what was in it then drops all that is left (a dozen
+ * system calls instead of 64, each through the keeper's seccomp program).
+ */
+static pthread_once_t	bounding_once = PTHREAD_ONCE_INIT;
+static uint64_t		bounding;
+
+static void
+bounding_read(void)
+{
+	int	c, r;
+
+	for (c = 0; c < 64; c++) {
+		if ((r = prctl(PR_CAPBSET_READ, c, 0, 0, 0)) < 0)
+			break;		/* past the last capability */
+		if (r == 1)
+			bounding |= 1ULL << c;
+	}
+}
+
+/* the signals that are not SIG_DFL, once spawn_signals_settled says
+ * they stay so */
+static sigset_t		settled_set;
+static int		settled;
+
+/* spawn_signals_settled - see spawn.h */
+void
+spawn_signals_settled(void)
+{
+	struct sigaction	sa;
+	int			sig;
+
+	sigemptyset(&settled_set);
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* glibc answers nothing for its own two: reset them */
+		if (sigaction(sig, NULL, &sa) != 0 ||
+		    sa.sa_handler != SIG_DFL)
+			sigaddset(&settled_set, sig);
+	}
+	settled = 1;
 }
 
 /* spawn_sandbox_init - see spawn.h */
@@ -284,7 +333,8 @@ child_become(const struct child_arg *a)
 	if (!a->switch_ids)
 		return 0;
 	for (c = 0; c < 64; c++)
-		(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+		if (a->bounding & (1ULL << c))
+			(void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 	if (syscall(SYS_setgroups, 0, NULL) == -1 ||
 	    syscall(SYS_setresgid, a->gid, a->gid, a->gid) == -1 ||
 	    syscall(SYS_setresuid, a->uid, a->uid, a->uid) == -1)
@@ -342,7 +392,8 @@ child_main(void *v)
 	 * those go to the kernel directly.
 	 */
 	for (sig = 1; sig < NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    (a->reset != NULL && !sigismember(a->reset, sig)))
 			continue;
 		if (sigaction(sig, &a->dfl, NULL) == -1)
 			child_default_signal(sig);
@@ -548,6 +599,9 @@ spawn_start(const struct spawn_req *req, struct child_arg *a,
 	a->uid = req->uid == SPAWN_SELF ? geteuid() : req->uid;
 	a->gid = req->uid == SPAWN_SELF ? getegid() : req->gid;
 	a->switch_ids = a->uid != geteuid() || a->gid != getegid();
+	(void)pthread_once(&bounding_once, bounding_read);
+	a->bounding = bounding;
+	a->reset = settled ? &settled_set : NULL;
 	a->fd_in = nul;
 	a->fd_out = op[1];
 	a->fd_err = ep[1];
@@ -771,7 +825,7 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	uid_t			uid;
 	gid_t			gid;
 	size_t			n;
-	int			i, st, landlock = -1;
+	int			i, st, landlock = -1, kept = 0;
 
 	if (res == NULL)
 		return -1;
@@ -797,6 +851,7 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	}
 	uid = req->uid == SPAWN_SELF ? geteuid() : req->uid;
 	gid = req->uid == SPAWN_SELF ? getegid() : req->gid;
+	memset(&rd, 0, sizeof(rd));
 	rd.fd = -1;
 	if (req->rundir != NULL && rundir_give(&rd, req->rundir, uid,
 	    gid) != 0) {
@@ -808,11 +863,10 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	 * knows Landlock */
 	if (req->sandbox != SANDBOX_NONE && req->rundir != NULL &&
 	    sandbox_fs_abi() > 0 &&
-	    ((landlock = sandbox_fs_ruleset(req->rundir, req->writable, why,
-	    sizeof(why))) < 0 || fd_high(&landlock) != 0)) {
+	    (landlock = sandbox_fs_ruleset_get(req->rundir, req->writable,
+	    &kept, why, sizeof(why))) < 0) {
 		res->outcome = SPAWN_FAILED;
 		res->status = errno;
-		close_fd(&landlock);
 		(void)rundir_take(&rd, NULL, NULL, NULL);
 		return 0;
 	}
@@ -827,7 +881,7 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 
 	start = clock_mono_us();
 	res->pid = spawn_start(req, &a, cap, landlock);
-	close_fd(&landlock);
+	sandbox_fs_ruleset_put(landlock, kept);
 	if (res->pid == -1) {
 		res->outcome = SPAWN_FAILED;
 		res->status = errno;
@@ -855,6 +909,7 @@ spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	if (rundir_take(&rd, req->outputs, res->output_fd,
 	    res->output_err) != 0)
 		res->left = 1;
+	res->cleared = rd.cleared;
 	return 0;
 }
 

@@ -86,6 +86,8 @@ struct spawn_res {
 	int			 output_err[SPAWN_OUTPUTS_MAX];
 	int			 orphans;	/* left running, then killed */
 	int			 left;		/* rundir could not be emptied */
+	int			 cleared;	/* rundir holds only what
+						   the caller put there */
 };
 
 /*
@@ -109,6 +111,13 @@ int	spawn_sandbox_init(const char *spool, char *why, size_t whylen);
  * another are refused (SPAWN_FAILED, EPERM).  0, or -1 with why.
  */
 int	spawn_sandbox_self(int profile, char *why, size_t whylen);
+/*
+ * spawn_signals_settled - the calling process (single-threaded: a
+ * keeper) will not change a signal's disposition again; its children
+ * then reset to SIG_DFL only the signals that are not SIG_DFL now, not
+ * every signal there is.
+ */
+void	spawn_signals_settled(void);
 /* spawn_res_free - the captured output and the output descriptors */
 void	spawn_res_free(struct spawn_res *);
 /*

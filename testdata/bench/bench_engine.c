@@ -9,7 +9,8 @@
  *   (b0) the same with sandbox = "none" (no seccomp, no Landlock),
  *   (c) posix_spawn + waitpid of that filter's program, nothing else.
  * Each engine message is the whole offline path: work directory, spool
- * write, header parse, rules, the filter run, cleanup.  The ratio b/c
+ * write, header parse, rules, the filter run, cleanup; as root the run
+ * is the filter's own user's (filter_user), as in sluiced.  The ratio b/c
  * (time per message over time per raw spawn) is the engine's overhead.
  * Usage: bench_engine [-n messages] [-r rounds] [-p program] [-s spooldir]
  */
@@ -144,6 +145,7 @@ run_as_keeper(struct config *c, int profile, const char *spool,
 		close(p[0]);
 		if (spawn_sandbox_self(profile, why, sizeof(why)) != 0)
 			fatalx("%s", why);
+		spawn_signals_settled();
 		r[0] = run_engine(c, spool, msg, len, n);
 		r[1] = last_cpu;
 		if (write(p[1], r, sizeof(r)) != (ssize_t)sizeof(r))
@@ -155,6 +157,8 @@ run_as_keeper(struct config *c, int profile, const char *spool,
 		fatalx("the measuring child failed");
 	close(p[0]);
 	waitpid(pid, &st, 0);
+	/* the run directories it kept, as the master does for an agent */
+	(void)spool_run_forget(spool, pid);
 	last_cpu = r[1];
 	return r[0];
 }
@@ -234,6 +238,13 @@ main(int argc, char **argv)
 	c0 = load(dir, prog, 0, "default");
 	c1 = load(dir, prog, 1, "default");
 	c2 = load(dir, prog, 1, "none");
+	/* as root, each run as the filter's own user, as sluiced runs it
+	 * (the spool passable to it, as sluiced's is) */
+	if (geteuid() == 0) {
+		c1->switch_users = c2->switch_users = 1;
+		if (chmod(dir, 0711) != 0)
+			fatal("chmod %s", dir);
+	}
 	xasprintf(&path, "%s/message", dir);
 	fclose(fopen(path, "w"));
 	/* warm up, then interleave the three so drift hits all alike */
