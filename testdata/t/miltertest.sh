@@ -140,7 +140,9 @@ EOF
 }
 
 # spool_left - what is in the spool but its .runs, and in .runs (as
-# .runs/NAME), after waiting up to about 5 s for the daemon to finish a
+# .runs/NAME/FILE) what an idle run directory does not hold (its
+# recipients file and an empty tmp/: the agent keeps them for the next
+# run), after waiting up to about 5 s for the daemon to finish a
 # connection that the script dropped; "no .runs" when it is missing
 spool_left() {
 	local i left
@@ -149,7 +151,9 @@ spool_left() {
 			left="no .runs"
 		else
 			left=$(ls -A "$S/spool" | grep -vx '\.runs'
-			    ls -A "$S/spool/.runs" | sed 's|^|.runs/|')
+			    cd "$S/spool/.runs" && find . -mindepth 2 |
+			    sed 's|^\./|.runs/|' |
+			    grep -Ev '^\.runs/[^/]+/(recipients|tmp)$')
 		fi
 		[ -z "$left" ] && return 0
 		sleep 0.1

@@ -270,7 +270,8 @@ want_not_in() {	# file string
 	! grep -qF -- "$2" "$1" || err "\"$2\" in the delivered message"
 }
 # want_spool_clean - sluiced's spool holds no work directory, only
-# .runs, and .runs no run directory
+# .runs, and .runs only idle run directories (a recipients file and an
+# empty tmp/, kept for the next run): no message, nothing a run made
 want_spool_clean() {
 	local left
 	left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 ! -name .runs \
@@ -278,10 +279,9 @@ want_spool_clean() {
 	[ "$left" -eq 0 ] || err "$left entries left in the spool:" \
 	    "$(ls "$T/run/spool")"
 	if [ -d "$T/run/spool/.runs" ]; then
-		left=$(find "$T/run/spool/.runs" -mindepth 1 -maxdepth 1 |
-		    wc -l)
-		[ "$left" -eq 0 ] || err "$left entries left in .runs:" \
-		    "$(ls -A "$T/run/spool/.runs")"
+		left=$(cd "$T/run/spool/.runs" && find . -mindepth 2 |
+		    sed 's|^\./||' | grep -Ev '^[^/]+/(recipients|tmp)$')
+		[ -z "$left" ] || err "left in .runs:" $left
 	else
 		err "the spool has no .runs"
 	fi

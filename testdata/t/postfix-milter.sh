@@ -245,9 +245,10 @@ begin "no work or run directory is left in the spool"
 left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 ! -name .runs | wc -l)
 [ "$left" -eq 0 ] || err "$left entries left in the spool"
 if [ -d "$T/run/spool/.runs" ]; then
-	left=$(find "$T/run/spool/.runs" -mindepth 1 -maxdepth 1 | wc -l)
-	[ "$left" -eq 0 ] || err "$left entries left in .runs:" \
-	    "$(ls -A "$T/run/spool/.runs")"
+	# idle run directories only: a recipients file and an empty tmp/
+	left=$(cd "$T/run/spool/.runs" && find . -mindepth 2 |
+	    sed 's|^\./||' | grep -Ev '^[^/]+/(recipients|tmp)$')
+	[ -z "$left" ] || err "left in .runs:" $left
 else
 	err "the spool has no .runs"
 fi
