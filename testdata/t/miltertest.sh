@@ -151,9 +151,7 @@ spool_left() {
 			left="no .runs"
 		else
 			left=$(ls -A "$S/spool" | grep -vx '\.runs'
-			    cd "$S/spool/.runs" && find . -mindepth 2 |
-			    sed 's|^\./|.runs/|' |
-			    grep -Ev '^\.runs/[^/]+/(recipients|tmp)$')
+			    runs_busy "$S/spool/.runs" | sed 's|^|.runs/|')
 		fi
 		[ -z "$left" ] && return 0
 		sleep 0.1

@@ -242,16 +242,7 @@ fi
 end
 
 begin "no work or run directory is left in the spool"
-left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 ! -name .runs | wc -l)
-[ "$left" -eq 0 ] || err "$left entries left in the spool"
-if [ -d "$T/run/spool/.runs" ]; then
-	# idle run directories only: a recipients file and an empty tmp/
-	left=$(cd "$T/run/spool/.runs" && find . -mindepth 2 |
-	    sed 's|^\./||' | grep -Ev '^[^/]+/(recipients|tmp)$')
-	[ -z "$left" ] || err "left in .runs:" $left
-else
-	err "the spool has no .runs"
-fi
+want_spool_idle "$T/run/spool"
 end
 
 begin "with sluiced down, Postfix answers 4xx and keeps nothing"

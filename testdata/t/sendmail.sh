@@ -337,16 +337,7 @@ want_rc 0
 f=$(delivered down-2) || { err "not delivered"; maillog; }
 [ -n "$f" ] && want_in "$f" "Subject: [tagged] down-2"
 # nothing is left in the spool but .runs, and nothing in its run directories
-left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 ! -name .runs | wc -l)
-[ "$left" -eq 0 ] || err "$left entries left in the spool"
-if [ -d "$T/run/spool/.runs" ]; then
-	# idle run directories only: a recipients file and an empty tmp/
-	left=$(cd "$T/run/spool/.runs" && find . -mindepth 2 |
-	    sed 's|^\./||' | grep -Ev '^[^/]+/(recipients|tmp)$')
-	[ -z "$left" ] || err "left in .runs:" $left
-else
-	err "the spool has no .runs"
-fi
+want_spool_idle "$T/run/spool"
 end
 
 tap_done

@@ -140,8 +140,8 @@ want_sink() {	# n
 }
 
 # want_spool_clean - no work directory is left in the spool, nor a run
-# directory in its .runs (a session that was cut may take a moment to
-# clean up)
+# directory in use in its .runs (a session that was cut may take a
+# moment to clean up)
 want_spool_clean() {
 	local left _
 	if [ ! -d "$T/run/spool/.runs" ]; then
@@ -151,7 +151,7 @@ want_spool_clean() {
 	for _ in $(seq 50); do
 		left=$(find "$T/run/spool" -mindepth 1 -maxdepth 1 -type d \
 		    ! -name quarantine ! -name .runs 2>/dev/null
-		    find "$T/run/spool/.runs" -mindepth 1 -maxdepth 1)
+		    runs_busy "$T/run/spool/.runs")
 		[ -z "$left" ] && return
 		sleep 0.1
 	done

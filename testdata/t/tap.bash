@@ -197,6 +197,29 @@ new_kid() {	# master name old
 	return 1
 }
 
+# runs_busy - what a spool's .runs holds that an idle run directory
+# does not (its recipients file and an empty tmp/, which the agent
+# keeps for the next run), one NAME/FILE per line
+runs_busy() {	# runs-dir
+	(cd "$1" && find . -mindepth 2 | sed 's|^\./||' |
+	    grep -Ev '^[^/]+/(recipients|tmp)$')
+}
+
+# want_spool_idle - a running sluiced's spool holds no work directory,
+# only .runs, and .runs only idle run directories: no message, nothing
+# a run made
+want_spool_idle() {	# spool-dir
+	local left
+	left=$(find "$1" -mindepth 1 -maxdepth 1 ! -name .runs 2>/dev/null)
+	[ -z "$left" ] || err "left in the spool:" $left
+	if [ -d "$1/.runs" ]; then
+		left=$(runs_busy "$1/.runs")
+		[ -z "$left" ] || err "left in .runs:" $left
+	else
+		err "the spool has no .runs"
+	fi
+}
+
 # filter - write an executable shell filter into $T/bin; @T@ becomes $T
 filter() {	# name, body on stdin
 	{ echo '#!/bin/sh'; sed "s|@T@|$T|g"; } >"$T/bin/$1"

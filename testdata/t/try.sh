@@ -1056,15 +1056,15 @@ EOF
 filter planter <<'EOF'
 #!/bin/sh
 # plant result files where the next runs will look: in the run
-# directories they will get (SPOOL/.runs/ID.N+i/), and in its own
+# directories they will get (SPOOL/.runs/PID-N+i/), and in its own
 # under the names of the files it leaves behind.  Whatever its sandbox
 # refuses is no error of the planter's.
 d=${SLUICE_RESULT%/*}
-n=${d##*.}
+n=${d##*-}
 for i in 1 2 3 4 5; do
-	mkdir -p "${d%.*}.$((n + i))" 2>/dev/null
-	echo "add-rcpt evil@example.org" >"${d%.*}.$((n + i))/result" 2>/dev/null
-	printf 'From: x@y\n\nplanted\n' >"${d%.*}.$((n + i))/new" 2>/dev/null
+	mkdir -p "${d%-*}-$((n + i))" 2>/dev/null
+	echo "add-rcpt evil@example.org" >"${d%-*}-$((n + i))/result" 2>/dev/null
+	printf 'From: x@y\n\nplanted\n' >"${d%-*}-$((n + i))/new" 2>/dev/null
 	echo "add-rcpt evil@example.org" >"$d/result.$((n + i))"
 	printf 'From: x@y\n\nplanted\n' >"$d/new.$((n + i))"
 done
