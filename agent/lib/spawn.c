@@ -227,12 +227,16 @@ spawn_signals_settled(void)
 	settled = 1;
 }
 
+static int	dev_null(void);
+
 /* spawn_sandbox_init - see spawn.h */
 int
 spawn_sandbox_init(const char *spool, char *why, size_t whylen)
 {
 	sandbox_hide = spool;
 	(void)pthread_once(&sandbox_once, sandbox_once_build);
+	/* the children's stdin, for the helpers to inherit too */
+	(void)dev_null();
 	if (!sandbox_ok) {
 		why_set(why, whylen, "%s", sandbox_why);
 		return -1;
@@ -554,6 +558,65 @@ reap(pid_t pid, int *status, struct rusage *ru)
 }
 
 /*
+ * child_stack - this thread's stack for the children it starts, with a
+ * guard page below it: made at its first start and kept, since
+ * CLONE_VFORK holds the thread until its child has exec'd or exited, so
+ * one stack serves every child the thread starts.  The address of its
+ * top, or NULL with errno.
+ */
+static char *
+child_stack(void)
+{
+	static __thread char	*stk;
+	size_t			 pg;
+	char			*p;
+
+	if (stk != NULL)
+		return stk;
+	pg = (size_t)sysconf(_SC_PAGESIZE);
+	p = mmap(NULL, CHILD_STACK + pg, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p, pg, PROT_NONE) == -1) {
+		int save = errno;
+
+		(void)munmap(p, CHILD_STACK + pg);
+		errno = save;
+		return NULL;
+	}
+	stk = p + CHILD_STACK + pg;
+	return stk;
+}
+
+/*
+ * dev_null - a descriptor of /dev/null, read-only, above stderr, opened
+ * once for every child's stdin (each child dup2s it to 0); -1 with errno
+ * when it cannot be opened (tried again next time)
+ */
+static int
+dev_null(void)
+{
+	static pthread_mutex_t	 mu = PTHREAD_MUTEX_INITIALIZER;
+	static int		 nul = -1;
+	int			 fd, save;
+
+	(void)pthread_mutex_lock(&mu);
+	if (nul == -1 &&
+	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) != -1) {
+		if (fd_high(&fd) == 0)
+			nul = fd;
+		else
+			close_fd(&fd);
+	}
+	fd = nul;
+	save = errno;
+	(void)pthread_mutex_unlock(&mu);
+	errno = save;
+	return fd;
+}
+
+/*
  * spawn_start - make the descriptors and start the child.  Returns its
  * pid, or -1 with errno when nothing was started.  On return the child
  * has either exec'd or exited (CLONE_VFORK), and a->step tells which.
@@ -563,27 +626,19 @@ spawn_start(const struct spawn_req *req, struct child_arg *a,
     struct capture *cap, int landlock)
 {
 	sigset_t	 all, old;
-	size_t		 pg;
-	char		*stk = MAP_FAILED;
+	char		*stk;
 	int		 nul, op[2] = { -1, -1 }, ep[2] = { -1, -1 };
 	int		 save;
 	pid_t		 pid = -1;
 
-	pg = (size_t)sysconf(_SC_PAGESIZE);
-	if ((nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
+	if ((nul = dev_null()) == -1 || (stk = child_stack()) == NULL ||
 	    pipe2(op, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1 ||
-	    fd_high(&nul) == -1 || fd_high(&op[0]) == -1 ||
-	    fd_high(&op[1]) == -1 || fd_high(&ep[0]) == -1 ||
-	    fd_high(&ep[1]) == -1)
+	    fd_high(&op[0]) == -1 || fd_high(&op[1]) == -1 ||
+	    fd_high(&ep[0]) == -1 || fd_high(&ep[1]) == -1)
 		goto out;
 	/* Only the read ends: the program's stdout must stay blocking. */
 	if (fcntl(op[0], F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(ep[0], F_SETFL, O_NONBLOCK) == -1)
-		goto out;
-	/* A separate stack with a guard page below it. */
-	stk = mmap(NULL, CHILD_STACK + pg, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stk == MAP_FAILED || mprotect(stk, pg, PROT_NONE) == -1)
 		goto out;
 
 	memset(a, 0, sizeof(*a));
@@ -612,17 +667,13 @@ spawn_start(const struct spawn_req *req, struct child_arg *a,
 
 	sigfillset(&all);
 	(void)pthread_sigmask(SIG_BLOCK, &all, &old);
-	pid = clone(child_main, stk + CHILD_STACK + pg,
-	    CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+	pid = clone(child_main, stk, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
 	save = errno;
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = save;
 
  out:
 	save = errno;
-	if (stk != MAP_FAILED)
-		(void)munmap(stk, CHILD_STACK + pg);
-	close_fd(&nul);
 	close_fd(&op[1]);
 	close_fd(&ep[1]);
 	if (pid == -1) {

@@ -93,6 +93,9 @@ struct spawn_res {
 /*
  * spawn_run - start req->argv and wait until it is over.  Returns 0 when
  * res describes what happened (any outcome), -1 only for a bad request.
+ * From the first run (or spawn_sandbox_init) on, the process keeps a
+ * descriptor of /dev/null open for its children's stdin, and each thread
+ * that starts a child keeps a stack for its children.
  */
 int	spawn_run(const struct spawn_req *req, struct spawn_res *res);
 /*
