@@ -3,7 +3,9 @@
  *
  * SECURITY: the spool directory belongs to sluice; a work directory is
  * created with mkdirat() (which never follows a final symlink) and mode
- * 0700, and opened with O_NOFOLLOW|O_DIRECTORY before use.  Removal walks
+ * 0700, or is one of those, emptied and renamed (renameat2 with
+ * RENAME_NOREPLACE), and is opened with O_NOFOLLOW|O_DIRECTORY before
+ * use.  Removal walks
  * the tree with openat/unlinkat and never follows a symlink, so a filter
  * that plants "tmp/x -> /etc" cannot make sluice delete outside it.
  * ERRORS: returned (-1 with errno, or with a why text); nothing is fatal.
@@ -16,6 +18,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +99,167 @@ workdir_create(const char *spool_dir, const char *id, char **path,
 	return 0;
 }
 
+/*
+ * Emptied work directories, kept for the next messages: renaming one to
+ * the next message's id costs no inode, where removing it and making
+ * another costs two (on a file system without a journal each allocation
+ * scans past every inode freed in the last minute).  An idle one waits
+ * in the spool's .runs as "<pid>-w<n>", so that what stands in the spool
+ * itself is always a message in flight, and the master removes a dead
+ * agent's with its run directories (spool_run_forget) and all at start
+ * and stop (spool_clean).
+ */
+#define WORKDIRS_KEPT	64	/* numbers 0 to 63: the bits below */
+
+struct workdir_pool {
+	char			*spool;
+	uint64_t		 idle;	/* a directory waits under the number */
+	uint64_t		 busy;	/* one is being renamed to or from it */
+	pid_t			 pid;
+	struct workdir_pool	*link;
+};
+
+static pthread_mutex_t		 workdirs_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct workdir_pool	*workdirs;
+
+/* workdir_pool - the pool of spool_dir, made if need be; call locked */
+static struct workdir_pool *
+workdir_pool(const char *spool_dir)
+{
+	struct workdir_pool	*p;
+
+	for (p = workdirs; p != NULL && strcmp(p->spool, spool_dir) != 0;
+	    p = p->link)
+		;
+	if (p == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		p->spool = xstrdup(spool_dir);
+		p->link = workdirs;
+		workdirs = p;
+	}
+	/* a child of fork has none of its parent's */
+	if (p->pid != getpid()) {
+		p->pid = getpid();
+		p->idle = p->busy = 0;
+	}
+	return p;
+}
+
+/* workdir_claim - a number of spool_dir's pool whose bit is set in the
+ * mask that which picks (idle ones, or free ones) and mark it busy: the
+ * number, or -1 */
+static int
+workdir_claim(const char *spool_dir, int idle)
+{
+	struct workdir_pool	*p;
+	uint64_t		 m;
+	int			 n = -1;
+
+	pthread_mutex_lock(&workdirs_mu);
+	p = workdir_pool(spool_dir);
+	m = idle ? p->idle : ~(p->idle | p->busy);
+	if (m != 0) {
+		n = __builtin_ctzll(m);
+		p->idle &= ~(1ULL << n);
+		p->busy |= 1ULL << n;
+	}
+	pthread_mutex_unlock(&workdirs_mu);
+	return n;
+}
+
+/* workdir_settle - number n is no longer busy; idle when a directory
+ * now waits under it */
+static void
+workdir_settle(const char *spool_dir, int n, int idle)
+{
+	struct workdir_pool	*p;
+
+	pthread_mutex_lock(&workdirs_mu);
+	p = workdir_pool(spool_dir);
+	if (p->busy & (1ULL << n)) {
+		p->busy &= ~(1ULL << n);
+		if (idle)
+			p->idle |= 1ULL << n;
+	}
+	pthread_mutex_unlock(&workdirs_mu);
+}
+
+/* workdir_idle_path - where idle work directory n waits */
+static void
+workdir_idle_path(char *buf, size_t len, const char *spool_dir, int n)
+{
+	snprintf(buf, len, "%s/" SPOOL_RUNS "/%ld-w%d", spool_dir,
+	    (long)getpid(), n);
+}
+
+/* workdir_reuse - an idle work directory renamed to id: 0, or -1 with
+ * errno (EEXIST: the id is taken; ENOENT: none is idle) */
+static int
+workdir_reuse(const char *spool_dir, const char *id, char **path)
+{
+	char	from[PATH_MAX];
+	int	n, save;
+
+	if ((n = workdir_claim(spool_dir, 1)) < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	workdir_idle_path(from, sizeof(from), spool_dir, n);
+	xasprintf(path, "%s/%s", spool_dir, id);
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, *path, RENAME_NOREPLACE) ==
+	    0) {
+		workdir_settle(spool_dir, n, 0);
+		return 0;
+	}
+	save = errno;
+	free(*path);
+	*path = NULL;
+	if (save != EEXIST) {
+		/* gone, or not ours: its number is free again */
+		(void)file_remove_at(AT_FDCWD, from);
+		save = ENOENT;
+	}
+	/* on EEXIST still idle, for the next id */
+	workdir_settle(spool_dir, n, save == EEXIST);
+	errno = save;
+	return -1;
+}
+
+/* workdir_keep - empty the work directory path and keep it for the next
+ * message, or remove it when enough are kept; 0 or -1 */
+static int
+workdir_keep(const char *path)
+{
+	char	*spool_dir, *slash, to[PATH_MAX];
+	int	 n, rc;
+
+	spool_dir = xstrdup(path);
+	if ((slash = strrchr(spool_dir, '/')) == NULL || slash == spool_dir) {
+		free(spool_dir);
+		return spool_remove(path);
+	}
+	*slash = '\0';
+	if (file_empty_at(AT_FDCWD, path) == 0 &&
+	    (n = workdir_claim(spool_dir, 0)) >= 0) {
+		workdir_idle_path(to, sizeof(to), spool_dir, n);
+		rc = renameat2(AT_FDCWD, path, AT_FDCWD, to, RENAME_NOREPLACE);
+		/* one that an earlier process of our pid left */
+		if (rc != 0 && errno == EEXIST &&
+		    file_remove_at(AT_FDCWD, to) == 0)
+			rc = renameat2(AT_FDCWD, path, AT_FDCWD, to,
+			    RENAME_NOREPLACE);
+		workdir_settle(spool_dir, n, rc == 0);
+		if (rc == 0) {
+			free(spool_dir);
+			return 0;
+		}
+	}
+	/* enough kept, or no .runs (sluicectl's spool) */
+	rc = spool_remove(path);
+	free(spool_dir);
+	return rc;
+}
+
 /* workdir_new - a work directory under a fresh id: ids are unique
  * per process, but another process (sluicectl) may share the spool */
 static int
@@ -106,7 +270,14 @@ workdir_new(const char *spool_dir, char *id, size_t idlen, char **path,
 
 	for (tries = 0;; tries++) {
 		spool_new_id(id, idlen);
-		if (workdir_create(spool_dir, id, path, why, whylen) == 0)
+		if (workdir_reuse(spool_dir, id, path) == 0)
+			return 0;
+		if (errno == EEXIST) {
+			why_set(why, whylen, "spool %s/%s: %s", spool_dir, id,
+			    strerror(EEXIST));
+			errno = EEXIST;
+		} else if (workdir_create(spool_dir, id, path, why, whylen) ==
+		    0)
 			return 0;
 		if (errno != EEXIST || tries == 10)
 			return -1;
@@ -168,7 +339,7 @@ spool_msg_discard(struct spool_msg *sm)
 
 	(void)spool_msg_close(sm, 0);
 	if (sm->dir != NULL)
-		rc = spool_remove(sm->dir);
+		rc = workdir_keep(sm->dir);
 	free(sm->dir);
 	sm->dir = NULL;
 	return rc;

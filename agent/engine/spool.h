@@ -77,7 +77,9 @@ int	spool_msg_write(struct spool_msg *, const char *, size_t);
  * with errno; closing twice is harmless */
 int	spool_msg_close(struct spool_msg *, int do_fsync);
 /* spool_msg_discard - close and remove the work directory with
- * everything in it; 0 or -1 with errno (the directory may be left) */
+ * everything in it (the emptied directory may be kept, out of the spool's
+ * sight, for a later spool_msg_create); 0 or -1 with errno (the directory
+ * may be left) */
 int	spool_msg_discard(struct spool_msg *);
 /* spool_copy - a new work directory under spool_dir holding a copy of
  * src's message, for a second engine run; *dst gets its path.  0, or

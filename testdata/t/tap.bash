@@ -199,7 +199,8 @@ new_kid() {	# master name old
 
 # runs_busy - what a spool's .runs holds that an idle run directory
 # does not (its recipients file and an empty tmp/, which the agent
-# keeps for the next run), one NAME/FILE per line
+# keeps for the next run; an idle work directory is empty), one
+# NAME/FILE per line
 runs_busy() {	# runs-dir
 	(cd "$1" && find . -mindepth 2 | sed 's|^\./||' |
 	    grep -Ev '^[^/]+/(recipients|tmp)$')

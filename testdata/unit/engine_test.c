@@ -12,6 +12,7 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -760,6 +761,100 @@ t_unique_ids(void **state)
 			fail_msg("duplicate id %s", ids[i]);
 }
 
+/* entries - how many entries directory path holds; -1 when it cannot
+ * be read */
+static int
+entries(const char *path)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	(void)closedir(d);
+	return n;
+}
+
+/*
+ * t_workdir_kept - a discarded message's work directory leaves the
+ * spool, emptied; the next message gets it back under an id of its own,
+ * holding its own message only; at most 64 wait, the others are removed;
+ * a spool without .runs keeps none
+ */
+static void
+t_workdir_kept(void **state)
+{
+	enum { MANY = 70 };
+	static struct spool_msg	 many[MANY];
+	struct spool_msg	 a, b;
+	struct stat		 st;
+	char			*spool, *runs, *f, why[256], buf[64];
+	ino_t			 ino;
+	FILE			*fp;
+	size_t			 n;
+	int			 i;
+
+	(void)state;
+	xasprintf(&spool, "%s/kept", dir);
+	xasprintf(&runs, "%s/" SPOOL_RUNS, spool);
+	assert_int_equal(mkdir(spool, 0700), 0);
+	assert_int_equal(mkdir(runs, 0711), 0);
+
+	assert_int_equal(spool_msg_create(&a, spool, 0, why, sizeof(why)), 0);
+	assert_int_equal(spool_msg_write(&a, "first\n", 6), 0);
+	assert_int_equal(spool_msg_close(&a, 0), 0);
+	f = spool_path(a.dir, SPOOL_ENVELOPE, 0);
+	assert_non_null(fp = fopen(f, "w"));
+	fclose(fp);
+	free(f);
+	assert_int_equal(stat(a.dir, &st), 0);
+	ino = st.st_ino;
+	assert_int_equal(spool_msg_discard(&a), 0);
+	assert_int_equal(entries(spool), 1);		/* .runs alone */
+	assert_int_equal(entries(runs), 1);
+
+	assert_int_equal(spool_msg_create(&b, spool, 0, why, sizeof(why)), 0);
+	assert_string_not_equal(a.id, b.id);
+	assert_int_equal(stat(b.dir, &st), 0);
+	assert_int_equal(st.st_ino, ino);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(spool_msg_write(&b, "second\n", 7), 0);
+	assert_int_equal(spool_msg_close(&b, 0), 0);
+	assert_int_equal(entries(b.dir), 1);
+	f = spool_path(b.dir, SPOOL_MESSAGE, 0);
+	assert_non_null(fp = fopen(f, "r"));
+	n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	free(f);
+	assert_int_equal(n, 7);
+	assert_memory_equal(buf, "second\n", 7);
+	assert_int_equal(entries(runs), 0);
+	assert_int_equal(spool_msg_discard(&b), 0);
+
+	for (i = 0; i < MANY; i++)
+		assert_int_equal(spool_msg_create(&many[i], spool, 0, why,
+		    sizeof(why)), 0);
+	for (i = 0; i < MANY; i++)
+		assert_int_equal(spool_msg_discard(&many[i]), 0);
+	assert_int_equal(entries(spool), 1);
+	assert_int_equal(entries(runs), 64);
+
+	/* sluicectl's spool has no .runs: nothing kept, nothing left */
+	assert_int_equal(spool_clean(spool), 0);
+	assert_int_equal(entries(runs), 0);
+	assert_int_equal(rmdir(runs), 0);
+	assert_int_equal(spool_msg_create(&a, spool, 0, why, sizeof(why)), 0);
+	assert_int_equal(spool_msg_close(&a, 0), 0);
+	assert_int_equal(spool_msg_discard(&a), 0);
+	assert_int_equal(entries(spool), 0);
+	free(runs);
+	free(spool);
+}
+
 int
 main(void)
 {
@@ -777,6 +872,7 @@ main(void)
 		cmocka_unit_test(t_replacement_mods),
 		cmocka_unit_test(t_replacement_check),
 		cmocka_unit_test(t_envelope_gate),
+		cmocka_unit_test(t_workdir_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
