@@ -4,13 +4,16 @@
  * The launcher is forked by the master before any thread exists and
  * before big libraries are loaded, so forking stays cheap however big
  * the agent grows.  It waits on the control socket for descriptors: each
- * is one end of a socketpair the agent made for one filter run.  It
- * hands each to an idle keeper, a copy of this small process, which
- * reads the request, runs it with spawn_run() (clone-vfork, setsid,
+ * is one end of a socketpair the agent made, a channel.  It hands each
+ * to an idle keeper, a copy of this small process, which serves the
+ * channel's requests one after the other until the agent closes it: it
+ * reads a request, runs it with spawn_run() (clone-vfork, setsid,
  * rlimits, timeout, SIGTERM then SIGKILL to the process group, capped
  * capture), kills what the run left behind in sessions of its own
- * (a keeper is a child subreaper: spawn_reap_orphans), writes the result
- * back and says it is idle again.  A keeper that gets SIGTERM (the
+ * (a keeper is a child subreaper: spawn_reap_orphans) and writes the
+ * result back; at the channel's end it says it is idle again.  The agent
+ * keeps idle channels for the next runs of their sandbox profile, so
+ * that a run passes through no process but the keeper.  A keeper that gets SIGTERM (the
  * master's stop, or the launcher's death) kills its run in flight and
  * what it started, then ends.  When no
  * keeper is idle the launcher forks one more, so one slow filter never
@@ -18,9 +21,9 @@
  * reaped by the kernel (SIGCHLD ignored in the launcher); each keeper
  * restores SIGCHLD, because spawn_run waits on a pidfd.
  *
- * Why keepers that stay: handing a descriptor to a waiting keeper costs
- * microseconds, a fork of even this small process a good part of a short
- * filter's own exec.  Why not one event loop in the launcher: spawn_run
+ * Why keepers that stay: a request on a kept channel costs two wakeups,
+ * a fork of even this small process a good part of a short filter's own
+ * exec.  Why not one event loop in the launcher: spawn_run
  * is the tested core that sluicectl uses too.
  *
  * SECURITY: runs as the unprivileged sluice user (the master drops it
@@ -29,7 +32,9 @@
  * They are still decoded strictly (counts, lengths, terminators), since
  * the agent handles mail.  Never calls a shell: argv goes to execve.
  * ERRORS: a malformed request or a failed fork closes that request's
- * socket, which the agent sees as "no answer" and tempfails the message.
+ * channel, which the agent sees as "no answer" and tempfails the message;
+ * a kept channel whose keeper has died refuses the request before it is
+ * read, and the agent sends it on a new one.
  * launcher_spawn returns -1 with why when the launcher cannot be reached
  * or does not answer in time; it logs nothing itself.
  */
@@ -39,6 +44,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +74,8 @@
 #define KEEPERS_SPARE	8
 /* a filter's writable paths */
 #define WRITABLE_MAX	64
+/* the agent's idle channels to keepers kept, per sandbox profile */
+#define CHANNELS_IDLE	32
 
 struct wire_req {
 	uint32_t	magic;
@@ -451,8 +459,25 @@ on_term(int sig)
 		_exit(0);
 }
 
-/* serve - one request on fd: read it, run it, answer */
-static void
+/* request_wait - wait for the next request on a channel: 0 when one is
+ * coming, -1 at its end (the agent closed it) or on an error */
+static int
+request_wait(int fd)
+{
+	char	byte;
+	ssize_t	n;
+
+	do
+		n = recv(fd, &byte, 1, MSG_PEEK);
+	while (n < 0 && errno == EINTR && !stopping);
+	if (n < 0 && errno != EINTR)
+		log_warn("launcher: waiting for a request");
+	return n == 1 ? 0 : -1;
+}
+
+/* serve - one request on channel fd: read it, run it, answer; 0 when it
+ * was answered and the channel may carry the next, -1 when it is done */
+static int
 serve(int fd)
 {
 	struct spawn_req	 req;
@@ -461,17 +486,17 @@ serve(int fd)
 	char			*p, *strs, why[200];
 	size_t			 len, i, nfd;
 	uint32_t		 len32;
-	int			 n, fds[SPAWN_OUTPUTS_MAX];
+	int			 n, rc, fds[SPAWN_OUTPUTS_MAX];
 
 	if (recv_framed(fd, LAUNCHER_REQ_MAX, clock_mono_ms() + REQ_WAIT_MS, &p,
 	    &len) != 0) {
 		log_warn("launcher: reading a request");
-		return;
+		return -1;
 	}
 	if (launcher_req_decode(p, len, &req, &strs, why, sizeof(why)) != 0) {
 		log_warnx("launcher: refusing a request: %s", why);
 		free(p);
-		return;
+		return -1;
 	}
 	free(p);
 	memset(&res, 0, sizeof(res));
@@ -479,12 +504,12 @@ serve(int fd)
 	if (launcher_allowed(req.uid, req.gid, why, sizeof(why)) != 0) {
 		log_warnx("launcher: refusing a request: %s", why);
 		launcher_req_free(&req, &strs);
-		return;
+		return -1;
 	}
 	if (spawn_run(&req, &res) != 0) {
 		log_warnx("launcher: refusing a request: no program");
 		launcher_req_free(&req, &strs);
-		return;
+		return -1;
 	}
 	if ((n = res.orphans) > 0)
 		log_warnx("launcher: %s left %d process%s running; killed",
@@ -500,10 +525,11 @@ serve(int fd)
 			fds[nfd++] = res.output_fd[i];
 	/* the agent may be gone (restarted): nothing to do about that */
 	len32 = (uint32_t)b.len;
-	if (send_fds(fd, &len32, sizeof(len32), fds, nfd) == 0)
-		(void)io_send_all(fd, b.data, b.len, -1);
+	rc = send_fds(fd, &len32, sizeof(len32), fds, nfd) == 0 &&
+	    io_send_all(fd, b.data, b.len, -1) == 0 ? 0 : -1;
 	spawn_res_free(&res);
 	buf_free(&b);
+	return rc;
 }
 
 /* send_fds - len bytes (one sendmsg: a few) and n descriptors with them */
@@ -698,7 +724,7 @@ keeper(int sock, pid_t launcher, int profile)
 {
 	struct sigaction	sa;
 	char			why[256];
-	int			fd;
+	int			fd, n;
 
 	signal(SIGCHLD, SIG_DFL);
 	(void)prctl(PR_SET_NAME, "sluice-keeper");
@@ -720,12 +746,18 @@ keeper(int sock, pid_t launcher, int profile)
 	}
 	spawn_signals_settled();
 	while (!stopping && (fd = recv_fd(sock)) >= 0) {
-		serving = 1;
-		serve(fd);
-		serving = 0;
+		/* the channel's requests, one after the other, until the
+		 * agent closes it; the launcher died while a run had our
+		 * parent-death signal cleared (rundir.c): end now */
+		while (!stopping && getppid() == launcher &&
+		    request_wait(fd) == 0) {
+			serving = 1;
+			n = serve(fd);
+			serving = 0;
+			if (n != 0)
+				break;
+		}
 		close(fd);
-		/* the launcher died while a run had our parent-death
-		 * signal cleared (rundir.c): end now */
 		if (stopping || getppid() != launcher)
 			break;
 		/* idle again */
@@ -898,6 +930,61 @@ launcher_client_init(int ctlfd)
 	ctl = ctlfd;
 }
 
+/*
+ * The agent's channels to keepers: a channel is a socketpair whose other
+ * end the launcher handed to a keeper, which serves the requests on it
+ * one after the other until the agent closes it.  An idle channel waits
+ * here for the next run of its sandbox profile, so that a run costs the
+ * launcher nothing; a channel is made (and a keeper found or forked for
+ * it) only when every one is busy, and closed when too many are idle.
+ */
+static pthread_mutex_t	 chan_mu = PTHREAD_MUTEX_INITIALIZER;
+static int		 chan_idle[SANDBOX_NPROFILES][CHANNELS_IDLE];
+static size_t		 chan_n[SANDBOX_NPROFILES];
+
+/* channel_get - an idle channel for profile (*fresh 0) or a new one
+ * (*fresh 1); -1 with why */
+static int
+channel_get(int profile, int *fresh, char *why, size_t whylen)
+{
+	int	fd = -1, sv[2];
+
+	pthread_mutex_lock(&chan_mu);
+	if (chan_n[profile] > 0)
+		fd = chan_idle[profile][--chan_n[profile]];
+	pthread_mutex_unlock(&chan_mu);
+	*fresh = fd < 0;
+	if (fd >= 0)
+		return fd;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		why_set(why, whylen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (send_fd(ctl, sv[1], (char)('0' + profile)) != 0) {
+		why_set(why, whylen, "cannot reach the launcher: %s",
+		    strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	close(sv[1]);
+	return sv[0];
+}
+
+/* channel_put - channel fd of profile is idle again */
+static void
+channel_put(int profile, int fd)
+{
+	pthread_mutex_lock(&chan_mu);
+	if (chan_n[profile] < CHANNELS_IDLE) {
+		chan_idle[profile][chan_n[profile]++] = fd;
+		fd = -1;
+	}
+	pthread_mutex_unlock(&chan_mu);
+	if (fd >= 0)
+		close(fd);	/* its keeper goes back to the launcher */
+}
+
 /* launcher_spawn - one filter run through the launcher */
 int
 launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
@@ -907,22 +994,13 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 	char		*p = NULL;
 	size_t		 len, max, nfds = 0, i;
 	long long	 wait;
-	int		 sv[2], rc = -1, fds[SPAWN_OUTPUTS_MAX];
+	int		 fd = -1, fresh, rc = -1, fds[SPAWN_OUTPUTS_MAX];
 
 	memset(res, 0, sizeof(*res));
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		why_set(why, whylen, "socketpair: %s", strerror(errno));
+	if (req->sandbox < 0 || req->sandbox >= SANDBOX_NPROFILES) {
+		why_set(why, whylen, "no sandbox profile %d", req->sandbox);
 		return -1;
 	}
-	if (send_fd(ctl, sv[1], (char)('0' + req->sandbox)) != 0) {
-		why_set(why, whylen, "cannot reach the launcher: %s",
-		    strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	close(sv[1]);
-
 	buf_init(&b, 0);
 	launcher_req_encode(req, &b);
 	if (b.len > LAUNCHER_REQ_MAX) {
@@ -930,16 +1008,25 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 		    b.len);
 		goto out;
 	}
-	if (send_framed(sv[0], &b) != 0) {
-		why_set(why, whylen, "sending to the launcher: %s",
-		    strerror(errno));
-		goto out;
+	/* a kept channel whose keeper has died (the launcher's restart)
+	 * refuses the request at once, and it was not run: a new one */
+	for (;;) {
+		if ((fd = channel_get(req->sandbox, &fresh, why, whylen)) < 0)
+			goto out;
+		if (send_framed(fd, &b) == 0)
+			break;
+		if (fresh || (errno != EPIPE && errno != ECONNRESET)) {
+			why_set(why, whylen, "sending to the launcher: %s",
+			    strerror(errno));
+			goto out;
+		}
+		close(fd);
 	}
 	wait = (long long)req->timeout_ms + req->grace_ms + ANSWER_SLACK_MS;
 	if (req->timeout_ms == 0)
 		wait = 24LL * 3600 * 1000;
 	max = sizeof(struct wire_res) + 2 * req->capture_max;
-	if (recv_answer(sv[0], max, clock_mono_ms() + wait, &p, &len, fds,
+	if (recv_answer(fd, max, clock_mono_ms() + wait, &p, &len, fds,
 	    &nfds) != 0) {
 		why_set(why, whylen, "no answer from the launcher: %s",
 		    errno == ECONNRESET ? "it closed the connection" :
@@ -950,11 +1037,15 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 		goto out;
 	nfds = 0;	/* res has them */
 	rc = 0;
+	channel_put(req->sandbox, fd);
+	fd = -1;
 out:
 	for (i = 0; i < nfds; i++)
 		(void)close(fds[i]);
 	free(p);
 	buf_free(&b);
-	close(sv[0]);
+	/* after a failure the channel's state is unknown: its end */
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }

@@ -2,13 +2,14 @@
  * launcher.h - the process that starts filter programs, and its client
  *
  * The master forks the launcher early, while it is small and has no
- * threads.  The agent never forks: for each filter run it makes a
- * socketpair, passes one end to the launcher over the control socket
- * (SOCK_SEQPACKET, one descriptor per message), writes the request on
- * its own end and reads the result there.  The launcher hands it to an
- * idle keeper (forking one when none is idle), which runs spawn_run()
- * (timeouts, process-group kills, output capture) and writes the result
- * back, with the run's output files as descriptors.
+ * threads.  The agent never forks: it makes a socketpair, a channel, and
+ * passes one end to the launcher over the control socket
+ * (SOCK_SEQPACKET, one descriptor per message), which hands it to an
+ * idle keeper (forking one when none is idle).  The agent writes each
+ * request on its own end and reads the result there; the keeper runs
+ * spawn_run() (timeouts, process-group kills, output capture) and writes
+ * the result back, with the run's output files as descriptors.  Idle
+ * channels are kept for the next runs of their sandbox profile.
  */
 #ifndef SLUICE_LAUNCHER_H
 #define SLUICE_LAUNCHER_H

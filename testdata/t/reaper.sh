@@ -4,7 +4,8 @@
 # A filter that puts a child in a session of its own (setsid) or
 # double-forks, then hangs past its timeout or simply exits: afterwards
 # no process of that run is left.  The same when sluiced stops in the
-# middle of a run, when the launcher is killed, and for sluicectl try.
+# middle of a run, when the launcher is killed, and for sluicectl try;
+# and killed keepers or a restarted launcher cost the next runs nothing.
 # Each leftover is a "sleep" with a number of its own, found by pgrep.
 # Prints TAP.  Needs miltertest.  Run by testdata/run-tests.
 set -u
@@ -170,6 +171,31 @@ stop
 kill "$probe" 2>/dev/null
 wait "$probe" 2>/dev/null
 sed -i 's/timeout = 120;/timeout = 2;/' "$T/sluice.conf"
+end
+
+# the agent keeps its channels to idle keepers from run to run: one
+# whose keeper is gone must cost the next message nothing
+begin "idle keepers killed, then the launcher: the next messages' filter still runs"
+conf_how setsid exit
+off=$(stat -c %s "$T/log")
+start
+mt_probe "inet:$port@127.0.0.1" X-Escape done || err "no header at first"
+pkill -KILL -x sluice-keeper
+sleep 0.2
+mt_probe "inet:$port@127.0.0.1" X-Escape done ||
+    err "no header after the keepers died: $(grep 'filter=escape' "$T/log" | tail -2)"
+l=$(pgrep -P "$master" -x sluice-launcher)
+[ -n "$l" ] && kill -KILL "$l"
+if new_kid "$master" sluice-launcher "$l" >/dev/null; then
+	mt_probe "inet:$port@127.0.0.1" X-Escape done ||
+	    err "no header after the launcher's restart: $(grep 'filter=escape' "$T/log" | tail -2)"
+else
+	err "the launcher was not restarted"
+fi
+tail -c +$((off + 1)) "$T/log" | grep 'filter=escape error' >"$T/errors"
+[ -s "$T/errors" ] && err "a run failed: $(tail -1 "$T/errors")"
+err_if_left 3
+stop
 end
 
 tap_done
