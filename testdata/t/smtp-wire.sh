@@ -255,11 +255,12 @@ spool_dirs() {
 	    ! -name quarantine ! -name .runs 2>/dev/null
 }
 
-# run_dirs - run directories in daemon n's spool/.runs; "no .runs" when
-# there is no such directory
+# run_dirs - what daemon n's spool/.runs holds of runs in use (not the
+# idle run and work directories kept for the next messages); "no .runs"
+# when there is no such directory
 run_dirs() {
 	if [ -d "$T/n/run/spool/.runs" ]; then
-		find "$T/n/run/spool/.runs" -mindepth 1 -maxdepth 1
+		runs_busy "$T/n/run/spool/.runs"
 	else
 		echo "no .runs"
 	fi
