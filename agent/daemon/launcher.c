@@ -13,9 +13,9 @@
  * (a keeper is a child subreaper: spawn_reap_orphans) and writes the
  * result back; at the channel's end it says it is idle again.  The agent
  * keeps idle channels for the next runs of their sandbox profile, so
- * that a run passes through no process but the keeper.  A keeper that gets SIGTERM (the
- * master's stop, or the launcher's death) kills its run in flight and
- * what it started, then ends.  When no
+ * that a run passes through no process but the keeper.  A keeper that
+ * gets SIGTERM (the master's stop, or the launcher's death) kills its run
+ * in flight and what it started, then ends.  When no
  * keeper is idle the launcher forks one more, so one slow filter never
  * holds up another; idle keepers beyond a few are let go.  Keepers are
  * reaped by the kernel (SIGCHLD ignored in the launcher); each keeper
@@ -23,8 +23,8 @@
  *
  * Why keepers that stay: a request on a kept channel costs two wakeups,
  * a fork of even this small process a good part of a short filter's own
- * exec.  Why not one event loop in the launcher: spawn_run
- * is the tested core that sluicectl uses too.
+ * exec.  Why not one event loop in the launcher: spawn_run is the tested
+ * core that sluicectl uses too.
  *
  * SECURITY: runs as the unprivileged sluice user (the master drops it
  * before launcher_main).  Requests come from the agent only: the control

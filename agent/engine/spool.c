@@ -5,9 +5,9 @@
  * created with mkdirat() (which never follows a final symlink) and mode
  * 0700, or is one of those, emptied and renamed (renameat2 with
  * RENAME_NOREPLACE), and is opened with O_NOFOLLOW|O_DIRECTORY before
- * use.  Removal walks
- * the tree with openat/unlinkat and never follows a symlink, so a filter
- * that plants "tmp/x -> /etc" cannot make sluice delete outside it.
+ * use.  Removal walks the tree with openat/unlinkat and never follows a
+ * symlink, so a filter that plants "tmp/x -> /etc" cannot make sluice
+ * delete outside it.
  * ERRORS: returned (-1 with errno, or with a why text); nothing is fatal.
  */
 #include <sys/stat.h>
@@ -111,38 +111,55 @@ workdir_create(const char *spool_dir, const char *id, char **path,
  */
 #define WORKDIRS_KEPT	64	/* numbers 0 to 63: the bits below */
 
-struct workdir_pool {
-	char			*spool;
+/* what one process keeps in one spool's .runs: its idle work
+ * directories and its run directories (below) */
+struct spool_pool {
+	char			*runs;	/* <spool>/.runs */
+	pid_t			 pid;	/* whose they are */
+	/* work directories by number, WORKDIRS_KEPT at most */
 	uint64_t		 idle;	/* a directory waits under the number */
 	uint64_t		 busy;	/* one is being renamed to or from it */
-	pid_t			 pid;
-	struct workdir_pool	*link;
+	/* run directories */
+	int			*free;	/* numbers ready for a run */
+	size_t			 nfree, cap;
+	int			 next;	/* the next number never used */
+	struct spool_pool	*link;
 };
 
-static pthread_mutex_t		 workdirs_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct workdir_pool	*workdirs;
+static pthread_mutex_t		 pools_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct spool_pool	*pools;
 
-/* workdir_pool - the pool of spool_dir, made if need be; call locked */
-static struct workdir_pool *
-workdir_pool(const char *spool_dir)
+/* pool_of - the pool of the spool's .runs runs, made if need be; a child
+ * of fork has none of its parent's and names what it keeps after itself;
+ * call with pools_mu held */
+static struct spool_pool *
+pool_of(const char *runs)
 {
-	struct workdir_pool	*p;
+	struct spool_pool	*p;
 
-	for (p = workdirs; p != NULL && strcmp(p->spool, spool_dir) != 0;
-	    p = p->link)
+	for (p = pools; p != NULL && strcmp(p->runs, runs) != 0; p = p->link)
 		;
 	if (p == NULL) {
 		p = xcalloc(1, sizeof(*p));
-		p->spool = xstrdup(spool_dir);
-		p->link = workdirs;
-		workdirs = p;
+		p->runs = xstrdup(runs);
+		p->link = pools;
+		pools = p;
 	}
-	/* a child of fork has none of its parent's */
 	if (p->pid != getpid()) {
 		p->pid = getpid();
 		p->idle = p->busy = 0;
+		p->nfree = 0;
+		p->next = 0;
 	}
 	return p;
+}
+
+/* runs_of - the .runs of spool_dir, in buf */
+static const char *
+runs_of(char *buf, size_t len, const char *spool_dir)
+{
+	snprintf(buf, len, "%s/" SPOOL_RUNS, spool_dir);
+	return buf;
 }
 
 /* workdir_claim - a number of spool_dir's pool whose bit is set in the
@@ -151,19 +168,20 @@ workdir_pool(const char *spool_dir)
 static int
 workdir_claim(const char *spool_dir, int idle)
 {
-	struct workdir_pool	*p;
+	struct spool_pool	*p;
+	char			 runs[PATH_MAX];
 	uint64_t		 m;
 	int			 n = -1;
 
-	pthread_mutex_lock(&workdirs_mu);
-	p = workdir_pool(spool_dir);
+	pthread_mutex_lock(&pools_mu);
+	p = pool_of(runs_of(runs, sizeof(runs), spool_dir));
 	m = idle ? p->idle : ~(p->idle | p->busy);
 	if (m != 0) {
 		n = __builtin_ctzll(m);
 		p->idle &= ~(1ULL << n);
 		p->busy |= 1ULL << n;
 	}
-	pthread_mutex_unlock(&workdirs_mu);
+	pthread_mutex_unlock(&pools_mu);
 	return n;
 }
 
@@ -172,24 +190,27 @@ workdir_claim(const char *spool_dir, int idle)
 static void
 workdir_settle(const char *spool_dir, int n, int idle)
 {
-	struct workdir_pool	*p;
+	struct spool_pool	*p;
+	char			 runs[PATH_MAX];
 
-	pthread_mutex_lock(&workdirs_mu);
-	p = workdir_pool(spool_dir);
+	pthread_mutex_lock(&pools_mu);
+	p = pool_of(runs_of(runs, sizeof(runs), spool_dir));
 	if (p->busy & (1ULL << n)) {
 		p->busy &= ~(1ULL << n);
 		if (idle)
 			p->idle |= 1ULL << n;
 	}
-	pthread_mutex_unlock(&workdirs_mu);
+	pthread_mutex_unlock(&pools_mu);
 }
 
 /* workdir_idle_path - where idle work directory n waits */
 static void
 workdir_idle_path(char *buf, size_t len, const char *spool_dir, int n)
 {
-	snprintf(buf, len, "%s/" SPOOL_RUNS "/%ld-w%d", spool_dir,
-	    (long)getpid(), n);
+	char	runs[PATH_MAX];
+
+	snprintf(buf, len, "%s/%ld-w%d", runs_of(runs, sizeof(runs),
+	    spool_dir), (long)getpid(), n);
 }
 
 /* workdir_reuse - an idle work directory renamed to id: 0, or -1 with
@@ -577,41 +598,16 @@ spool_run_path(const char *rundir, enum spool_run_file f)
  * launcher cleared completely; one that kept anything is removed and its
  * number never given again.
  */
-struct run_pool {
-	char		*runs;		/* <spool>/.runs */
-	int		*free;		/* numbers ready for a run */
-	size_t		 nfree, cap;
-	int		 next;		/* the next number never used */
-	pid_t		 pid;		/* whose they are */
-	struct run_pool	*link;
-};
-
-static pthread_mutex_t	 pools_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct run_pool	*pools;
-
 /* pool_take - a number for a run in runs: a kept one (*fresh 0) or a
  * new one (*fresh 1) */
 static int
 pool_take(const char *runs, int *fresh)
 {
-	struct run_pool	*p;
-	int		 n;
+	struct spool_pool	*p;
+	int			 n;
 
 	pthread_mutex_lock(&pools_mu);
-	for (p = pools; p != NULL && strcmp(p->runs, runs) != 0; p = p->link)
-		;
-	if (p == NULL) {
-		p = xcalloc(1, sizeof(*p));
-		p->runs = xstrdup(runs);
-		p->link = pools;
-		pools = p;
-	}
-	/* a child of fork names its directories after itself */
-	if (p->pid != getpid()) {
-		p->pid = getpid();
-		p->nfree = 0;
-		p->next = 0;
-	}
+	p = pool_of(runs);
 	if (p->nfree > 0) {
 		n = p->free[--p->nfree];
 		*fresh = 0;
@@ -627,19 +623,15 @@ pool_take(const char *runs, int *fresh)
 static void
 pool_give(const char *runs, int n)
 {
-	struct run_pool	*p;
+	struct spool_pool	*p;
 
 	pthread_mutex_lock(&pools_mu);
-	for (p = pools; p != NULL && strcmp(p->runs, runs) != 0; p = p->link)
-		;
-	if (p != NULL && p->pid == getpid()) {
-		if (p->nfree == p->cap) {
-			p->cap = p->cap == 0 ? 16 : p->cap * 2;
-			p->free = xreallocarray(p->free, p->cap,
-			    sizeof(*p->free));
-		}
-		p->free[p->nfree++] = n;
+	p = pool_of(runs);
+	if (p->nfree == p->cap) {
+		p->cap = p->cap == 0 ? 16 : p->cap * 2;
+		p->free = xreallocarray(p->free, p->cap, sizeof(*p->free));
 	}
+	p->free[p->nfree++] = n;
 	pthread_mutex_unlock(&pools_mu);
 }
 
