@@ -60,20 +60,48 @@ input(struct engine_input *in, const struct sess *s, const char *qid,
 	in->quarantine_in_spool = 1;
 }
 
-/* relay_ready - a usable connection to the next hop; 0 or -1 with why */
+/* relay_ready - a usable connection to the next hop, *kept set when it
+ * is one from an earlier transaction; 0 or -1 with why */
 static int
-relay_ready(struct sess *s, char *why, size_t whylen)
+relay_ready(struct sess *s, int *kept, char *why, size_t whylen)
 {
+	*kept = 0;
 	if (s->relay.fd >= 0) {
 		/* a cached connection the next hop closed, said 421 on, or
 		 * left a stray reply in (read or not): start afresh */
-		if (relay_reusable(&s->relay))
+		if (relay_reusable(&s->relay)) {
+			*kept = 1;
 			return 0;
+		}
 		relay_close(&s->relay, 0);
 	}
 	return relay_open(&s->relay, s->lc->next_hop, s->cfg->run_dir,
 	    s->lc->next_lmtp, s->cfg->smtp_hostname,
 	    s->cfg->relay_connect_timeout, s->cfg->relay_timeout, why, whylen);
+}
+
+/* relay_try - one transaction on a usable connection; a kept one that
+ * the next hop closed before it answered anything (its close crossed
+ * our first command) is given up and the transaction sent once more on
+ * a new connection.  0, or -1 with why and the relay closed. */
+static int
+relay_try(struct sess *s, struct relay_job *job, const char *qid, char *why,
+    size_t whylen)
+{
+	int	kept, rc;
+
+	if ((rc = relay_ready(s, &kept, why, whylen)) == 0 &&
+	    (rc = relay_send(&s->relay, job, why, whylen)) != 0 && kept &&
+	    relay_unanswered(&s->relay)) {
+		log_info("%s: relay to %s: the kept connection was closed "
+		    "(%s): on a new one", qid, s->lc->next_hop, why);
+		relay_close(&s->relay, 0);
+		if ((rc = relay_ready(s, &kept, why, whylen)) == 0)
+			rc = relay_send(&s->relay, job, why, whylen);
+	}
+	if (rc != 0)
+		relay_close(&s->relay, 0);
+	return rc;
 }
 
 /* relay_answers - hand em on; res[k] gets the answer for the group's
@@ -99,10 +127,7 @@ relay_answers(struct sess *s, const struct engine_msg *em,
 	job.msg = em;
 	job.all_or_nothing = !s->lc->lmtp;
 	job.res = rr;
-	if ((rc = relay_ready(s, why, sizeof(why))) == 0 &&
-	    (rc = relay_send(&s->relay, &job, why, sizeof(why))) != 0)
-		relay_close(&s->relay, 0);
-	if (rc != 0) {
+	if ((rc = relay_try(s, &job, qid, why, sizeof(why))) != 0) {
 		log_warnx("%s: relay to %s: %s: answering tempfail", qid,
 		    s->lc->next_hop, why);
 		for (j = 0; j < em->env.nrcpt; j++)

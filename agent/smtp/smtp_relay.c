@@ -114,17 +114,21 @@ flush(struct relay *r, char *why, size_t whylen)
 		/* a reply now would be taken for the answer to what we are
 		 * about to send: a reply before the end of the data, or one
 		 * more than the last command had */
-		if (p < 0)
+		if (p < 0) {
+			r->lost = 1;
 			return why_set(why, whylen, "the next hop closed the "
 			    "connection");
+		}
 		why_set(why, whylen, "the next hop replied out of turn%s",
 		    r->in_data ? ", before the end of the data" : "");
 		return CONFUSED;
 	}
 	if (r->out.len > 0 && io_send_all(r->fd, r->out.data, r->out.len,
-	    r->timeout_s * 1000) != 0)
+	    r->timeout_s * 1000) != 0) {
+		r->lost = errno == EPIPE || errno == ECONNRESET;
 		return why_set(why, whylen, "writing to the next hop: %s",
 		    errno == EPIPE ? "connection closed" : strerror(errno));
+	}
 	buf_reset(&r->out);
 	r->owed += r->queued;
 	r->queued = 0;
@@ -166,6 +170,7 @@ read_resp(struct relay *r, struct smtp_resp *resp, char *why, size_t whylen)
 				    "malformed reply");
 				return CONFUSED;
 			}
+			r->replies++;
 			if (--r->owed == 0 && r->off < r->len) {
 				/* in the same packet as the last reply due */
 				why_set(why, whylen, "the next hop sent more "
@@ -184,6 +189,7 @@ read_resp(struct relay *r, struct smtp_resp *resp, char *why, size_t whylen)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
+			r->lost = n == 0 || errno == ECONNRESET;
 			why_set(why, whylen, "the next hop %s",
 			    n < 0 ? strerror(errno) : "closed the connection");
 			return -1;
@@ -342,6 +348,14 @@ relay_close(struct relay *r, int quit)
 	buf_free(&r->out);
 	r->off = r->len = 0;
 	r->owed = r->queued = r->in_data = 0;
+}
+
+/* relay_unanswered - closed or reset before any reply of the
+ * transaction */
+int
+relay_unanswered(const struct relay *r)
+{
+	return r->lost && r->replies == 0;
 }
 
 /* relay_reusable - open, owing nothing, nothing waiting from the hop */
@@ -589,6 +603,7 @@ relay_send(struct relay *r, struct relay_job *job, char *why, size_t whylen)
 	}
 	buf_reset(&r->out);
 	r->queued = 0;
+	r->replies = r->lost = 0;
 	if (add_xforward(r, job->xfwd, pipe, &nx, why, whylen) != 0)
 		return -1;
 	buf_appendf(&r->out, "MAIL FROM:<%s>", job->sender);

@@ -31,6 +31,10 @@ struct relay {
 	int			 owed;
 	int			 queued;
 	int			 in_data;	/* sending the message */
+	/* this transaction: replies read, and whether the next hop closed
+	 * or reset the connection (relay_unanswered) */
+	int			 replies;
+	int			 lost;
 	struct smtp_line	 line;
 	char			 in[8192];
 	size_t			 off, len;
@@ -78,6 +82,15 @@ int	relay_send(struct relay *, struct relay_job *, char *why,
  * it is gone)
  */
 int	relay_reusable(struct relay *);
+/*
+ * relay_unanswered - after relay_send failed: the next hop closed or
+ * reset the connection before it answered any command of the
+ * transaction, so it cannot have taken the message (the end of the data
+ * is sent only after a reply to DATA).  On a kept connection this is a
+ * next hop that closed it while idle, the close not yet seen: the
+ * transaction may be sent again on a new connection.
+ */
+int	relay_unanswered(const struct relay *);
 /* relay_close - QUIT when asked and the connection is healthy, close */
 void	relay_close(struct relay *, int quit);
 

@@ -453,6 +453,15 @@ want_codes "220 250 250 250 354 250 250 250 354 550 221"
 want_conns 2
 end
 
+# the next hop's close crosses the next MAIL: nothing was answered, so
+# nothing can have been taken, and the message goes on a new connection
+begin "the next hop closes a kept connection at the next MAIL: sent again on a new one"
+script closeatmail mail@2 '<close>' dot@3 '550 5.7.1 the real answer\r\n'
+two
+want_codes "220 250 250 250 354 250 250 250 354 550 221"
+want_conns 2
+end
+
 # ---------------------------------------------------------------- H
 # LMTP: one reply per recipient after the end of data
 
