@@ -15,6 +15,7 @@
 #include "ctl_common.h"
 #include "config/config.h"
 #include "engine/engine.h"
+#include "engine/engine_module.h"
 #include "engine/spool.h"
 #include "lib/why.h"
 #include "lib/xmalloc.h"
@@ -29,6 +30,9 @@ ctl_load_config(const char *path, char **overrides)
 	size_t			 i;
 
 	c = config_load(path, overrides, &e);
+	/* modules run in this process, as this user */
+	if (c != NULL && engine_modules_load(c, &e) != 0)
+		config_unref(&c);
 	for (i = 0; i < e.nwarn; i++)
 		fprintf(stderr, "%s\n", e.warn[i]);
 	for (i = 0; i < e.n; i++)

@@ -31,11 +31,26 @@ struct reply_cfg {
 	int	 with_reason;	/* append ": <reason>" when there is one */
 };
 
+/* one of a module's settings, as text */
+struct filter_setting {
+	char	*name;
+	char	*value;
+};
+
 struct filter {
 	char			*name;
 	char			*file;
 	int			 line;
-	char			**argv;		/* words; argv[0] absolute */
+	char			**argv;		/* words; argv[0] absolute;
+						   NULL for a module */
+	char			*module;	/* absolute path of the .so,
+						   or NULL: a program */
+	struct filter_setting	*settings;
+	size_t			 nsettings;
+	/* the loaded module (engine_module.c), freed with the snapshot
+	 * by mod_free; NULL until engine_modules_load() */
+	void			*mod;
+	void			(*mod_free)(void *);
 	int			 timeout_ms;
 	int			 grace_ms;
 	int			 instances;	/* 0 = no limit */

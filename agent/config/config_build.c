@@ -373,6 +373,120 @@ build_command(const struct cnode *g, const char *filter_dir,
 	return argv;
 }
 
+/*
+ * resolve_module - a module's path, absolute or under filter_dir: a
+ * regular file that only root (or the user loading it, when that is not
+ * root) owns and can write, in a directory others cannot write either;
+ * what it holds is checked when it is loaded (engine_module.c)
+ */
+static char *
+resolve_module(const char *mod, const char *filter_dir, const char *where,
+    struct config_errors *e)
+{
+	struct stat	 st, dst;
+	const char	*how;
+	char		*path, *dir, *slash, buf[80];
+
+	if (mod[0] == '/')
+		path = xstrdup(mod);
+	else
+		xasprintf(&path, "%s/%s", filter_dir, mod);
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(path, &st) != 0)
+		config_errors_add(e, "%s: module %s: %s", where, path,
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		config_errors_add(e, "%s: module %s is not a regular file",
+		    where, path);
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		config_errors_add(e, "%s: module %s belongs to uid %u; it must "
+		    "be root's", where, path, (unsigned)st.st_uid);
+	else if ((how = file_open_to_others(&st, buf, sizeof(buf))) != NULL)
+		config_errors_add(e, "%s: module %s %s; only root may write "
+		    "it (chmod go-w)", where, path, how);
+	else if (stat(dir, &dst) == 0 && !(dst.st_mode & S_ISVTX) &&
+	    (how = file_open_to_others(&dst, buf, sizeof(buf))) != NULL)
+		config_errors_add(e, "%s: module %s: its directory %s %s, so "
+		    "others could replace it", where, path, dir, how);
+	else {
+		free(dir);
+		return path;
+	}
+	free(dir);
+	free(path);
+	return NULL;
+}
+
+/* build_settings - a module's settings group as name, value text */
+static void
+build_settings(struct filter *f, const struct cnode *g)
+{
+	const struct cnode	*n = cnode_get(g, "settings"), *k;
+	size_t			 i;
+
+	if (n == NULL || n->nkid == 0)
+		return;
+	f->settings = xcalloc(n->nkid, sizeof(*f->settings));
+	for (i = 0; i < n->nkid; i++) {
+		k = n->kid[i];
+		f->settings[i].name = xstrdup(k->name);
+		switch (k->type) {
+		case CN_STRING:
+			f->settings[i].value = xstrdup(k->s);
+			break;
+		case CN_INT:
+			xasprintf(&f->settings[i].value, "%lld", k->i);
+			break;
+		case CN_FLOAT:
+			xasprintf(&f->settings[i].value, "%.17g", k->f);
+			break;
+		default:
+			f->settings[i].value = xstrdup(k->i ? "true" :
+			    "false");
+			break;
+		}
+	}
+	f->nsettings = n->nkid;
+}
+
+/* build_kind - a program or a module, never both */
+static void
+build_kind(struct config *c, struct filter *f, const struct cnode *g,
+    const char *where, struct config_errors *e)
+{
+	int	cmd = cnode_get(g, "command") != NULL;
+	int	mod = cnode_get(g, "module") != NULL;
+
+	if (cmd && mod) {
+		config_errors_add(e, "%s: has both a command and a module; a "
+		    "filter is one or the other", where);
+		return;
+	}
+	if (!cmd && !mod) {
+		config_errors_add(e, "%s: needs a command (a program) or a "
+		    "module (a .so)", where);
+		return;
+	}
+	if (cmd) {
+		if (cnode_get(g, "settings") != NULL)
+			config_errors_add(e, "%s: settings are for modules; a "
+			    "command gets its arguments in command", where);
+		f->argv = build_command(g, c->filter_dir, e);
+		return;
+	}
+	if (cnode_get(g, "exit") != NULL)
+		config_errors_add(e, "%s: exit maps a program's exit codes; a "
+		    "module returns its verdict", where);
+	f->module = resolve_module(cfg_str(g, "filters.module"),
+	    c->filter_dir, where, e);
+	build_settings(f, g);
+}
+
 /* build_exitmap - the exit code table of one filter */
 static void
 build_exitmap(struct filter *f, const struct cnode *g,
@@ -513,7 +627,7 @@ build_filter(struct config *c, struct filter *f, const struct cnode *g,
 	size_t		 i;
 	char		 where[300];
 
-	/* a missing name or command was reported by the schema check */
+	/* a missing name was reported by the schema check */
 	f->name = xstrdup(cfg_str(g, "filters.name") ? cfg_str(g,
 	    "filters.name") : "?");
 	f->file = xstrdup(g->file);
@@ -525,8 +639,7 @@ build_filter(struct config *c, struct filter *f, const struct cnode *g,
 			config_errors_add(e, "%s: a filter of that name is "
 			    "already defined at %s:%d", where,
 			    c->filters[i].file, c->filters[i].line);
-	if (cnode_get(g, "command") != NULL)
-		f->argv = build_command(g, c->filter_dir, e);
+	build_kind(c, f, g, where, e);
 	f->timeout_ms = (int)(cfg_seconds(g, "filters.timeout") * 1000);
 	f->grace_ms = (int)(cfg_seconds(g, "filters.kill_grace") * 1000);
 	f->instances = (int)cfg_int(g, "filters.instances");
@@ -1098,6 +1211,14 @@ config_free(struct config *c)
 		free(f->name);
 		free(f->file);
 		xfree_strv(&f->argv);
+		if (f->mod != NULL && f->mod_free != NULL)
+			f->mod_free(f->mod);
+		free(f->module);
+		for (j = 0; j < f->nsettings; j++) {
+			free(f->settings[j].name);
+			free(f->settings[j].value);
+		}
+		free(f->settings);
 		free(f->user);
 		free(f->group);
 		xfree_strv(&f->writable);

@@ -91,7 +91,10 @@ static const struct schema_key schema[] = {
 
 	{ "filters", S_LIST, NULL, NOLIM, NULL, 0 },
 	{ "filters.name", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },
-	{ "filters.command", S_STRINGS, NULL, NOLIM, NULL, K_REQUIRED },
+	/* one of command and module (config_build.c) */
+	{ "filters.command", S_STRINGS, NULL, NOLIM, NULL, 0 },
+	{ "filters.module", S_STRING, NULL, NOLIM, NULL, 0 },
+	{ "filters.settings", S_GROUP, NULL, NOLIM, NULL, K_ANY_KEYS },
 	{ "filters.timeout", S_SECONDS, "60", 0.001, 86400, NULL, 0 },
 	{ "filters.kill_grace", S_SECONDS, "2", 0, 600, NULL, 0 },
 	{ "filters.instances", S_INT, "0", 0, 10000, NULL, 0 },
@@ -236,6 +239,27 @@ check_value(const struct schema_key *k, struct cnode *n,
 		n->bad = 1;
 }
 
+/* check_free_group - a group of names the schema does not list (a
+ * module's settings): each member a string, a number or a boolean */
+static void
+check_free_group(const struct schema_key *k, struct cnode *n,
+    struct config_errors *errs)
+{
+	struct cnode	*kid;
+	size_t		 i;
+
+	for (i = 0; i < n->nkid; i++) {
+		kid = n->kid[i];
+		if (kid->type == CN_STRING || kid->type == CN_INT ||
+		    kid->type == CN_FLOAT || kid->type == CN_BOOL)
+			continue;
+		config_errors_add(errs, "%s:%d: %s.%s: expected a string, a "
+		    "number or true or false, got %s", kid->file, kid->line,
+		    k->path, kid->name, cnode_type_name(kid->type));
+		kid->bad = 1;
+	}
+}
+
 /* check_value1 - the checks of check_value */
 static void
 check_value1(const struct schema_key *k, struct cnode *n,
@@ -336,7 +360,10 @@ check_value1(const struct schema_key *k, struct cnode *n,
 			want = "a group { ... }";
 			break;
 		}
-		schema_check(n, k->path, errs);
+		if (k->flags & K_ANY_KEYS)
+			check_free_group(k, n, errs);
+		else
+			schema_check(n, k->path, errs);
 		return;
 	case S_LIST:
 		if (n->type != CN_LIST) {

@@ -34,6 +34,8 @@ struct schema_key {
 
 #define K_REQUIRED	1	/* the key must be set */
 #define K_EMPTY_OK	2	/* S_STRINGS: [] is a value, not a mistake */
+#define K_ANY_KEYS	4	/* S_GROUP: members of any name, each a
+				   string, number or boolean (settings) */
 
 const struct schema_key *schema_find(const char *path);
 /* schema_check - check group (whose schema path is prefix, "" at the

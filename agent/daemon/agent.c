@@ -32,6 +32,7 @@
 #include "daemon/launcher.h"
 #include "daemon/privsep.h"
 #include "engine/engine.h"
+#include "engine/engine_module.h"
 #include "lib/log.h"
 #include "milter/milter.h"
 #include "smtp/smtp_server.h"
@@ -99,6 +100,23 @@ watcher(void *arg)
 	_exit(1);
 }
 
+/* load_modules - the modules of the first snapshot, in this process and
+ * as its user; the master checked them the same way, so a failure here
+ * is one that came since (a file changed): the agent cannot serve */
+static void
+load_modules(struct config *cfg)
+{
+	struct config_errors	e = { 0 };
+	size_t			i;
+
+	if (engine_modules_load(cfg, &e) == 0)
+		return;
+	for (i = 0; i < e.n; i++)
+		log_warnx("agent: %s", e.msg[i]);
+	fatalx("agent: %zu module%s could not be loaded", e.n,
+	    e.n == 1 ? "" : "s");
+}
+
 /* agent_main - set up, drop privileges, tie to the master, serve;
  * exits */
 void
@@ -124,6 +142,7 @@ agent_main(struct config *cfg, const struct listener *ms, size_t nms,
 	if (privsep_drop(cfg->user, cfg->uid, cfg->gid, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);
 	privsep_tie(master, "agent");
+	load_modules(cfg);
 	lifeline = lifefd;
 	if (pthread_create(&t, NULL, watcher, NULL) != 0)
 		fatalx("agent: cannot start a thread");

@@ -49,6 +49,7 @@
 
 #include "daemon/agent.h"
 #include "daemon/launcher.h"
+#include "daemon/modcheck.h"
 #include "daemon/privsep.h"
 #include "engine/spool.h"
 #include "lib/caps.h"
@@ -358,6 +359,8 @@ reload(const char *conf, char *const *ov)
 		return;
 	}
 	n = config_load(conf, ov, &e);
+	if (n != NULL && modcheck_run(n, &e) != 0)
+		config_unref(&n);
 	for (i = 0; i < e.nwarn; i++)
 		log_warnx("%s", e.warn[i]);
 	for (i = 0; i < e.n; i++)

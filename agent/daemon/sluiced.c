@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "daemon/agent.h"
+#include "daemon/modcheck.h"
 #include "lib/log.h"
 #include "lib/sandbox.h"
 
@@ -114,6 +115,14 @@ print_filters(const struct config *c)
 		    "file modes alone\n");
 	for (i = 0; i < c->nfilters; i++) {
 		f = &c->filters[i];
+		if (f->module != NULL) {
+			printf("filter %s: module %s, loaded in the agent: "
+			    "runs as user %s with the agent's privileges, no "
+			    "user, group, sandbox or limits of its own; timeout "
+			    "%d.%03ds\n", f->name, f->module, c->user,
+			    f->timeout_ms / 1000, f->timeout_ms % 1000);
+			continue;
+		}
 		if (f->limits.cpu != 0)
 			snprintf(cpu, sizeof(cpu), "%llus",
 			    (unsigned long long)f->limits.cpu);
@@ -177,6 +186,8 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	c = config_load(conf, ov, &e);
+	if (c != NULL && modcheck_run(c, &e) != 0)
+		config_unref(&c);
 	for (i = 0; i < e.nwarn; i++)
 		fprintf(stderr, "%s\n", e.warn[i]);
 	for (i = 0; i < e.n; i++)

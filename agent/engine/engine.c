@@ -305,7 +305,10 @@ run_rule(struct engine_msg *m, const struct rule *r,
 		finish(m, V_TEMPFAIL, r, NULL);
 		return 1;
 	}
-	engine_exec_filter(m, r, st, &fo);
+	if (f->module != NULL)
+		engine_module_filter(m, r, st, &fo);
+	else
+		engine_exec_filter(m, r, st, &fo);
 	filter_state_release(f->state, f->instances);
 
 	if (fo.internal) {

@@ -46,10 +46,11 @@
  * says, and not counted against the filter */
 #define internal(fo, ...) do { fail(fo, __VA_ARGS__); (fo)->internal = 1; } \
 	while (0)
+#define fail	filter_outcome_fail
 
-/* fail - make the outcome an error with a reason */
-static void
-fail(struct filter_outcome *fo, const char *fmt, ...)
+/* filter_outcome_fail - see engine_int.h */
+void
+filter_outcome_fail(struct filter_outcome *fo, const char *fmt, ...)
 {
 	va_list	ap;
 

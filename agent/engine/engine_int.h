@@ -10,7 +10,7 @@
 struct addr_rule;
 struct rule;
 
-/* what one exec filter run produced */
+/* what one filter run produced */
 struct filter_outcome {
 	enum verdict		 verdict;	/* mapped exit code or V_ERROR */
 	char			*error;		/* why V_ERROR */
@@ -25,6 +25,13 @@ struct filter_outcome {
 void	engine_exec_filter(struct engine_msg *, const struct rule *,
 	    struct engine_step *, struct filter_outcome *);
 void	filter_outcome_free(struct filter_outcome *);
+/* filter_outcome_fail - make the outcome an error, with why */
+void	filter_outcome_fail(struct filter_outcome *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* engine_module.c: the same for a module filter, in this process */
+void	engine_module_filter(struct engine_msg *, const struct rule *,
+	    struct engine_step *, struct filter_outcome *);
 
 /* engine_apply.c */
 void	engine_mod_add(struct engine_msg *, enum mod_kind, const char *name,

@@ -106,6 +106,7 @@ static void t_smtp(void **s) { (void)s; golden("smtp"); }
 static void t_sockets(void **s) { (void)s; golden("sockets"); }
 static void t_required(void **s) { (void)s; golden("required"); }
 static void t_frag(void **s) { (void)s; golden("frag"); }
+static void t_modules(void **s) { (void)s; golden("modules"); }
 
 /* write_conf - a config file in a fresh temporary directory */
 static char *
@@ -616,6 +617,7 @@ main(void)
 		cmocka_unit_test(t_sockets),
 		cmocka_unit_test(t_required),
 		cmocka_unit_test(t_frag),
+		cmocka_unit_test(t_modules),
 		cmocka_unit_test(t_defaults),
 		cmocka_unit_test(t_values),
 		cmocka_unit_test(t_xforward_none),
