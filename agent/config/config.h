@@ -47,6 +47,8 @@ struct filter {
 						   or NULL: a program */
 	struct filter_setting	*settings;
 	size_t			 nsettings;
+	int			 isolate;	/* in a host process of its
+						   own, not in the agent */
 	/* the loaded module (engine_module.c), freed with the snapshot
 	 * by mod_free; NULL until engine_modules_load() */
 	void			*mod;

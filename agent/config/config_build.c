@@ -473,6 +473,10 @@ build_kind(struct config *c, struct filter *f, const struct cnode *g,
 		return;
 	}
 	if (cmd) {
+		if (cnode_get(g, "isolate") != NULL)
+			config_errors_add(e, "%s: isolate is for modules; a "
+			    "program runs in a process of its own anyway",
+			    where);
 		if (cnode_get(g, "settings") != NULL)
 			config_errors_add(e, "%s: settings are for modules; a "
 			    "command gets its arguments in command", where);
@@ -484,6 +488,7 @@ build_kind(struct config *c, struct filter *f, const struct cnode *g,
 		    "module returns its verdict", where);
 	f->module = resolve_module(cfg_str(g, "filters.module"),
 	    c->filter_dir, where, e);
+	f->isolate = cfg_bool(g, "filters.isolate");
 	build_settings(f, g);
 }
 

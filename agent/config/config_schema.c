@@ -95,6 +95,7 @@ static const struct schema_key schema[] = {
 	{ "filters.command", S_STRINGS, NULL, NOLIM, NULL, 0 },
 	{ "filters.module", S_STRING, NULL, NOLIM, NULL, 0 },
 	{ "filters.settings", S_GROUP, NULL, NOLIM, NULL, K_ANY_KEYS },
+	{ "filters.isolate", S_BOOL, "false", NOLIM, NULL, 0 },
 	{ "filters.timeout", S_SECONDS, "60", 0.001, 86400, NULL, 0 },
 	{ "filters.kill_grace", S_SECONDS, "2", 0, 600, NULL, 0 },
 	{ "filters.instances", S_INT, "0", 0, 10000, NULL, 0 },

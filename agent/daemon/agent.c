@@ -30,6 +30,7 @@
 
 #include "daemon/agent.h"
 #include "daemon/launcher.h"
+#include "daemon/modpool.h"
 #include "daemon/privsep.h"
 #include "engine/engine.h"
 #include "engine/engine_module.h"
@@ -142,6 +143,8 @@ agent_main(struct config *cfg, const struct listener *ms, size_t nms,
 	if (privsep_drop(cfg->user, cfg->uid, cfg->gid, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);
 	privsep_tie(master, "agent");
+	if (modpool_init(cfg, why, sizeof(why)) != 0)
+		fatalx("agent: %s", why);
 	load_modules(cfg);
 	lifeline = lifefd;
 	if (pthread_create(&t, NULL, watcher, NULL) != 0)

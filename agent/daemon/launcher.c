@@ -92,6 +92,8 @@ struct wire_req {
 	uint32_t	has_rundir;
 	uint32_t	nwritable;
 	uint32_t	noutputs;
+	uint32_t	has_stdin;	/* its descriptor comes with the
+					   length, SCM_RIGHTS */
 };
 
 struct wire_res {
@@ -115,7 +117,6 @@ struct wire_res {
 
 static int	ctl = -1;
 
-static int	send_fds(int, const void *, size_t, const int *, size_t);
 /* the users and groups filters may run as: those of the config the
  * launcher started with */
 static struct launcher_user	*users;
@@ -151,6 +152,7 @@ launcher_req_encode(const struct spawn_req *req, struct buf *b)
 		w.nwritable++;
 	for (i = 0; req->outputs != NULL && req->outputs[i] != NULL; i++)
 		w.noutputs++;
+	w.has_stdin = req->has_stdin != 0;
 	buf_append(b, &w, sizeof(w));
 	for (i = 0; i < w.argc; i++)
 		buf_append(b, req->argv[i], strlen(req->argv[i]) + 1);
@@ -189,7 +191,7 @@ launcher_req_decode(const char *p, size_t len, struct spawn_req *req,
 	    w.sandbox < 0 || w.sandbox >= SANDBOX_NPROFILES ||
 	    w.has_rundir > 1 || w.nwritable > WRITABLE_MAX ||
 	    w.noutputs > SPAWN_OUTPUTS_MAX ||
-	    (w.noutputs > 0 && !w.has_rundir)) {
+	    (w.noutputs > 0 && !w.has_rundir) || w.has_stdin > 1) {
 		why_set(why, whylen, "malformed request header");
 		return -1;
 	}
@@ -245,6 +247,8 @@ launcher_req_decode(const char *p, size_t len, struct spawn_req *req,
 	req->limits.fsize = w.lim[2];
 	req->limits.nofile = w.lim[3];
 	req->limits.nproc = w.lim[4];
+	req->has_stdin = (int)w.has_stdin;
+	req->stdin_fd = -1;
 	*strs = s;
 	return 0;
 }
@@ -352,78 +356,17 @@ launcher_res_decode(const char *p, size_t len, const int *fds,
 	return 0;
 }
 
-/* recv_all - read exactly len bytes by the deadline; -1 with errno
- * (ETIMEDOUT, ECONNRESET for end of file) */
+/* send_framed - a 32-bit length (with stdin_fd, if >= 0), then the
+ * bytes */
 static int
-recv_all(int fd, void *p, size_t len, long long deadline)
-{
-	struct pollfd	 pfd;
-	char		*c = p;
-	long long	 left;
-	ssize_t		 n;
-	int		 r;
-
-	while (len > 0) {
-		left = deadline - clock_mono_ms();
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			continue;
-		n = read(fd, c, len);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = ECONNRESET;
-			return -1;
-		}
-		c += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* send_framed - a 32-bit length, then the bytes */
-static int
-send_framed(int fd, const struct buf *b)
+send_framed(int fd, const struct buf *b, int stdin_fd)
 {
 	uint32_t	n = (uint32_t)b->len;
 
-	if (io_send_all(fd, &n, sizeof(n), -1) != 0)
+	if (io_send_fds(fd, &n, sizeof(n), &stdin_fd, stdin_fd >= 0 ? 1 : 0)
+	    != 0)
 		return -1;
 	return io_send_all(fd, b->data, b->len, -1);
-}
-
-/* recv_framed - the counterpart, refusing more than max bytes */
-static int
-recv_framed(int fd, size_t max, long long deadline, char **p, size_t *len)
-{
-	uint32_t	n;
-
-	if (recv_all(fd, &n, sizeof(n), deadline) != 0)
-		return -1;
-	if (n > max) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	*p = xmalloc((size_t)n + 1);
-	if (recv_all(fd, *p, n, deadline) != 0) {
-		free(*p);
-		*p = NULL;
-		return -1;
-	}
-	*len = n;
-	return 0;
 }
 
 /* launcher_allowed - whether a run may be started as uid:gid */
@@ -475,6 +418,47 @@ request_wait(int fd)
 	return n == 1 ? 0 : -1;
 }
 
+/* recv_request - a request's length (with the descriptor of its
+ * standard input, if it has one: *sfd, else -1), then its bytes */
+static int
+recv_request(int fd, char **p, size_t *len, int *sfd)
+{
+	long long	deadline = clock_mono_ms() + REQ_WAIT_MS;
+	uint32_t	n;
+	ssize_t		r;
+	size_t		nfd;
+
+	*sfd = -1;
+	*p = NULL;
+	r = io_recv_fds(fd, &n, sizeof(n), sfd, 1, &nfd);
+	if (nfd == 0)
+		*sfd = -1;
+	if (r == 0)
+		errno = ECONNRESET;
+	if (r > 0 && (size_t)r < sizeof(n) && io_read_all(fd, (char *)&n + r,
+	    sizeof(n) - (size_t)r, deadline) != 0)
+		r = -1;
+	if (r > 0 && n > LAUNCHER_REQ_MAX) {
+		errno = EMSGSIZE;
+		r = -1;
+	}
+	if (r > 0) {
+		*p = xmalloc((size_t)n + 1);
+		if (io_read_all(fd, *p, n, deadline) != 0)
+			r = -1;
+	}
+	if (r <= 0) {
+		free(*p);
+		*p = NULL;
+		if (*sfd >= 0)
+			close(*sfd);
+		*sfd = -1;
+		return -1;
+	}
+	*len = n;
+	return 0;
+}
+
 /* serve - one request on channel fd: read it, run it, answer; 0 when it
  * was answered and the channel may carry the next, -1 when it is done */
 static int
@@ -483,30 +467,48 @@ serve(int fd)
 	struct spawn_req	 req;
 	struct spawn_res	 res;
 	struct buf		 b;
-	char			*p, *strs, why[200];
+	char			*p, *strs = NULL, why[200] = "";
 	size_t			 len, i, nfd;
 	uint32_t		 len32;
-	int			 n, rc, fds[SPAWN_OUTPUTS_MAX];
+	int			 n, rc, sfd, fds[SPAWN_OUTPUTS_MAX];
 
-	if (recv_framed(fd, LAUNCHER_REQ_MAX, clock_mono_ms() + REQ_WAIT_MS, &p,
-	    &len) != 0) {
+	memset(&req, 0, sizeof(req));
+	if (recv_request(fd, &p, &len, &sfd) != 0) {
 		log_warn("launcher: reading a request");
 		return -1;
 	}
-	if (launcher_req_decode(p, len, &req, &strs, why, sizeof(why)) != 0) {
+	if (launcher_req_decode(p, len, &req, &strs, why, sizeof(why)) != 0 ||
+	    (req.has_stdin != 0) != (sfd >= 0)) {
+		if (why[0] == '\0' || req.argv != NULL)
+			why_set(why, sizeof(why), "its standard input %s",
+			    sfd >= 0 ? "came unasked" : "is missing");
 		log_warnx("launcher: refusing a request: %s", why);
+		if (req.argv != NULL)
+			launcher_req_free(&req, &strs);
 		free(p);
+		if (sfd >= 0)
+			close(sfd);
 		return -1;
 	}
 	free(p);
 	memset(&res, 0, sizeof(res));
 	req.cancel = &stopping;
+	if (sfd >= 0) {
+		/* a long run (a module host): it ends when the agent is
+		 * done with it, which the agent says on this channel */
+		req.stdin_fd = sfd;
+		req.has_watch = 1;
+		req.watch_fd = fd;
+	}
 	if (launcher_allowed(req.uid, req.gid, why, sizeof(why)) != 0) {
 		log_warnx("launcher: refusing a request: %s", why);
 		launcher_req_free(&req, &strs);
 		return -1;
 	}
-	if (spawn_run(&req, &res) != 0) {
+	rc = spawn_run(&req, &res);
+	if (sfd >= 0)
+		close(sfd);
+	if (rc != 0) {
 		log_warnx("launcher: refusing a request: no program");
 		launcher_req_free(&req, &strs);
 		return -1;
@@ -525,52 +527,11 @@ serve(int fd)
 			fds[nfd++] = res.output_fd[i];
 	/* the agent may be gone (restarted): nothing to do about that */
 	len32 = (uint32_t)b.len;
-	rc = send_fds(fd, &len32, sizeof(len32), fds, nfd) == 0 &&
+	rc = io_send_fds(fd, &len32, sizeof(len32), fds, nfd) == 0 &&
 	    io_send_all(fd, b.data, b.len, -1) == 0 ? 0 : -1;
 	spawn_res_free(&res);
 	buf_free(&b);
 	return rc;
-}
-
-/* send_fds - len bytes (one sendmsg: a few) and n descriptors with them */
-static int
-send_fds(int sock, const void *p, size_t len, const int *fds, size_t n)
-{
-	struct msghdr	 mh;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int) * SPAWN_OUTPUTS_MAX)];
-	}		 cbuf;
-	ssize_t		 w;
-
-	if (n > SPAWN_OUTPUTS_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	iov.iov_base = (void *)p;
-	iov.iov_len = len;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (n > 0) {
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
-	}
-	while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0)
-		if (errno != EINTR)
-			return -1;
-	if ((size_t)w < len)
-		return io_send_all(sock, (const char *)p + w, len - (size_t)w,
-		    -1);
-	return 0;
 }
 
 /* send_fd - one descriptor over a unix socket, with a byte (for the
@@ -578,56 +539,7 @@ send_fds(int sock, const void *p, size_t len, const int *fds, size_t n)
 static int
 send_fd(int sock, int fd, char tag)
 {
-	return send_fds(sock, &tag, 1, &fd, 1);
-}
-
-/*
- * recv_fds - one recvmsg of at most len bytes, and the descriptors that
- * came with them (at most max; more are closed).  The bytes read, 0 at
- * end of file, or -1.
- */
-static ssize_t
-recv_fds(int sock, void *p, size_t len, int *fds, size_t max, size_t *n)
-{
-	struct msghdr	 mh;
-	struct cmsghdr	*cm;
-	struct iovec	 iov;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int) * SPAWN_OUTPUTS_MAX)];
-	}		 cbuf;
-	ssize_t		 r;
-	size_t		 i, k;
-	int		 fd;
-
-	*n = 0;
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = p;
-	iov.iov_len = len;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = sizeof(cbuf.buf);
-	do
-		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -1;
-	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len < CMSG_LEN(0))
-			continue;
-		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < k; i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
-			    sizeof(fd));
-			if (*n < max)
-				fds[(*n)++] = fd;
-			else
-				(void)close(fd);
-		}
-	}
-	return r;
+	return io_send_fds(sock, &tag, 1, &fd, 1);
 }
 
 /* recv_fd_tag - one descriptor and the byte it came with, or -1 (end
@@ -641,7 +553,7 @@ recv_fd_tag(int sock, char *tag)
 	int	fd;
 
 	for (;;) {
-		r = recv_fds(sock, &byte, 1, &fd, 1, &n);
+		r = io_recv_fds(sock, &byte, 1, &fd, 1, &n);
 		if (r <= 0) {
 			if (r == 0)
 				errno = 0;
@@ -671,32 +583,18 @@ static int
 recv_answer(int fd, size_t max, long long deadline, char **p, size_t *len,
     int *fds, size_t *nfds)
 {
-	struct pollfd	pfd;
 	uint32_t	n;
-	long long	left;
 	ssize_t		r;
 	size_t		i;
-	int		pr;
 
 	*nfds = 0;
-	for (;;) {
-		if ((left = deadline - clock_mono_ms()) <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pr = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (pr < 0 && errno != EINTR)
-			return -1;
-		if (pr > 0)
-			break;
-	}
-	r = recv_fds(fd, &n, sizeof(n), fds, SPAWN_OUTPUTS_MAX, nfds);
+	if (io_wait_in(fd, deadline) != 0)
+		return -1;
+	r = io_recv_fds(fd, &n, sizeof(n), fds, SPAWN_OUTPUTS_MAX, nfds);
 	if (r == 0)
 		errno = ECONNRESET;
 	if (r > 0 && (size_t)r < sizeof(n))
-		r = recv_all(fd, (char *)&n + r, sizeof(n) - (size_t)r,
+		r = io_read_all(fd, (char *)&n + r, sizeof(n) - (size_t)r,
 		    deadline) == 0 ? (ssize_t)sizeof(n) : -1;
 	if (r > 0 && n > max) {
 		errno = EMSGSIZE;
@@ -704,7 +602,7 @@ recv_answer(int fd, size_t max, long long deadline, char **p, size_t *len,
 	}
 	if (r > 0) {
 		*p = xmalloc((size_t)n + 1);
-		if (recv_all(fd, *p, n, deadline) == 0) {
+		if (io_read_all(fd, *p, n, deadline) == 0) {
 			*len = n;
 			return 0;
 		}
@@ -971,6 +869,32 @@ channel_get(int profile, int *fresh, char *why, size_t whylen)
 	return sv[0];
 }
 
+/*
+ * channel_send - a request framed on a channel of the profile: the
+ * channel, or -1.  A kept channel whose keeper has died (the launcher's
+ * restart) refuses the request at once, and it was not run: a new one.
+ */
+static int
+channel_send(int profile, const struct buf *b, int stdin_fd, char *why,
+    size_t whylen)
+{
+	int	fd, fresh;
+
+	for (;;) {
+		if ((fd = channel_get(profile, &fresh, why, whylen)) < 0)
+			return -1;
+		if (send_framed(fd, b, stdin_fd) == 0)
+			return fd;
+		if (fresh || (errno != EPIPE && errno != ECONNRESET)) {
+			why_set(why, whylen, "sending to the launcher: %s",
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+}
+
 /* channel_put - channel fd of profile is idle again */
 static void
 channel_put(int profile, int fd)
@@ -994,7 +918,7 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 	char		*p = NULL;
 	size_t		 len, max, nfds = 0, i;
 	long long	 wait;
-	int		 fd = -1, fresh, rc = -1, fds[SPAWN_OUTPUTS_MAX];
+	int		 fd = -1, rc = -1, fds[SPAWN_OUTPUTS_MAX];
 
 	memset(res, 0, sizeof(*res));
 	if (req->sandbox < 0 || req->sandbox >= SANDBOX_NPROFILES) {
@@ -1008,20 +932,8 @@ launcher_spawn(const struct spawn_req *req, struct spawn_res *res,
 		    b.len);
 		goto out;
 	}
-	/* a kept channel whose keeper has died (the launcher's restart)
-	 * refuses the request at once, and it was not run: a new one */
-	for (;;) {
-		if ((fd = channel_get(req->sandbox, &fresh, why, whylen)) < 0)
-			goto out;
-		if (send_framed(fd, &b) == 0)
-			break;
-		if (fresh || (errno != EPIPE && errno != ECONNRESET)) {
-			why_set(why, whylen, "sending to the launcher: %s",
-			    strerror(errno));
-			goto out;
-		}
-		close(fd);
-	}
+	if ((fd = channel_send(req->sandbox, &b, -1, why, whylen)) < 0)
+		goto out;
 	wait = (long long)req->timeout_ms + req->grace_ms + ANSWER_SLACK_MS;
 	if (req->timeout_ms == 0)
 		wait = 24LL * 3600 * 1000;
@@ -1047,5 +959,64 @@ out:
 	/* after a failure the channel's state is unknown: its end */
 	if (fd >= 0)
 		close(fd);
+	return rc;
+}
+
+/* launcher_host_start - see launcher.h */
+int
+launcher_host_start(const struct spawn_req *req, int *chan, char *why,
+    size_t whylen)
+{
+	struct buf	b;
+	int		rc = -1;
+
+	*chan = -1;
+	if (req->sandbox < 0 || req->sandbox >= SANDBOX_NPROFILES ||
+	    !req->has_stdin) {
+		why_set(why, whylen, "not a request for a long run");
+		return -1;
+	}
+	buf_init(&b, 0);
+	launcher_req_encode(req, &b);
+	if (b.len > LAUNCHER_REQ_MAX) {
+		why_set(why, whylen, "request of %zu bytes is too long",
+		    b.len);
+		goto out;
+	}
+	if ((*chan = channel_send(req->sandbox, &b, req->stdin_fd, why,
+	    whylen)) >= 0)
+		rc = 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* launcher_host_end - see launcher.h */
+int
+launcher_host_end(int chan, int grace_ms, size_t capture_max,
+    struct spawn_res *res, char *why, size_t whylen)
+{
+	char	*p = NULL;
+	size_t	 len, nfds = 0, i;
+	int	 fds[SPAWN_OUTPUTS_MAX], rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	/* the keeper watches for this end of file, and ends the run */
+	(void)shutdown(chan, SHUT_WR);
+	if (recv_answer(chan, sizeof(struct wire_res) + 2 * capture_max,
+	    clock_mono_ms() + grace_ms + ANSWER_SLACK_MS, &p, &len, fds,
+	    &nfds) != 0)
+		why_set(why, whylen, "no answer from the launcher: %s",
+		    errno == ECONNRESET ? "it closed the connection" :
+		    strerror(errno));
+	else if (launcher_res_decode(p, len, fds, nfds, res, why,
+	    whylen) == 0) {
+		nfds = 0;
+		rc = 0;
+	}
+	for (i = 0; i < nfds; i++)
+		(void)close(fds[i]);
+	free(p);
+	close(chan);
 	return rc;
 }

@@ -61,4 +61,19 @@ void	launcher_res_encode(const struct spawn_res *, struct buf *);
 int	launcher_res_decode(const char *, size_t, const int *fds,
 	    size_t nfds, struct spawn_res *, char *why, size_t whylen);
 
-#endif
+#endif/*
+ * launcher_host_start - start req, which has_stdin (the socket the run
+ * serves on), as a long run on a channel of its own: no timeout of its
+ * own, it lasts until launcher_host_end().  *chan gets the channel.  0,
+ * or -1 with why.
+ */
+int	launcher_host_start(const struct spawn_req *req, int *chan,
+	    char *why, size_t whylen);
+/*
+ * launcher_host_end - end a run of launcher_host_start (SIGTERM, then
+ * SIGKILL after its grace, when it is still running) and take its
+ * result; closes chan.  0 when res describes the run, -1 with why.
+ */
+int	launcher_host_end(int chan, int grace_ms, size_t capture_max,
+	    struct spawn_res *res, char *why, size_t whylen);
+

@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "daemon/agent.h"
 #include "daemon/modcheck.h"
+#include "daemon/modhost.h"
 #include "lib/log.h"
 #include "lib/sandbox.h"
 
@@ -115,7 +116,12 @@ print_filters(const struct config *c)
 		    "file modes alone\n");
 	for (i = 0; i < c->nfilters; i++) {
 		f = &c->filters[i];
-		if (f->module != NULL) {
+		if (f->module != NULL && f->isolate)
+			printf("filter %s: module %s, isolated: in host "
+			    "processes (sluiced -M) that run as below, each "
+			    "message under the timeout\n", f->name,
+			    f->module);
+		else if (f->module != NULL) {
 			printf("filter %s: module %s, loaded in the agent: "
 			    "runs as user %s with the agent's privileges, no "
 			    "user, group, sandbox or limits of its own; timeout "
@@ -123,7 +129,7 @@ print_filters(const struct config *c)
 			    f->timeout_ms / 1000, f->timeout_ms % 1000);
 			continue;
 		}
-		if (f->limits.cpu != 0)
+		if (f->limits.cpu != 0 && f->module == NULL)
 			snprintf(cpu, sizeof(cpu), "%llus",
 			    (unsigned long long)f->limits.cpu);
 		else
@@ -163,6 +169,10 @@ main(int argc, char **argv)
 	int			 ch, check = 0, nov = 0, fg = 0;
 
 	log_init("sluiced", LOG_DEST_STDERR, 0);
+	/* a module host, started by the launcher for an isolated module
+	 * (modhost.c); not for people */
+	if (argc == 3 && strcmp(argv[1], "-M") == 0)
+		modhost_main(argv[2]);
 	while ((ch = getopt(argc, argv, "c:fnO:")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -151,12 +151,17 @@ watch_del(struct watch *w)
 	pthread_mutex_unlock(&watch_lock);
 }
 
-/* module_free - fini, dlclose; the snapshot's mod_free */
+/* module_free - the snapshot's mod_free */
 static void
 module_free(void *v)
 {
-	struct module_inst	*mi = v;
+	module_unload(v);
+}
 
+/* module_unload - see engine_module.h */
+void
+module_unload(struct module_inst *mi)
+{
 	if (mi == NULL)
 		return;
 	if (mi->inited && mi->m->fini != NULL)
@@ -176,9 +181,10 @@ printable(char *s)
 			*s = ' ';
 }
 
-/* module_open - load one filter's module; 0, or -1 with why */
-static int
-module_open(struct filter *f, char *why, size_t whylen)
+/* module_load - see engine_module.h */
+struct module_inst *
+module_load(const char *path, const struct filter_setting *fs, size_t n,
+    char *why, size_t whylen)
 {
 	struct module_inst		*mi;
 	struct sluice_setting		*set;
@@ -190,7 +196,7 @@ module_open(struct filter *f, char *why, size_t whylen)
 	mi = xcalloc(1, sizeof(*mi));
 	pthread_mutex_init(&mi->serial, NULL);
 	dlerror();
-	if ((mi->dl = dlopen(f->module, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if ((mi->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		why_set(why, whylen, "cannot load it: %s", dlerror());
 		goto fail;
 	}
@@ -213,13 +219,13 @@ module_open(struct filter *f, char *why, size_t whylen)
 	}
 	mi->m = m;
 	if (m->init != NULL) {
-		set = xcalloc(f->nsettings + 1, sizeof(*set));
-		for (i = 0; i < f->nsettings; i++) {
-			set[i].name = f->settings[i].name;
-			set[i].value = f->settings[i].value;
+		set = xcalloc(n + 1, sizeof(*set));
+		for (i = 0; i < n; i++) {
+			set[i].name = fs[i].name;
+			set[i].value = fs[i].value;
 		}
 		err[0] = '\0';
-		rc = m->init(set, f->nsettings, &mi->state, err, sizeof(err));
+		rc = m->init(set, n, &mi->state, err, sizeof(err));
 		free(set);
 		err[sizeof(err) - 1] = '\0';
 		if (rc != 0) {
@@ -230,12 +236,10 @@ module_open(struct filter *f, char *why, size_t whylen)
 		}
 	}
 	mi->inited = 1;
-	f->mod = mi;
-	f->mod_free = module_free;
-	return 0;
+	return mi;
 fail:
-	module_free(mi);
-	return -1;
+	module_unload(mi);
+	return NULL;
 }
 
 /* engine_modules_load - see engine_module.h */
@@ -249,9 +253,13 @@ engine_modules_load(struct config *c, struct config_errors *errs)
 
 	for (i = 0; i < c->nfilters; i++) {
 		f = &c->filters[i];
-		if (f->module == NULL || f->mod != NULL)
+		if (f->module == NULL || f->mod != NULL ||
+		    (f->isolate && engine_module_host != NULL))
 			continue;
-		if (module_open(f, why, sizeof(why)) != 0) {
+		if ((f->mod = module_load(f->module, f->settings,
+		    f->nsettings, why, sizeof(why))) != NULL)
+			f->mod_free = module_free;
+		else {
 			config_errors_add(errs, "%s:%d: filter \"%s\": module "
 			    "%s: %s", f->file, f->line, f->name, f->module,
 			    why);
@@ -311,27 +319,57 @@ or_empty(const char *s)
 #define failf(fo, in, ...) do { filter_outcome_fail(fo, __VA_ARGS__); \
 	(fo)->internal = (in); } while (0)
 
-/* engine_module_filter - see engine_module.h */
+/* module_call - see engine_module.h */
+int
+module_call(struct module_inst *mi, const struct sluice_message *msg,
+    char **out, size_t *outlen, int *overflow)
+{
+	struct sluice_result	res;
+	struct writer		w;
+	int			rv;
+
+	memset(&w, 0, sizeof(w));
+	buf_init(&w.out, 0);
+	memset(&res, 0, sizeof(res));
+	res.directive = add_directive;
+	res.sluice = &w;
+	if (mi->m->flags & SLUICE_MODULE_SERIAL)
+		pthread_mutex_lock(&mi->serial);
+	rv = mi->m->filter(mi->state, msg, &res);
+	if (mi->m->flags & SLUICE_MODULE_SERIAL)
+		pthread_mutex_unlock(&mi->serial);
+	buf_appendc(&w.out, '\0');
+	*out = buf_steal(&w.out, outlen);
+	(*outlen)--;
+	*overflow = w.overflow;
+	return rv;
+}
+
+int	(*engine_module_host)(const struct filter *,
+	    const struct sluice_message *, struct module_answer *, char *,
+	    size_t);
+
+/* engine_module_filter - see engine_int.h */
 void
 engine_module_filter(struct engine_msg *m, const struct rule *r,
     struct engine_step *st, struct filter_outcome *fo)
 {
 	const struct filter	*f = r->filter;
-	struct module_inst	*mi = f->mod;
 	struct sluice_message	 msg;
 	struct sluice_header	*hv;
-	struct sluice_result	 res;
-	struct writer		 w;
+	struct module_answer	 ans;
 	struct watch		 wt;
 	const char		*v;
 	char			 why[320], *reason = NULL;
-	long long		 t0, t1;
+	long long		 t0;
 	size_t			 i;
-	int			 fd, rv, verdict;
+	int			 fd, verdict, isolated, rc = 0;
 
 	memset(fo, 0, sizeof(*fo));
+	memset(&ans, 0, sizeof(ans));
 	fo->verdict = V_ERROR;
-	if (mi == NULL) {
+	isolated = f->isolate && engine_module_host != NULL;
+	if (!isolated && f->mod == NULL) {
 		/* engine_modules_load() was not called for this snapshot:
 		 * ours, not the module's */
 		failf(fo, 1, "module %s is not loaded", f->module);
@@ -369,35 +407,42 @@ engine_module_filter(struct engine_msg *m, const struct rule *r,
 	msg.helo = or_empty(m->env.helo);
 	msg.rule = r->name;
 	msg.filter = f->name;
-	memset(&w, 0, sizeof(w));
-	buf_init(&w.out, 0);
-	memset(&res, 0, sizeof(res));
-	res.directive = add_directive;
-	res.sluice = &w;
 
-	memset(&wt, 0, sizeof(wt));
-	wt.filter = f->name;
-	snprintf(wt.qid, sizeof(wt.qid), "%s", or_empty(m->env.queue_id));
-	if (mi->m->flags & SLUICE_MODULE_SERIAL)
-		pthread_mutex_lock(&mi->serial);
-	t0 = clock_mono_us();
-	wt.deadline = t0 / 1000 + f->timeout_ms + f->grace_ms;
-	watch_add(&wt);
-	rv = mi->m->filter(mi->state, &msg, &res);
-	watch_del(&wt);
-	t1 = clock_mono_us();
-	if (mi->m->flags & SLUICE_MODULE_SERIAL)
-		pthread_mutex_unlock(&mi->serial);
+	if (isolated)
+		/* its host process ends a call past the timeout itself */
+		rc = engine_module_host(f, &msg, &ans, why, sizeof(why));
+	else {
+		memset(&wt, 0, sizeof(wt));
+		wt.filter = f->name;
+		snprintf(wt.qid, sizeof(wt.qid), "%s", msg.queue_id);
+		t0 = clock_mono_us();
+		wt.deadline = t0 / 1000 + f->timeout_ms + f->grace_ms;
+		watch_add(&wt);
+		ans.rv = module_call(f->mod, &msg, &ans.out, &ans.outlen,
+		    &ans.overflow);
+		watch_del(&wt);
+		ans.elapsed_us = (long)(clock_mono_us() - t0);
+	}
 	close(fd);
 	free(hv);
-	st->elapsed_us = (long)(t1 - t0);
+	st->elapsed_us = ans.elapsed_us;
+	if (rc < 0) {
+		failf(fo, 1, "%s", why);
+		goto out;
+	}
+	if (rc > 0) {
+		snprintf(st->outcome, sizeof(st->outcome), "module host "
+		    "failed");
+		failf(fo, 0, "%s", why);
+		goto out;
+	}
 
-	verdict = to_verdict(rv);
+	verdict = to_verdict(ans.rv);
 	snprintf(st->outcome, sizeof(st->outcome), "module returned %s",
 	    verdict < 0 ? "no verdict" : verdict == V_ERROR ? "an error" :
 	    verdict_name((enum verdict)verdict));
-	if (directive_parse(w.out.data != NULL ? w.out.data : "",
-	    w.out.len, &fo->dl, why, sizeof(why)) != 0) {
+	if (directive_parse(ans.out != NULL ? ans.out : "", ans.outlen,
+	    &fo->dl, why, sizeof(why)) != 0) {
 		failf(fo, 0, "its directives: %s", why);
 		goto out;
 	}
@@ -407,14 +452,14 @@ engine_module_filter(struct engine_msg *m, const struct rule *r,
 			reason = reply_clean_reason(fo->dl.d[i].value,
 			    strlen(fo->dl.d[i].value), DIRECTIVE_REASON_MAX);
 		}
-	if ((t1 - t0) / 1000 > f->timeout_ms)
-		failf(fo, 0, "timed out: returned after %lld ms, past its "
-		    "timeout of %d ms", (t1 - t0) / 1000, f->timeout_ms);
-	else if (w.overflow)
+	if (ans.elapsed_us / 1000 > f->timeout_ms)
+		failf(fo, 0, "timed out: returned after %ld ms, past its "
+		    "timeout of %d ms", ans.elapsed_us / 1000, f->timeout_ms);
+	else if (ans.overflow)
 		failf(fo, 0, "a directive was over %d bytes, or all of them "
 		    "over %d", LINE_MAX_BYTES, DIRECTIVE_FILE_MAX);
 	else if (verdict < 0)
-		failf(fo, 0, "returned %d, which is not a verdict", rv);
+		failf(fo, 0, "returned %d, which is not a verdict", ans.rv);
 	else if (verdict == V_ERROR)
 		failf(fo, 0, "the module failed: %s", reason != NULL ?
 		    reason : "(no reason given)");
@@ -427,5 +472,5 @@ out:
 	if (fo->verdict == V_ERROR)
 		directive_list_free(&fo->dl);
 	free(reason);
-	buf_free(&w.out);
+	free(ans.out);
 }

@@ -658,6 +658,8 @@ spawn_start(const struct spawn_req *req, struct child_arg *a,
 	a->bounding = bounding;
 	a->reset = settled ? &settled_set : NULL;
 	a->fd_in = nul;
+	if (req->has_stdin)
+		a->fd_in = req->stdin_fd;
 	a->fd_out = op[1];
 	a->fd_err = ep[1];
 	sigemptyset(&a->nomask);
@@ -754,11 +756,11 @@ static void
 spawn_wait(const struct spawn_req *req, struct spawn_res *res,
     struct capture *cap, int64_t start)
 {
-	struct pollfd	 pfd[3];
+	struct pollfd	 pfd[4];
 	enum kill_state	 state = RUNNING;
 	int64_t		 next;
 	pid_t		 pid = res->pid;
-	int		 pidfd, st, i, fail = 0;
+	int		 pidfd, st, i, fail = 0, npfd, watch = req->has_watch;
 
 	if ((pidfd = pidfd_open(pid, 0)) == -1) {
 		fail = errno;
@@ -778,11 +780,13 @@ spawn_wait(const struct spawn_req *req, struct spawn_res *res,
 		pfd[0].fd = pidfd;
 		pfd[1].fd = cap[0].fd;
 		pfd[2].fd = cap[1].fd;
-		for (i = 0; i < 3; i++) {
+		pfd[3].fd = watch ? req->watch_fd : -1;
+		npfd = watch ? 4 : 3;
+		for (i = 0; i < 4; i++) {
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		if (poll(pfd, 3, ms_until(next)) == -1) {
+		if (poll(pfd, (nfds_t)npfd, ms_until(next)) == -1) {
 			if (errno == EINTR)
 				continue;
 			fail = errno;
@@ -794,6 +798,15 @@ spawn_wait(const struct spawn_req *req, struct spawn_res *res,
 				(void)capture_read(&cap[i]);
 		if (pfd[0].revents != 0)
 			break;
+		if (watch && pfd[3].revents != 0) {
+			/* the caller is done with the run: end it as at a
+			 * timeout; watched no more (it stays readable) */
+			watch = 0;
+			if (fail == 0)
+				fail = ECANCELED;
+			if (state == RUNNING)
+				next = clock_mono_us();
+		}
 		if (next < 0 || clock_mono_us() < next)
 			continue;
 		if (state == RUNNING) {
@@ -851,6 +864,9 @@ spawn_req_ok(const struct spawn_req *req)
 	if (req->argv[0][0] != '/')
 		return 0;
 	if (req->timeout_ms < 0 || req->grace_ms < 0)
+		return 0;
+	/* above 2: the child's dup2 onto 0 must not clobber its own */
+	if (req->has_stdin && req->stdin_fd <= STDERR_FILENO)
 		return 0;
 	return 1;
 }

@@ -53,6 +53,16 @@ struct spawn_req {
 	char *const		*writable;	/* NULL-terminated, or NULL */
 	/* names in rundir the run writes, handed back open (output_fd) */
 	const char *const	*outputs;
+	/* has_stdin: stdin_fd (the caller's, above 2) is the run's
+	 * standard input instead of /dev/null, for a run that serves
+	 * requests on it for long (a module host: a socket) */
+	int			 has_stdin;
+	int			 stdin_fd;
+	/* has_watch: once watch_fd is readable (bytes or end of file) the
+	 * run is ended as at its timeout, SIGTERM and SIGKILL after
+	 * grace_ms: SPAWN_FAILED with ECANCELED */
+	int			 has_watch;
+	int			 watch_fd;
 };
 
 #define SPAWN_SELF		((uid_t)-1)

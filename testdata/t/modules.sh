@@ -294,6 +294,87 @@ crash_case exit
 grep -q 'agent exited with status 3' "$T/sluiced.log" ||
     err "the log does not say the agent exited"
 end
+
+# isolated: the host process ends, the agent stays, on_error answers.
+# The host is sluiced itself; built with ASan it reserves terabytes of
+# shadow address space, which no rlimit_memory allows.
+# Its sanitizers catch a SIGSEGV and end it with status 1.
+ISO_LIMITS= ISO_SEGV='(signal=11'
+if ldd "$SLUICED" | grep -q libasan; then
+	ISO_LIMITS="rlimit_memory = 0;" ISO_SEGV='(exit=1)'
+fi
+host_pids() {
+	pgrep -u sluice-filter -f -- "-M $TMODS/misbehave.so"
+}
+iso_case() {	# how
+	local a f n0 hosts
+	conf "iso-$1.conf" '{ name = "bad"; module = "'"$TMODS"'/misbehave.so";
+	    settings = { how = "'"$1"'"; }; isolate = true; timeout = 1;
+	    kill_grace = 0.5; '"$ISO_LIMITS"' }' '{ filter = "bad"; }'
+	start_sluiced "iso-$1.conf" || { err "sluiced did not start"; return; }
+	a=$(agent_pid)
+	n0=$(sink_count)
+	send "iso-before-$1"
+	[ "$rc" -eq 0 ] || err "the message before was not accepted"
+	hosts=$(host_pids)
+	[ -n "$hosts" ] || err "no module host runs as sluice-filter"
+	send "misbehave-iso-$1"
+	grep -q '<\*\* 451 4.7.1 Message deferred' "$T/swaks" ||
+	    err "the misbehaving message did not get on_error's tempfail"
+	send "iso-after-$1"
+	[ "$rc" -eq 0 ] || err "the message after was not accepted"
+	f=$(delivered "iso-after-$1") || err "the message after was not delivered"
+	[ -n "$f" ] && { grep -qx 'X-Misbehave: passed' "$f" ||
+	    err "the message after was not filtered"; }
+	delivered "iso-before-$1" >/dev/null || err "the message before is lost"
+	[ "$(sink_count)" -eq $((n0 + 2)) ] ||
+	    err "$(($(sink_count) - n0)) delivered, expected 2"
+	[ "$(agent_pid)" = "$a" ] || err "the agent was restarted"
+	grep -q 'agent.*restarting' "$T/sluiced.log" &&
+	    err "the master restarted a child"
+	for p in $hosts; do
+		alive "$p" && err "the host of the bad message ($p) still runs"
+	done
+}
+
+: >"$T/sluiced.log"
+begin "isolated, a module that segfaults: on_error for that message, the agent untouched"
+iso_case crash
+grep -qF "filter=bad: its module host ended without an answer $ISO_SEGV" \
+    "$T/sluiced.log" || err "the log does not say the host got SIGSEGV"
+end
+
+: >"$T/sluiced.log"
+begin "isolated, a module that hangs: ended at its timeout, the agent untouched"
+iso_case loop
+grep -q 'filter=bad: timed out after 1000 ms; its module host was ended' \
+    "$T/sluiced.log" || err "the log does not say the host was ended"
+end
+
+: >"$T/sluiced.log"
+begin "isolated, a module that calls exit(): on_error, the agent untouched"
+iso_case exit
+grep -q 'filter=bad: its module host ended without an answer (exit=3)' \
+    "$T/sluiced.log" || err "the log does not say the host exited"
+end
+
+begin "isolated: the host runs as the filter's user, sandboxed, no privileges"
+conf iso-ok.conf '{ name = "ok"; module = "'"$TMODS"'/misbehave.so";
+    settings = { how = "error"; }; isolate = true; '"$ISO_LIMITS"' }' \
+    '{ filter = "ok"; }'
+start_sluiced iso-ok.conf || err "sluiced did not start"
+send "iso-status"
+h=$(host_pids | head -1)
+if [ -z "$h" ]; then
+	err "no module host runs"
+else
+	st=$(cat "/proc/$h/status")
+	grep -q "^Uid:.*$(id -u sluice-filter)" <<<"$st" || err "not the filter's uid"
+	grep -q '^NoNewPrivs:[[:space:]]*1' <<<"$st" || err "NoNewPrivs is not 1"
+	grep -q '^Seccomp:[[:space:]]*2' <<<"$st" || err "no seccomp filter"
+	grep -q '^CapEff:[[:space:]]*0*$' <<<"$st" || err "it has capabilities"
+fi
+end
 stop_sluiced
 
 # ---------------------------------------------------------------- header
