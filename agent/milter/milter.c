@@ -9,6 +9,9 @@
  * message the engine runs, and its verdict and every modification go
  * back through smfi_* calls.  A message ends in one place, msg_end(),
  * on every path: eom, abort, close, a reject or tempfail answered early.
+ * Where the MTA offers it, DATA, header fields, end of header and body
+ * chunks get no answer (SMFIP_NR_*): a message that fails there keeps
+ * its answer in the mconn for its end of message.
  *
  * In milter mode the MTA keeps the message until it has our answer, so
  * the spool file is not fsynced: a crash loses nothing but the answer,
@@ -72,7 +75,12 @@ struct mconn {
 	char		*client_name;
 	char		*helo;
 	int		 leadspc;	/* values keep their leading space */
+	unsigned long	 noreply;	/* SMFIP_NR_*: steps not answered */
 	struct mmsg	*msg;
+	/* a message that failed at a step without an answer (its spool
+	 * file full or broken): the answer for its end of message */
+	sfsistat	 late_r;	/* 0: none */
+	struct reply	 late;
 };
 
 static pthread_mutex_t		 sess_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -216,10 +224,14 @@ input(struct engine_input *in, const struct mconn *c, struct mmsg *m)
 	in->helo = c->helo;
 }
 
-/* msg_fail - the message could not be spooled (errno, why): the
- * engine's answer (too big, or tempfail) goes out at once */
+/*
+ * msg_fail - the message could not be spooled (errno, why): the
+ * engine's answer (too big, or tempfail) goes out at once, or, at a
+ * step the MTA does not wait for (step: its SMFIP_NR_* flag, if the MTA
+ * agreed to it), at the end of the message
+ */
 static sfsistat
-msg_fail(SMFICTX *ctx, struct mconn *c, const char *why)
+msg_fail(SMFICTX *ctx, struct mconn *c, const char *why, unsigned long step)
 {
 	struct engine_input	 in;
 	struct engine_msg	 em;
@@ -230,11 +242,25 @@ msg_fail(SMFICTX *ctx, struct mconn *c, const char *why)
 	in.spool_error = err;
 	in.spool_why = why;
 	engine_judge(&em, &in);
-	(void)set_reply(ctx, em.reply.code, em.reply.status, em.reply.text);
 	r = em.verdict == V_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+	if ((c->noreply & step) != 0) {
+		c->late_r = r;
+		c->late = em.reply;
+		r = SMFIS_NOREPLY;
+	} else
+		(void)set_reply(ctx, em.reply.code, em.reply.status,
+		    em.reply.text);
 	engine_msg_free(&em);
 	msg_end(c);
 	return r;
+}
+
+/* step_ok - the answer to a step that went well: none if the MTA
+ * agreed not to wait for one */
+static sfsistat
+step_ok(const struct mconn *c, unsigned long step)
+{
+	return (c->noreply & step) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* conn_get - the connection's state, made on first use */
@@ -273,7 +299,14 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		return SMFIS_REJECT;
 	}
 	*pf0 = need;
-	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	/* no answer to DATA, the header fields, their end and body
+	 * chunks, where the MTA offers that: a round trip less for each;
+	 * a spool failure there is answered at the end of the message
+	 * (the MTA has to read the whole DATA before it can answer the
+	 * client in any case) */
+	c->noreply = f1 & (SMFIP_NR_DATA | SMFIP_NR_HDR | SMFIP_NR_EOH |
+	    SMFIP_NR_BODY);
+	*pf1 = (f1 & SMFIP_HDR_LEADSPC) | c->noreply;
 	c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -357,6 +390,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	int		 rc;
 
 	msg_end(c);
+	c->late_r = 0;
 	m = c->msg = xcalloc(1, sizeof(*m));
 	m->cfg = config_holder_get(holder);
 	m->env.sender = envelope_unbracket(argv[0] != NULL ? argv[0] : "");
@@ -365,7 +399,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	rc = spool_msg_create(&m->sm, m->cfg->spool_dir, m->cfg->message_max,
 	    why, sizeof(why));
 	set_qid(ctx, m);
-	return rc == 0 ? SMFIS_CONTINUE : msg_fail(ctx, c, why);
+	return rc == 0 ? SMFIS_CONTINUE : msg_fail(ctx, c, why, 0);
 }
 
 /* mlfi_envrcpt - one more recipient */
@@ -387,7 +421,7 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 mlfi_data(SMFICTX *ctx)
 {
-	return SMFIS_CONTINUE;
+	return step_ok(conn_get(ctx), SMFIP_NR_DATA);
 }
 
 /* mlfi_unknown - nothing to do, but registered like every callback */
@@ -405,14 +439,14 @@ mlfi_header(SMFICTX *ctx, char *name, char *value)
 	struct mmsg	*m = c->msg;
 
 	if (m == NULL || !m->sm.open)
-		return SMFIS_CONTINUE;
+		return step_ok(c, SMFIP_NR_HDR);
 	if (spool_msg_write(&m->sm, name, strlen(name)) != 0 ||
 	    spool_msg_write(&m->sm, c->leadspc ? ":" : ": ",
 	    c->leadspc ? 1 : 2) != 0 ||
 	    spool_msg_write(&m->sm, value, strlen(value)) != 0 ||
 	    spool_msg_write(&m->sm, "\n", 1) != 0)
-		return msg_fail(ctx, c, NULL);
-	return SMFIS_CONTINUE;
+		return msg_fail(ctx, c, NULL, SMFIP_NR_HDR);
+	return step_ok(c, SMFIP_NR_HDR);
 }
 
 /* mlfi_eoh - the empty line between header and body */
@@ -423,8 +457,8 @@ mlfi_eoh(SMFICTX *ctx)
 	struct mmsg	*m = c->msg;
 
 	if (m != NULL && m->sm.open && spool_msg_write(&m->sm, "\n", 1) != 0)
-		return msg_fail(ctx, c, NULL);
-	return SMFIS_CONTINUE;
+		return msg_fail(ctx, c, NULL, SMFIP_NR_EOH);
+	return step_ok(c, SMFIP_NR_EOH);
 }
 
 /* mlfi_body - a chunk of the body, CRLF turned into LF */
@@ -436,8 +470,8 @@ mlfi_body(SMFICTX *ctx, unsigned char *p, size_t len)
 
 	if (m != NULL && m->sm.open &&
 	    spool_msg_write(&m->sm, (const char *)p, len) != 0)
-		return msg_fail(ctx, c, NULL);
-	return SMFIS_CONTINUE;
+		return msg_fail(ctx, c, NULL, SMFIP_NR_BODY);
+	return step_ok(c, SMFIP_NR_BODY);
 }
 
 /* header_value - engine values keep their leading space; without
@@ -559,12 +593,19 @@ mlfi_eom(SMFICTX *ctx)
 	const char		*v;
 	sfsistat		 r;
 
+	if (m == NULL && c->late_r != 0) {
+		r = c->late_r;
+		c->late_r = 0;
+		(void)set_reply(ctx, c->late.code, c->late.status,
+		    c->late.text);
+		return r;
+	}
 	if (m == NULL)
 		return SMFIS_CONTINUE;
 	set_qid(ctx, m);
 	errno = 0;
 	if (spool_msg_close(&m->sm, 0) != 0)
-		return msg_fail(ctx, c, NULL);
+		return msg_fail(ctx, c, NULL, 0);
 	input(&in, c, m);
 	if ((v = macro(ctx, "{auth_authen}")) != NULL)
 		in.auth_user = v;
@@ -611,8 +652,10 @@ mlfi_abort(SMFICTX *ctx)
 {
 	struct mconn	*c = smfi_getpriv(ctx);
 
-	if (c != NULL)
+	if (c != NULL) {
 		msg_end(c);
+		c->late_r = 0;
+	}
 	return SMFIS_CONTINUE;
 }
 

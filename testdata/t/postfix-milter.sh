@@ -74,6 +74,7 @@ spool_dir = "$T/run/spool";
 include_dir = "$T/inc";
 filter_dir = "$T/bin";
 milter_listen = [ "inet:127.0.0.1:$mport" ];
+message_max = "64K";
 reject_reply = { code = 554; status = "5.7.0"; text = "Refused by the e2e policy"; };
 filters = (
 	{ name = "tag"; command = "tag.sh"; },
@@ -210,6 +211,21 @@ send "reject-1" reject@example.net
 [ "$rc" -ne 0 ] || err "swaks succeeded"
 want_reply "554 5.7.0 Refused by the e2e policy: forbidden words"
 delivered reject-1 >/dev/null && err "a rejected message was delivered"
+end
+
+begin "a message over message_max: 552 at the end of DATA, the next passes"
+# sluice does not answer body chunks (SMFIP_NR_BODY): the reject it
+# decided on when the body passed the limit comes at end of message
+big=$(head -c 90000 /dev/zero | tr '\0' 'x' | fold -w 76)
+send "big-1" tag@example.net -- --body "$big"
+[ "$rc" -ne 0 ] || err "swaks succeeded"
+want_reply "552 5.3.4 Message size exceeds fixed maximum message size"
+delivered big-1 >/dev/null && err "a message over message_max was delivered"
+grep -q 'verdict=reject size over message_max' "$T/sluiced.log" ||
+    err "the log does not say why"
+send "big-2" tag@example.net
+f=$(delivered big-2) || err "the message after it was not delivered"
+[ -n "$f" ] && want_in "$f" "X-Sluice-Tag: tagged by e2e"
 end
 
 begin "a filter timeout gives the client a 4xx"
