@@ -345,7 +345,7 @@ modpool_run(const struct filter *f, const struct sluice_message *m,
 		    "(%s)", how);
 	log_warnx("%s: filter=%s: %s; a new host starts for the next "
 	    "message", m->queue_id, f->name, why);
-	return 1;
+	return err == ETIMEDOUT ? 2 : 1;
 }
 
 /* modpool_init - see modpool.h */

@@ -280,12 +280,19 @@ run_rule(struct engine_msg *m, const struct rule *r,
 	st->matched = 1;
 
 	gate = filter_state_gate(f->state, clock_ms());
-	if (gate == FS_OFF) {
+	if (gate == FS_OFF || gate == FS_DISABLED) {
+		filter_state_not_run(f->state, gate, 0, 0);
 		st->result = f->when_off;
 		st->verdict = f->when_off;
-		snprintf(st->error, sizeof(st->error), "filter is switched "
-		    "off after %d errors in a row; %s", f->error_threshold,
-		    f->when_off == V_CONTINUE ? "skipped" : "tempfail");
+		if (gate == FS_DISABLED)
+			snprintf(st->error, sizeof(st->error), "filter is "
+			    "switched off by the operator; %s",
+			    f->when_off == V_CONTINUE ? "skipped" : "tempfail");
+		else
+			snprintf(st->error, sizeof(st->error), "filter is "
+			    "switched off after %d errors in a row; %s",
+			    f->error_threshold,
+			    f->when_off == V_CONTINUE ? "skipped" : "tempfail");
 		log_step(m, st);
 		if (f->when_off == V_TEMPFAIL) {
 			finish(m, V_TEMPFAIL, r, NULL);
@@ -297,6 +304,7 @@ run_rule(struct engine_msg *m, const struct rule *r,
 	    f->instance_wait_ms) != 0) {
 		if (gate == FS_PROBE)
 			filter_state_unprobe(f->state);
+		filter_state_not_run(f->state, gate, 1, 0);
 		st->verdict = st->result = V_TEMPFAIL;
 		snprintf(st->error, sizeof(st->error), "no free instance "
 		    "(instances = %d) within %d ms", f->instances,
@@ -315,6 +323,7 @@ run_rule(struct engine_msg *m, const struct rule *r,
 		/* not the filter's fault: not counted, never on_error */
 		if (gate == FS_PROBE)
 			filter_state_unprobe(f->state);
+		filter_state_not_run(f->state, gate, 0, 1);
 		snprintf(st->error, sizeof(st->error), "%s", fo.error);
 		st->verdict = st->result = V_TEMPFAIL;
 		log_step(m, st);
@@ -323,6 +332,7 @@ run_rule(struct engine_msg *m, const struct rule *r,
 		return 1;
 	}
 	err = fo.verdict == V_ERROR;
+	filter_state_count(f->state, fo.verdict, fo.errkind, st->elapsed_us);
 	ch = filter_state_record(f->state, gate, err, f->error_threshold,
 	    f->cooldown_ms, clock_ms());
 	if (ch == FS_SWITCHED_OFF)

@@ -44,13 +44,14 @@
 
 /* internal - our own failure (disk, spool): tempfail whatever on_error
  * says, and not counted against the filter */
-#define internal(fo, ...) do { fail(fo, __VA_ARGS__); (fo)->internal = 1; } \
-	while (0)
+#define internal(fo, ...) do { fail(fo, FE_EXEC, __VA_ARGS__); \
+	(fo)->internal = 1; } while (0)
 #define fail	filter_outcome_fail
 
 /* filter_outcome_fail - see engine_int.h */
 void
-filter_outcome_fail(struct filter_outcome *fo, const char *fmt, ...)
+filter_outcome_fail(struct filter_outcome *fo, enum fs_error kind,
+    const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -60,6 +61,7 @@ filter_outcome_fail(struct filter_outcome *fo, const char *fmt, ...)
 		fatal("vasprintf");
 	va_end(ap);
 	fo->verdict = V_ERROR;
+	fo->errkind = kind;
 }
 
 /* head_lines - the first few lines of captured output, printable */
@@ -161,9 +163,9 @@ take_replacement(struct engine_msg *m, const struct filter *f, int in,
 
 	if (in < 0) {
 		if (err == EINVAL)
-			fail(fo, "replacement message: not a regular file");
+			fail(fo, FE_OUTPUT, "replacement message: not a regular file");
 		else if (err != ENOENT)
-			fail(fo, "replacement message: %s", strerror(err));
+			fail(fo, FE_OUTPUT, "replacement message: %s", strerror(err));
 		return;
 	}
 	dst = spool_path(m->workdir, SPOOL_VERSION, m->seq++);
@@ -194,15 +196,15 @@ take_replacement(struct engine_msg *m, const struct filter *f, int in,
 	(void)spool_writer_close(&cp->w, 0);
 	(void)unlink(dst);
 	if (cp->bad)
-		fail(fo, "replacement message rejected: %s", cp->why);
+		fail(fo, FE_OUTPUT, "replacement message rejected: %s", cp->why);
 	else if (cp->werr != 0)
 		internal(fo, "cannot store replacement message: %s",
 		    strerror(cp->werr));
 	else if (saved == EFBIG)
-		fail(fo, "replacement message is larger than %zu bytes",
+		fail(fo, FE_OUTPUT, "replacement message is larger than %zu bytes",
 		    f->message_max);
 	else
-		fail(fo, "replacement message: %s", strerror(saved));
+		fail(fo, FE_OUTPUT, "replacement message: %s", strerror(saved));
 out:
 	free(dst);
 	free(cp);
@@ -217,21 +219,21 @@ take_result(int fd, int err, struct filter_outcome *fo)
 
 	if (fd < 0) {
 		if (err == EINVAL)
-			fail(fo, "result file: not a regular file");
+			fail(fo, FE_OUTPUT, "result file: not a regular file");
 		else if (err != ENOENT)
-			fail(fo, "result file: %s", strerror(err));
+			fail(fo, FE_OUTPUT, "result file: %s", strerror(err));
 		return;
 	}
 	if (file_read_fd(fd, DIRECTIVE_FILE_MAX, &buf, &len) != 0) {
 		if (errno == EFBIG)
-			fail(fo, "result file is larger than %d bytes",
+			fail(fo, FE_OUTPUT, "result file is larger than %d bytes",
 			    DIRECTIVE_FILE_MAX);
 		else
-			fail(fo, "result file: %s", strerror(errno));
+			fail(fo, FE_OUTPUT, "result file: %s", strerror(errno));
 		return;
 	}
 	if (directive_parse(buf, len, &fo->dl, why, sizeof(why)) != 0)
-		fail(fo, "result file %s", why);
+		fail(fo, FE_OUTPUT, "result file %s", why);
 	free(buf);
 }
 
@@ -401,14 +403,14 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 	switch (res.outcome) {
 	case SPAWN_EXITED:
 		if (f->exitmap[res.status & 0xff] < 0) {
-			fail(fo, "exit code %d is not mapped to a verdict",
+			fail(fo, FE_EXIT, "exit code %d is not mapped to a verdict",
 			    res.status);
 			goto out;
 		}
 		fo->verdict = (enum verdict)f->exitmap[res.status & 0xff];
 		break;
 	case SPAWN_TIMEOUT:
-		fail(fo, "timed out after %d ms and was killed",
+		fail(fo, FE_TIMEOUT, "timed out after %d ms and was killed",
 		    f->timeout_ms);
 		goto out;
 	case SPAWN_EXEC_FAILED:
@@ -418,7 +420,7 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 			    "big for execve (%zu recipients)", m->env.nrcpt);
 			goto out;
 		}
-		fail(fo, "%s", st->outcome);
+		fail(fo, FE_EXEC, "%s", st->outcome);
 		goto out;
 	case SPAWN_FAILED:
 		/*
@@ -434,27 +436,27 @@ engine_exec_filter(struct engine_msg *m, const struct rule *r,
 		goto out;
 	case SPAWN_SIGNALED:
 		if (res.status == SIGSYS && f->sandbox != SANDBOX_NONE) {
-			fail(fo, "%s: a system call that the sandbox profile "
+			fail(fo, FE_SIGNAL, "%s: a system call that the sandbox profile "
 			    "\"%s\" forbids", st->outcome,
 			    sandbox_name(f->sandbox));
 			goto out;
 		}
 		if (res.status == SIGXCPU) {
-			fail(fo, "%s: past its CPU time limit (rlimit_cpu %llu "
+			fail(fo, FE_SIGNAL, "%s: past its CPU time limit (rlimit_cpu %llu "
 			    "s)", st->outcome,
 			    (unsigned long long)f->limits.cpu);
 			goto out;
 		}
 		if (res.status == SIGXFSZ) {
-			fail(fo, "%s: past its file size limit (rlimit_fsize "
+			fail(fo, FE_SIGNAL, "%s: past its file size limit (rlimit_fsize "
 			    "%llu bytes)", st->outcome,
 			    (unsigned long long)f->limits.fsize);
 			goto out;
 		}
-		fail(fo, "%s", st->outcome);
+		fail(fo, FE_SIGNAL, "%s", st->outcome);
 		goto out;
 	default:
-		fail(fo, "%s", st->outcome);
+		fail(fo, FE_EXEC, "%s", st->outcome);
 		goto out;
 	}
 	take_result(res.noutputs > 0 ? res.output_fd[0] : -1,

@@ -6,6 +6,7 @@
 
 #include "engine/engine.h"
 #include "mail/directive.h"
+#include "rules/filter_state.h"
 
 struct addr_rule;
 struct rule;
@@ -16,6 +17,7 @@ struct filter_outcome {
 	char			*error;		/* why V_ERROR */
 	int			 internal;	/* our failure, not the filter's:
 						   tempfail, never on_error */
+	enum fs_error		 errkind;	/* with V_ERROR: what failed */
 	struct directive_list	 dl;
 	char			*newfile;	/* replacement message, or NULL */
 	char			*reason;
@@ -26,8 +28,8 @@ void	engine_exec_filter(struct engine_msg *, const struct rule *,
 	    struct engine_step *, struct filter_outcome *);
 void	filter_outcome_free(struct filter_outcome *);
 /* filter_outcome_fail - make the outcome an error, with why */
-void	filter_outcome_fail(struct filter_outcome *, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+void	filter_outcome_fail(struct filter_outcome *, enum fs_error,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* engine_module.c: the same for a module filter, in this process */
 void	engine_module_filter(struct engine_msg *, const struct rule *,

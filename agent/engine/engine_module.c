@@ -316,8 +316,9 @@ or_empty(const char *s)
 
 /* failf - the outcome an error, with why; internal: ours, not the
  * module's (tempfail, not counted) */
-#define failf(fo, in, ...) do { filter_outcome_fail(fo, __VA_ARGS__); \
-	(fo)->internal = (in); } while (0)
+#define failf(fo, in, kind, ...) do { \
+	filter_outcome_fail(fo, kind, __VA_ARGS__); (fo)->internal = (in); \
+	} while (0)
 
 /* module_call - see engine_module.h */
 int
@@ -372,16 +373,16 @@ engine_module_filter(struct engine_msg *m, const struct rule *r,
 	if (!isolated && f->mod == NULL) {
 		/* engine_modules_load() was not called for this snapshot:
 		 * ours, not the module's */
-		failf(fo, 1, "module %s is not loaded", f->module);
+		failf(fo, 1, FE_EXEC, "module %s is not loaded", f->module);
 		return;
 	}
 	if (engine_sync(m, why, sizeof(why)) != 0) {
-		failf(fo, 1, "cannot write the message for the module: %s",
+		failf(fo, 1, FE_EXEC, "cannot write the message for the module: %s",
 		    why);
 		return;
 	}
 	if ((fd = open(m->msgfile, O_RDONLY | O_CLOEXEC)) < 0) {
-		failf(fo, 1, "cannot open the message for the module: %s",
+		failf(fo, 1, FE_EXEC, "cannot open the message for the module: %s",
 		    strerror(errno));
 		return;
 	}
@@ -427,13 +428,13 @@ engine_module_filter(struct engine_msg *m, const struct rule *r,
 	free(hv);
 	st->elapsed_us = ans.elapsed_us;
 	if (rc < 0) {
-		failf(fo, 1, "%s", why);
+		failf(fo, 1, FE_EXEC, "%s", why);
 		goto out;
 	}
 	if (rc > 0) {
 		snprintf(st->outcome, sizeof(st->outcome), "module host "
 		    "failed");
-		failf(fo, 0, "%s", why);
+		failf(fo, 0, rc == 2 ? FE_TIMEOUT : FE_SIGNAL, "%s", why);
 		goto out;
 	}
 
@@ -443,7 +444,7 @@ engine_module_filter(struct engine_msg *m, const struct rule *r,
 	    verdict_name((enum verdict)verdict));
 	if (directive_parse(ans.out != NULL ? ans.out : "", ans.outlen,
 	    &fo->dl, why, sizeof(why)) != 0) {
-		failf(fo, 0, "its directives: %s", why);
+		failf(fo, 0, FE_OUTPUT, "its directives: %s", why);
 		goto out;
 	}
 	for (i = 0; i < fo->dl.n; i++)
@@ -453,15 +454,15 @@ engine_module_filter(struct engine_msg *m, const struct rule *r,
 			    strlen(fo->dl.d[i].value), DIRECTIVE_REASON_MAX);
 		}
 	if (ans.elapsed_us / 1000 > f->timeout_ms)
-		failf(fo, 0, "timed out: returned after %ld ms, past its "
+		failf(fo, 0, FE_TIMEOUT, "timed out: returned after %ld ms, past its "
 		    "timeout of %d ms", ans.elapsed_us / 1000, f->timeout_ms);
 	else if (ans.overflow)
-		failf(fo, 0, "a directive was over %d bytes, or all of them "
+		failf(fo, 0, FE_OUTPUT, "a directive was over %d bytes, or all of them "
 		    "over %d", LINE_MAX_BYTES, DIRECTIVE_FILE_MAX);
 	else if (verdict < 0)
-		failf(fo, 0, "returned %d, which is not a verdict", ans.rv);
+		failf(fo, 0, FE_EXIT, "returned %d, which is not a verdict", ans.rv);
 	else if (verdict == V_ERROR)
-		failf(fo, 0, "the module failed: %s", reason != NULL ?
+		failf(fo, 0, FE_FAILED, "the module failed: %s", reason != NULL ?
 		    reason : "(no reason given)");
 	else {
 		fo->verdict = (enum verdict)verdict;

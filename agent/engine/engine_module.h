@@ -53,8 +53,9 @@ int	module_call(struct module_inst *, const struct sluice_message *msg,
  * How a module with isolate = true is run: sluiced's agent points this
  * at its host processes (a NULL leaves such modules in this process,
  * as sluicectl does).  0 when ans holds the module's answer; 1 when the
- * module failed (its host crashed, hung past the filter's timeout and
- * was ended, exited): why says what, and it is the filter's error; -1
+ * module failed (its host crashed or exited), 2 when it hung past the
+ * filter's timeout and was ended: why says what, and it is the
+ * filter's error; -1
  * when it could not be asked for a reason of ours (why): a tempfail.
  */
 extern int	(*engine_module_host)(const struct filter *,

@@ -1,12 +1,15 @@
 /*
- * filter_state.c - instance slots and the error breaker of a filter
+ * filter_state.c - instance slots, the error breaker and the figures of
+ * a filter
  *
  * SECURITY: no outside input; shared by all worker threads.
  * ERRORS: pthread failures are fatal (the process cannot work on).
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "lib/clock.h"
@@ -17,12 +20,11 @@
 struct filter_state {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
-	int		 running;	/* runs holding a slot */
-	int		 errors;	/* consecutive errors */
-	int		 off;		/* switched off */
-	int		 probing;	/* a trial run is under way */
-	long long	 off_until_ms;
+	int		 refs;
+	struct fs_view	 v;
 };
+
+static const long long	bucket_ms[FS_NBUCKETS] = FS_BUCKETS_MS;
 
 /* filter_state_new - a filter that is on, with no run */
 struct filter_state *
@@ -38,19 +40,38 @@ filter_state_new(void)
 	    pthread_cond_init(&fs->cv, &ca) != 0)
 		fatalx("filter state: pthread init failed");
 	pthread_condattr_destroy(&ca);
+	fs->refs = 1;
 	return fs;
 }
 
-/* filter_state_free - release the state */
+/* filter_state_ref - one more holder */
+struct filter_state *
+filter_state_ref(struct filter_state *fs)
+{
+	pthread_mutex_lock(&fs->mu);
+	fs->refs++;
+	pthread_mutex_unlock(&fs->mu);
+	return fs;
+}
+
+/* filter_state_free - drop a reference, free with the last */
 void
 filter_state_free(struct filter_state **fsp)
 {
-	if (*fsp == NULL)
+	struct filter_state	*fs = *fsp;
+	int			 last;
+
+	if (fs == NULL)
 		return;
-	pthread_mutex_destroy(&(*fsp)->mu);
-	pthread_cond_destroy(&(*fsp)->cv);
-	free(*fsp);
 	*fsp = NULL;
+	pthread_mutex_lock(&fs->mu);
+	last = --fs->refs == 0;
+	pthread_mutex_unlock(&fs->mu);
+	if (!last)
+		return;
+	pthread_mutex_destroy(&fs->mu);
+	pthread_cond_destroy(&fs->cv);
+	free(fs);
 }
 
 /* filter_state_acquire - take one of instances slots, waiting wait_ms */
@@ -60,14 +81,19 @@ filter_state_acquire(struct filter_state *fs, int instances, int wait_ms)
 	struct timespec	ts;
 	int		rc = 0;
 
-	if (instances <= 0)
-		return 0;
-	clock_mono_deadline(&ts, wait_ms);
 	pthread_mutex_lock(&fs->mu);
-	while (fs->running >= instances && rc == 0)
+	if (instances <= 0) {
+		fs->v.running++;
+		pthread_mutex_unlock(&fs->mu);
+		return 0;
+	}
+	clock_mono_deadline(&ts, wait_ms);
+	fs->v.waiting++;
+	while (fs->v.running >= instances && rc == 0)
 		rc = pthread_cond_timedwait(&fs->cv, &fs->mu, &ts);
-	if (fs->running < instances) {
-		fs->running++;
+	fs->v.waiting--;
+	if (fs->v.running < instances) {
+		fs->v.running++;
 		rc = 0;
 	} else
 		rc = -1;
@@ -79,11 +105,10 @@ filter_state_acquire(struct filter_state *fs, int instances, int wait_ms)
 void
 filter_state_release(struct filter_state *fs, int instances)
 {
-	if (instances <= 0)
-		return;
 	pthread_mutex_lock(&fs->mu);
-	fs->running--;
-	pthread_cond_signal(&fs->cv);
+	fs->v.running--;
+	if (instances > 0)
+		pthread_cond_signal(&fs->cv);
 	pthread_mutex_unlock(&fs->mu);
 }
 
@@ -94,9 +119,11 @@ filter_state_gate(struct filter_state *fs, long long now_ms)
 	enum fs_gate	g = FS_ON;
 
 	pthread_mutex_lock(&fs->mu);
-	if (fs->off) {
-		if (!fs->probing && now_ms >= fs->off_until_ms) {
-			fs->probing = 1;
+	if (fs->v.disabled)
+		g = FS_DISABLED;
+	else if (fs->v.off) {
+		if (!fs->v.probing && now_ms >= fs->v.off_until_ms) {
+			fs->v.probing = 1;
 			g = FS_PROBE;
 		} else
 			g = FS_OFF;
@@ -114,20 +141,25 @@ filter_state_record(struct filter_state *fs, enum fs_gate how, int error,
 
 	pthread_mutex_lock(&fs->mu);
 	if (how == FS_PROBE) {
-		fs->probing = 0;
-		if (error) {
-			fs->off_until_ms = now_ms + cooldown_ms;
+		fs->v.probing = 0;
+		if (!fs->v.off)
+			;	/* reset while the trial ran */
+		else if (error) {
+			fs->v.off_until_ms = now_ms + cooldown_ms;
+			fs->v.switched_off++;
 			ch = FS_SWITCHED_OFF;
 		} else {
-			fs->off = 0;
-			fs->errors = 0;
+			fs->v.off = 0;
+			fs->v.errors = 0;
 			ch = FS_SWITCHED_ON;
 		}
 	} else if (!error) {
-		fs->errors = 0;
-	} else if (++fs->errors >= threshold && threshold > 0 && !fs->off) {
-		fs->off = 1;
-		fs->off_until_ms = now_ms + cooldown_ms;
+		fs->v.errors = 0;
+	} else if (++fs->v.errors >= threshold && threshold > 0 &&
+	    !fs->v.off) {
+		fs->v.off = 1;
+		fs->v.off_until_ms = now_ms + cooldown_ms;
+		fs->v.switched_off++;
 		ch = FS_SWITCHED_OFF;
 	}
 	pthread_mutex_unlock(&fs->mu);
@@ -139,19 +171,122 @@ void
 filter_state_unprobe(struct filter_state *fs)
 {
 	pthread_mutex_lock(&fs->mu);
-	fs->probing = 0;
+	fs->v.probing = 0;
 	pthread_mutex_unlock(&fs->mu);
 }
 
-/* filter_state_snapshot - a consistent view for reports */
+/* hist_index - the fine bucket of a run time: FS_HIST_SUB per octave */
+static int
+hist_index(long long us)
+{
+	int	i;
+
+	if (us < 1)
+		return 0;
+	i = (int)floor(log2((double)us) * FS_HIST_SUB) + 1;
+	return i >= FS_HIST_N ? FS_HIST_N - 1 : i;
+}
+
+/* filter_state_count - one finished run */
 void
-filter_state_snapshot(struct filter_state *fs, int *running, int *errors,
-    int *off, long long *off_until_ms)
+filter_state_count(struct filter_state *fs, enum verdict v, enum fs_error e,
+    long long us)
+{
+	int	i;
+
+	if (us < 0)
+		us = 0;
+	pthread_mutex_lock(&fs->mu);
+	fs->v.runs++;
+	if ((int)v >= 0 && v < V_COUNT)
+		fs->v.verdicts[v]++;
+	if (v == V_ERROR && (int)e >= 0 && e < FE_COUNT)
+		fs->v.errkind[e]++;
+	fs->v.sum_us += (uint64_t)us;
+	fs->v.hist[hist_index(us)]++;
+	for (i = 0; i < FS_NBUCKETS && us > bucket_ms[i] * 1000; i++)
+		;
+	if (i < FS_NBUCKETS)
+		fs->v.buckets[i]++;
+	pthread_mutex_unlock(&fs->mu);
+}
+
+/* filter_state_not_run - a message that did not get a run */
+void
+filter_state_not_run(struct filter_state *fs, enum fs_gate why, int no_slot,
+    int internal)
 {
 	pthread_mutex_lock(&fs->mu);
-	*running = fs->running;
-	*errors = fs->errors;
-	*off = fs->off;
-	*off_until_ms = fs->off_until_ms;
+	if (why == FS_OFF || why == FS_DISABLED)
+		fs->v.skipped++;
+	if (no_slot)
+		fs->v.no_slot++;
+	if (internal)
+		fs->v.internal++;
 	pthread_mutex_unlock(&fs->mu);
+}
+
+/* filter_state_disable - the operator's switch */
+void
+filter_state_disable(struct filter_state *fs, int off)
+{
+	pthread_mutex_lock(&fs->mu);
+	fs->v.disabled = off != 0;
+	pthread_mutex_unlock(&fs->mu);
+}
+
+/* filter_state_reset - close the breaker */
+void
+filter_state_reset(struct filter_state *fs)
+{
+	pthread_mutex_lock(&fs->mu);
+	fs->v.off = 0;
+	fs->v.errors = 0;
+	fs->v.off_until_ms = 0;
+	pthread_mutex_unlock(&fs->mu);
+}
+
+/* filter_state_view - a consistent copy */
+void
+filter_state_view(struct filter_state *fs, struct fs_view *out)
+{
+	pthread_mutex_lock(&fs->mu);
+	*out = fs->v;
+	pthread_mutex_unlock(&fs->mu);
+}
+
+/* fs_percentile_us - from the fine histogram: the upper bound of the
+ * bucket the p-th percentile falls in */
+long long
+fs_percentile_us(const struct fs_view *v, double p)
+{
+	uint64_t	n = 0, want, seen = 0;
+	int		i;
+
+	for (i = 0; i < FS_HIST_N; i++)
+		n += v->hist[i];
+	if (n == 0)
+		return 0;
+	want = (uint64_t)ceil((double)n * p / 100.0);
+	if (want < 1)
+		want = 1;
+	for (i = 0; i < FS_HIST_N; i++) {
+		seen += v->hist[i];
+		if (seen >= want)
+			break;
+	}
+	if (i == 0)
+		return 1;
+	return (long long)ceil(exp2((double)i / FS_HIST_SUB));
+}
+
+/* fs_error_name - the name of an error kind */
+const char *
+fs_error_name(enum fs_error e)
+{
+	static const char *const names[FE_COUNT] = {
+		"timeout", "signal", "exec", "exit", "output", "failed"
+	};
+
+	return (int)e >= 0 && e < FE_COUNT ? names[e] : "?";
 }

@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "mail/message.h"
+#include "rules/filter_state.h"
 
 static char		*dir;		/* scripts, config, spool */
 static long long	 fake_now;
@@ -240,6 +241,7 @@ breaker_run(struct config *c, enum verdict want)
 static void
 t_breaker(void **state)
 {
+	struct fs_view	 v;
 	struct config	*c;
 	char		 body[600];
 
@@ -277,6 +279,63 @@ t_breaker(void **state)
 	assert_true(breaker_run(c, V_ACCEPT));
 	assert_true(breaker_run(c, V_ACCEPT));
 	unlink(body);
+	/* what sluicectl filters shows of all that */
+	filter_state_view(c->filters[0].state, &v);
+	assert_int_equal(v.runs, 8);
+	assert_int_equal(v.verdicts[V_ERROR], 6);
+	assert_int_equal(v.errkind[FE_EXIT], 6);
+	assert_int_equal(v.verdicts[V_CONTINUE], 2);
+	assert_int_equal(v.skipped, 3);
+	assert_int_equal(v.switched_off, 2);
+	assert_int_equal(v.errors, 2);
+	assert_int_equal(v.running, 0);
+	assert_true(fs_percentile_us(&v, 50) > 0);
+	config_unref(&c);
+}
+
+/* t_operator_switch - disable: not run, when_off applies, even in the
+ * middle of a good spell; enable: runs again; reset clears a breaker
+ * that its errors opened */
+static void
+t_operator_switch(void **state)
+{
+	struct fs_view	 v;
+	struct config	*c;
+	char		 body[600];
+
+	(void)state;
+	snprintf(body, sizeof(body), "touch %s/ran; [ -e %s/fail ] && exit 9;"
+	    " exit 0", dir, dir);
+	script("flaky.sh", body);
+	snprintf(body, sizeof(body), "%s/fail", dir);
+	unlink(body);
+	c = load("filters = ( { name = \"f\"; command = \"flaky.sh\";\n"
+	    "error_threshold = 1; error_cooldown = 600; on_error = \"skip\";\n"
+	    "when_off = \"tempfail\"; } );\n"
+	    "rules = ( { filter = \"f\"; } );\n");
+	fake_now = 1000;
+	assert_true(breaker_run(c, V_ACCEPT));
+	filter_state_disable(c->filters[0].state, 1);
+	assert_false(breaker_run(c, V_TEMPFAIL));
+	filter_state_view(c->filters[0].state, &v);
+	assert_int_equal(v.disabled, 1);
+	assert_int_equal(v.skipped, 1);
+	filter_state_disable(c->filters[0].state, 0);
+	assert_true(breaker_run(c, V_ACCEPT));
+	/* one error opens the breaker for 600 s; reset closes it */
+	fclose(fopen(body, "w"));
+	assert_true(breaker_run(c, V_ACCEPT));
+	assert_false(breaker_run(c, V_TEMPFAIL));
+	filter_state_view(c->filters[0].state, &v);
+	assert_int_equal(v.off, 1);
+	assert_int_equal(v.off_until_ms, 1000 + 600 * 1000);
+	unlink(body);
+	filter_state_reset(c->filters[0].state);
+	assert_true(breaker_run(c, V_ACCEPT));
+	filter_state_view(c->filters[0].state, &v);
+	assert_int_equal(v.off, 0);
+	assert_int_equal(v.errors, 0);
+	assert_int_equal(v.runs, 4);
 	config_unref(&c);
 }
 
@@ -867,6 +926,7 @@ main(void)
 		cmocka_unit_test(t_verdicts),
 		cmocka_unit_test(t_first_final_wins),
 		cmocka_unit_test(t_breaker),
+		cmocka_unit_test(t_operator_switch),
 		cmocka_unit_test(t_huge_envelope),
 		cmocka_unit_test(t_mods),
 		cmocka_unit_test(t_replacement_mods),
