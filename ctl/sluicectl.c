@@ -2,8 +2,9 @@
  * sluicectl.c - the control client: command dispatch
  *
  * "try" and "scan" run the daemon's engine offline, on files, with the
- * same config and the same runner; later commands talk to a running
- * sluiced over its control socket.
+ * same config and the same runner; status, filters, metrics, enable,
+ * disable and reset talk to a running sluiced over its control socket
+ * (ctl_daemon.c).
  * SECURITY: runs with the invoking user's rights; filters it starts run
  * as that user too.  Message files are read, never modified.
  * ERRORS: messages to stderr; exit statuses as in sluicectl(8).
@@ -27,7 +28,11 @@ usage(void)
 	    "file|-\n"
 	    "       sluicectl scan [-v] [-c conf] [-O key=value] [-j jobs] "
 	    "[-f sender]\n"
-	    "                      [-r rcpt]... path...\n");
+	    "                      [-r rcpt]... path...\n"
+	    "       sluicectl status|metrics [--json] [-s socket | -c conf]\n"
+	    "       sluicectl filters [NAME] [--json] [-s socket | -c conf]\n"
+	    "       sluicectl enable|disable|reset NAME [--json] "
+	    "[-s socket | -c conf]\n");
 }
 
 int
@@ -42,6 +47,8 @@ main(int argc, char **argv)
 		return ctl_try(argc - 1, argv + 1);
 	if (strcmp(argv[1], "scan") == 0)
 		return ctl_scan(argc - 1, argv + 1);
+	if (ctl_is_daemon_cmd(argv[1]))
+		return ctl_daemon(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage();

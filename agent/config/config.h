@@ -120,6 +120,13 @@ struct config {
 	mode_t			 socket_mode;	/* of the unix sockets */
 	char			*socket_group;	/* NULL: user's group */
 	gid_t			 socket_gid;	/* socket_group's, or gid */
+	char			*control_path;	/* absolute; NULL: none */
+	uid_t			 control_uid;	/* the socket file's owner,
+						   (uid_t)-1: sluiced's */
+	char			*control_group;	/* read-only access; NULL:
+						   none */
+	gid_t			 control_gid;	/* control_group's, else gid */
+	mode_t			 control_mode;
 	struct smtp_listen	*smtp;
 	size_t			 nsmtp;
 	char			*smtp_hostname;

@@ -966,6 +966,46 @@ build_xforward(struct config *c, const struct cnode *root,
 	free(v);
 }
 
+/* build_mode - an octal file mode from "000" to "0777" */
+static mode_t
+build_mode(const struct cnode *root, const char *key,
+    struct config_errors *e)
+{
+	const char	*m = cfg_str(root, key);
+	char		 where[300], pv[300];
+	unsigned long	 v = 0;
+	size_t		 i;
+
+	for (i = 0; m[i] >= '0' && m[i] <= '7' && i < 5; i++)
+		v = v * 8 + (unsigned long)(m[i] - '0');
+	if (i < 3 || i > 4 || m[i] != '\0' || v > 0777) {
+		str_printable(pv, sizeof(pv), m);
+		config_errors_add(e, "%s: %s \"%s\" is not an octal mode "
+		    "from 0000 to 0777", cfg_where(root, key, where,
+		    sizeof(where)), key, pv);
+	}
+	return (mode_t)v;
+}
+
+/* build_group - the gid of the group key names; -1 when none is */
+static int
+build_group(const struct cnode *root, const char *key, gid_t *gid,
+    struct config_errors *e)
+{
+	const char	*g = cfg_str(root, key);
+	struct group	*gr;
+	char		 where[300], pv[300];
+
+	if ((gr = getgrnam(g)) != NULL) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	str_printable(pv, sizeof(pv), g);
+	config_errors_add(e, "%s: %s \"%s\" does not exist",
+	    cfg_where(root, key, where, sizeof(where)), key, pv);
+	return -1;
+}
+
 /*
  * build_sockets - the unix sockets' mode and group; by default 0660 and
  * the group of user, so only what the administrator lets into that
@@ -975,33 +1015,52 @@ static void
 build_sockets(struct config *c, const struct cnode *root,
     struct config_errors *e)
 {
-	const char	*m = cfg_str(root, "socket_mode");
 	const char	*g = cfg_str(root, "socket_group");
-	struct group	*gr;
-	char		 where[300], pv[300];
-	unsigned long	 v = 0;
-	size_t		 i;
 
-	for (i = 0; m[i] >= '0' && m[i] <= '7' && i < 5; i++)
-		v = v * 8 + (unsigned long)(m[i] - '0');
-	if (i < 3 || i > 4 || m[i] != '\0' || v > 0777) {
-		str_printable(pv, sizeof(pv), m);
-		config_errors_add(e, "%s: socket_mode \"%s\" is not an octal "
-		    "mode from 0000 to 0777", cfg_where(root, "socket_mode",
-		    where, sizeof(where)), pv);
-	}
-	c->socket_mode = (mode_t)v;
+	c->socket_mode = build_mode(root, "socket_mode", e);
 	c->socket_gid = c->gid;
-	if (g == NULL)
-		return;
-	c->socket_group = xstrdup(g);
-	if ((gr = getgrnam(g)) != NULL) {
-		c->socket_gid = gr->gr_gid;
-		return;
+	if (g != NULL) {
+		c->socket_group = xstrdup(g);
+		(void)build_group(root, "socket_group", &c->socket_gid, e);
 	}
-	str_printable(pv, sizeof(pv), g);
-	config_errors_add(e, "%s: socket_group \"%s\" does not exist",
-	    cfg_where(root, "socket_group", where, sizeof(where)), pv);
+}
+
+/*
+ * build_control - the control socket: its file (under run_dir when
+ * relative, none when ""), owner, group and mode; members of
+ * control_group get the read-only commands
+ */
+static void
+build_control(struct config *c, const struct cnode *root,
+    struct config_errors *e)
+{
+	const char	*p = cfg_str(root, "control_socket");
+	const char	*o = cfg_str(root, "control_owner");
+	const char	*g = cfg_str(root, "control_group");
+	struct passwd	*pw;
+	char		 where[300], pv[300];
+
+	c->control_mode = build_mode(root, "control_mode", e);
+	c->control_uid = (uid_t)-1;
+	c->control_gid = c->gid;
+	if (p[0] == '/')
+		c->control_path = xstrdup(p);
+	else if (p[0] != '\0')
+		xasprintf(&c->control_path, "%s/%s", c->run_dir, p);
+	if (o != NULL) {
+		if ((pw = getpwnam(o)) != NULL)
+			c->control_uid = pw->pw_uid;
+		else {
+			str_printable(pv, sizeof(pv), o);
+			config_errors_add(e, "%s: control_owner \"%s\" does "
+			    "not exist", cfg_where(root, "control_owner", where,
+			    sizeof(where)), pv);
+		}
+	}
+	if (g != NULL) {
+		c->control_group = xstrdup(g);
+		(void)build_group(root, "control_group", &c->control_gid, e);
+	}
 }
 
 /* build_smtp - the content-filter sockets and their next hops */
@@ -1115,6 +1174,7 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 		c->gid = pw->pw_gid;
 	}
 	build_sockets(c, root, e);
+	build_control(c, root, e);
 	build_reply(&c->reject, root, "reject_reply", NULL);
 	build_reply(&c->tempfail, root, "tempfail_reply", NULL);
 	check_reply(&c->reject, cfg_where(root, "reject_reply", where,
@@ -1269,6 +1329,8 @@ config_free(struct config *c)
 	free(c->smtp_hostname);
 	free(c->smtp_xforward_nets);
 	free(c->socket_group);
+	free(c->control_path);
+	free(c->control_group);
 	free(c->user);
 	free(c->include_dir);
 	free(c->filter_dir);

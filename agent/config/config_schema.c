@@ -56,6 +56,11 @@ static const struct schema_key schema[] = {
 	{ "milter_timeout", S_SECONDS, "300", 1, 86400, NULL, 0 },
 	{ "socket_mode", S_STRING, "0660", NOLIM, NULL, 0 },
 	{ "socket_group", S_STRING, NULL, NOLIM, NULL, 0 },
+	/* control_socket = "" has none */
+	{ "control_socket", S_STRING, "control.sock", NOLIM, NULL, 0 },
+	{ "control_owner", S_STRING, NULL, NOLIM, NULL, 0 },
+	{ "control_group", S_STRING, NULL, NOLIM, NULL, 0 },
+	{ "control_mode", S_STRING, "0660", NOLIM, NULL, 0 },
 	{ "smtp_listen", S_LIST, NULL, NOLIM, NULL, 0 },
 	{ "smtp_listen.listen", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },
 	{ "smtp_listen.next_hop", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },

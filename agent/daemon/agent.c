@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "daemon/agent.h"
+#include "daemon/control.h"
 #include "daemon/launcher.h"
 #include "daemon/modpool.h"
 #include "daemon/privsep.h"
@@ -65,6 +66,7 @@ drainer(void *arg)
 	sigaddset(&set, SIGUSR1);
 	while (sigwait(&set, &sig) != 0)
 		;
+	control_quiesce();
 	if (have_milter)
 		milter_mux_quiesce();
 	smtp_server_quiesce();
@@ -123,7 +125,7 @@ load_modules(struct config *cfg)
 void
 agent_main(struct config *cfg, const struct listener *ms, size_t nms,
     const struct listener *ss, size_t nss, int ctlfd, pid_t master,
-    int lifefd)
+    int lifefd, int controlfd)
 {
 	pthread_t	t;
 	sigset_t	set;
@@ -153,6 +155,9 @@ agent_main(struct config *cfg, const struct listener *ms, size_t nms,
 	if (pthread_create(&t, NULL, drainer, NULL) != 0)
 		fatalx("agent: cannot start a thread");
 	pthread_detach(t);
+	if (controlfd >= 0 &&
+	    control_start(controlfd, &current, why, sizeof(why)) != 0)
+		fatalx("agent: %s", why);
 	if (smtp_server_start(&current, ss, nss, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);
 	if (have_milter)

@@ -11,10 +11,11 @@
 #include "lib/listen.h"
 
 /* agent_main - the agent process, tied to the master (its pid, and
- * lifefd, the read end of its lifeline); never returns */
+ * lifefd, the read end of its lifeline), serving the control socket
+ * controlfd unless it is -1; never returns */
 void	agent_main(struct config *, const struct listener *milter, size_t,
 	    const struct listener *smtp, size_t, int ctlfd, pid_t master,
-	    int lifefd) __attribute__((noreturn));
+	    int lifefd, int controlfd) __attribute__((noreturn));
 
 /*
  * master_main - open what the children need, detach when asked (then

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "daemon/agent.h"
+#include "daemon/control.h"
 #include "daemon/launcher.h"
 #include "daemon/modcheck.h"
 #include "daemon/privsep.h"
@@ -79,6 +80,7 @@ static struct config	*cfg;
 static struct listener	*ls;
 static size_t		 nls;		/* milter sockets: ls[0..nls) */
 static size_t		 nall;		/* then SMTP: ls[nls..nall) */
+static struct listener	 cls = { .fd = -1 };	/* the control socket */
 static int		 ctl[2] = { -1, -1 };
 static int		 life[2] = { -1, -1 };	/* see privsep.c */
 static pid_t		 master_pid;
@@ -199,6 +201,8 @@ child_start(struct child *c)
 	if (c == &launcher) {
 		for (i = 0; i < nall; i++)
 			close(ls[i].fd);
+		if (cls.fd >= 0)
+			close(cls.fd);
 		close(ctl[0]);
 		/* the one child that keeps capabilities: to start each
 		 * filter as its own user (caps.c) */
@@ -213,7 +217,7 @@ child_start(struct child *c)
 	}
 	close(ctl[1]);
 	agent_main(cfg, ls, nls, ls + nls, nall - nls, ctl[0], master_pid,
-	    life[0]);
+	    life[0], cls.fd);
 }
 
 /* describe - "exited with status 1", "killed by signal 9 (Killed)" */
@@ -343,6 +347,43 @@ same_smtp(const struct config *a, const struct config *b)
 	return 1;
 }
 
+/* same_control - the same control socket, owner, group and mode */
+static int
+same_control(const struct config *a, const struct config *b)
+{
+	if ((a->control_path == NULL) != (b->control_path == NULL) ||
+	    (a->control_path != NULL &&
+	    strcmp(a->control_path, b->control_path) != 0))
+		return 0;
+	return a->control_uid == b->control_uid &&
+	    a->control_gid == b->control_gid &&
+	    a->control_mode == b->control_mode &&
+	    (a->control_group == NULL) == (b->control_group == NULL);
+}
+
+/* control_open - bind the control socket and give it its owner */
+static void
+control_open(void)
+{
+	char	*spec, why[400];
+	gid_t	 gid;
+
+	if (cfg->control_path == NULL)
+		return;
+	/* as another user than root, only a group of that user's works */
+	gid = geteuid() == 0 || cfg->control_group != NULL ?
+	    cfg->control_gid : (gid_t)-1;
+	xasprintf(&spec, "unix:%s", cfg->control_path);
+	if (listen_open(spec, cfg->run_dir, 16, cfg->control_mode, gid, &cls,
+	    why, sizeof(why)) != 0)
+		fatalx("control_socket: %s", why);
+	free(spec);
+	if (cfg->control_uid != (uid_t)-1 &&
+	    chown(cfg->control_path, cfg->control_uid, (gid_t)-1) != 0)
+		fatal("control_owner: chown %s", cfg->control_path);
+	log_info("master: control socket %s", cfg->control_path);
+}
+
 /* reload - a new agent with the new config, the old one drains */
 static void
 reload(const char *conf, char *const *ov)
@@ -385,16 +426,18 @@ reload(const char *conf, char *const *ov)
 	    n->uid != cfg->uid || n->gid != cfg->gid ||
 	    !same_strv(n->milter_listen, cfg->milter_listen) ||
 	    !same_smtp(n, cfg) || n->socket_mode != cfg->socket_mode ||
-	    n->socket_gid != cfg->socket_gid) {
+	    n->socket_gid != cfg->socket_gid || !same_control(n, cfg)) {
 		log_warnx("master: run_dir, spool_dir, user, milter_listen, "
-		    "the smtp_listen sockets, socket_mode and socket_group "
-		    "change only with a restart; the running configuration "
-		    "stays");
+		    "the smtp_listen sockets, socket_mode, socket_group and "
+		    "the control_ keys change only with a restart; the running "
+		    "configuration stays");
 		config_unref(&n);
 		return;
 	}
 	config_unref(&cfg);
 	cfg = n;
+	control_info.loaded = time(NULL);
+	control_info.reloads++;
 	if (agent.pid > 0) {
 		retiring[nretiring++] = agent.pid;
 		(void)kill(agent.pid, SIGUSR1);
@@ -467,6 +510,8 @@ stop(void)
 		;
 	for (i = 0; i < nall; i++)
 		listen_close(&ls[i], 1);
+	if (cls.fd >= 0)
+		listen_close(&cls, 1);
 	(void)spool_clean(cfg->spool_dir);
 	(void)unlink(pidpath);
 	log_info("master: stopped");
@@ -531,6 +576,7 @@ master_main(const char *conf, char *const *ov, struct config *c,
 		    cfg->smtp[i - nls].lmtp ? "LMTP" : "SMTP", ls[i].spec,
 		    cfg->smtp[i - nls].next_hop);
 	}
+	control_open();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0)
 		fatal("socketpair");
 	/* everything that can fail at start has been tried: detach now, so
@@ -558,6 +604,9 @@ master_main(const char *conf, char *const *ov, struct config *c,
 		fatal("signalfd");
 	signal(SIGPIPE, SIG_IGN);
 	master_pid = getpid();
+	control_info.conf = conf;
+	control_info.master = master_pid;
+	control_info.started = control_info.loaded = time(NULL);
 	if (pipe2(life, O_CLOEXEC) != 0)
 		fatal("pipe");
 

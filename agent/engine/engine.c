@@ -113,9 +113,35 @@ log_decisions(const struct engine_msg *m)
 	}
 }
 
-/* engine_judge - the one way into the engine for a front end */
+static void	judge(struct engine_msg *, const struct engine_input *);
+static uint64_t	in_flight, totals[V_COUNT];
+
+/* engine_totals - see engine.h */
+void
+engine_totals(struct engine_totals *t)
+{
+	size_t	i;
+
+	t->in_flight = __atomic_load_n(&in_flight, __ATOMIC_RELAXED);
+	for (i = 0; i < V_COUNT; i++)
+		t->verdicts[i] = __atomic_load_n(&totals[i], __ATOMIC_RELAXED);
+}
+
+/* engine_judge - the one way into the engine for a front end: judge,
+ * and count what it gave */
 void
 engine_judge(struct engine_msg *m, const struct engine_input *in)
+{
+	__atomic_add_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+	judge(m, in);
+	if ((unsigned)m->verdict < V_COUNT)
+		__atomic_add_fetch(&totals[m->verdict], 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);
+}
+
+/* judge - engine_judge's work */
+static void
+judge(struct engine_msg *m, const struct engine_input *in)
 {
 	char	why[320];
 

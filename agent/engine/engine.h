@@ -15,6 +15,7 @@
 #define SLUICE_ENGINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -131,6 +132,13 @@ struct engine_input {
  * caller's to free with engine_msg_free(), whatever happened.
  */
 void	engine_judge(struct engine_msg *m, const struct engine_input *in);
+
+/* what engine_judge() has done in this process, for the control socket */
+struct engine_totals {
+	uint64_t	in_flight;		/* being judged now */
+	uint64_t	verdicts[V_COUNT];	/* final verdicts given */
+};
+void	engine_totals(struct engine_totals *);
 /*
  * engine_rcpt_classes - for per-recipient answers (LMTP): group the
  * recipients of in by the rules and address rules that would select
