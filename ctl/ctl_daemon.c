@@ -1,6 +1,6 @@
 /*
  * ctl_daemon.c - the commands that ask a running sluiced: status,
- * filters, enable, disable, reset, metrics
+ * filters, enable, disable, reset, reload, metrics
  *
  * Each sends one request over the control socket (lib/ctlproto.h),
  * reads the one JSON answer and hands it to ctl_show.c, which prints a
@@ -35,6 +35,7 @@
 #define DEFAULT_SOCKET	"/run/sluice/control.sock"
 #define ANSWER_MAX	(64 * 1024 * 1024)
 #define ANSWER_TIMEOUT	30000	/* ms */
+#define RELOAD_TIMEOUT	200000	/* ms: module inits may take a while */
 
 /* the commands, how many names each takes (-1: one or none) */
 static const struct {
@@ -48,6 +49,7 @@ static const struct {
 	{ "enable", 1, "enable NAME" },
 	{ "disable", 1, "disable NAME" },
 	{ "reset", 1, "reset NAME" },
+	{ "reload", 0, "reload" },
 };
 
 /* ctl_is_daemon_cmd - whether name is one of this file's commands */
@@ -88,7 +90,7 @@ socket_path(const char *sock, const char *conf)
 
 /* ask - send req to the socket at path, the answer into *ans */
 static int
-ask(const char *path, const struct buf *req, struct buf *ans)
+ask(const char *path, const struct buf *req, struct buf *ans, int wait_ms)
 {
 	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
 	struct pollfd		 pfd;
@@ -123,9 +125,9 @@ ask(const char *path, const struct buf *req, struct buf *ans)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {
-		if (poll(&pfd, 1, ANSWER_TIMEOUT) == 0) {
+		if (poll(&pfd, 1, wait_ms) == 0) {
 			fprintf(stderr, "sluicectl: %s: no answer within %d "
-			    "s\n", path, ANSWER_TIMEOUT / 1000);
+			    "s\n", path, wait_ms / 1000);
 			close(fd);
 			return EXIT_UNAVAILABLE;
 		}
@@ -210,7 +212,8 @@ ctl_daemon(int argc, char **argv)
 	}
 	(void)buf_appendc(&req, '\n');
 	buf_init(&ans, ANSWER_MAX);
-	if ((rc = ask(path, &req, &ans)) == 0)
+	if ((rc = ask(path, &req, &ans, strcmp(cmds[k].name, "reload") == 0 ?
+	    RELOAD_TIMEOUT : ANSWER_TIMEOUT)) == 0)
 		rc = ctl_show(cmds[k].name, ans.data, ans.len, json);
 	free(path);
 	buf_free(&req);

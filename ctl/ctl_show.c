@@ -103,6 +103,50 @@ counts(const char *title, struct json_object *obj)
 	printf("%s\n", any ? "" : "none");
 }
 
+/* lines - each string of an array, indented, to fp */
+static void
+lines(FILE *fp, struct json_object *arr)
+{
+	char	b[4096];
+	size_t	i, n;
+
+	n = arr != NULL && json_object_is_type(arr, json_type_array) ?
+	    json_object_array_length(arr) : 0;
+	for (i = 0; i < n; i++) {
+		struct json_object	*o = json_object_array_get_idx(arr, i);
+		const char		*s = json_object_get_string(o);
+		size_t			 k;
+
+		for (k = 0; s[k] != '\0' && k + 1 < sizeof(b); k++)
+			b[k] = (unsigned char)s[k] < 0x20 ? '?' : s[k];
+		b[k] = '\0';
+		fprintf(fp, "  %s\n", b);
+	}
+}
+
+/* show_reload - the line of an outcome */
+static void
+show_reload(FILE *fp, const char *title, struct json_object *r)
+{
+	char	b1[64], b2[64];
+
+	if (r == NULL || json_object_is_type(r, json_type_null)) {
+		fprintf(fp, "%-12s none since the start\n", title);
+		return;
+	}
+	if (json_object_get_boolean(field(r, "ok")))
+		fprintf(fp, "%-12s %s (%s): ok, %lld filters kept their state, "
+		    "%lld new\n", title, when(num(r, "time"), b1, sizeof(b1)),
+		    str(r, "trigger", b2, sizeof(b2)), num(r, "kept"),
+		    num(r, "new"));
+	else {
+		fprintf(fp, "%-12s %s (%s): refused; the running configuration "
+		    "stays\n", title, when(num(r, "time"), b1, sizeof(b1)),
+		    str(r, "trigger", b2, sizeof(b2)));
+		lines(fp, field(r, "errors"));
+	}
+}
+
 static void
 show_status(struct json_object *a)
 {
@@ -119,6 +163,7 @@ show_status(struct json_object *a)
 	printf("loaded       %s, %lld filters, %lld rules, %lld reloads\n",
 	    when(num(a, "loaded"), b1, sizeof(b1)), num(a, "filters"),
 	    num(a, "rules"), num(a, "reloads"));
+	show_reload(stdout, "last reload", field(a, "last_reload"));
 	printf("front ends\n");
 	fe = field(a, "front_ends");
 	n = fe != NULL && json_object_is_type(fe, json_type_array) ?
@@ -245,6 +290,7 @@ ctl_show(const char *cmd, const char *answer, size_t len, int json)
 	if (!json_object_get_boolean(ok)) {
 		fprintf(stderr, "sluicectl: %s\n", str(a, "error", buf,
 		    sizeof(buf)));
+		lines(stderr, field(field(a, "reload"), "errors"));
 		rc = 1;
 	}
 	if (json)
@@ -255,6 +301,11 @@ ctl_show(const char *cmd, const char *answer, size_t len, int json)
 		show_status(a);
 	else if (strcmp(cmd, "filters") == 0)
 		show_filters(a);
+	else if (strcmp(cmd, "reload") == 0)
+		printf("reloaded %s: %lld filters (%lld kept their state, %lld "
+		    "new), %lld rules\n", str(a, "config", buf, sizeof(buf)),
+		    num(a, "filters"), num(field(a, "reload"), "kept"),
+		    num(field(a, "reload"), "new"), num(a, "rules"));
 	else if (strcmp(cmd, "metrics") == 0) {
 		if (field(a, "text") != NULL)
 			fputs(json_object_get_string(field(a, "text")), stdout);

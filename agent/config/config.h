@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "lib/listen.h"
@@ -74,6 +75,7 @@ struct filter {
 	struct reply_cfg	 reject;
 	struct reply_cfg	 tempfail;
 	struct filter_state	*state;
+	uint64_t		 digest;	/* config_filter_digest() */
 };
 
 struct rule {
@@ -153,6 +155,10 @@ struct config {
 	 * otherwise all run as the user that runs sluice */
 	int			 switch_users;
 	char			*include_dir;
+	char			*include_path;	/* include_dir, absolute */
+	int			 watch_config;	/* reload on a change */
+	uint64_t		 digest;	/* of the files' names and
+						   bytes, in the order read */
 	char			*filter_dir;
 	int			 log_debug;
 	char			*syslog_facility;
@@ -202,6 +208,11 @@ struct config_holder {
 
 /* config_holder_init - the holder takes over the caller's reference */
 void		 config_holder_init(struct config_holder *, struct config *);
+/* config_holder_set - c replaces the current snapshot (the holder
+ * takes the caller's reference) */
+void		 config_holder_set(struct config_holder *, struct config *);
+/* config_filter_digest - what a filter is (not where it is written) */
+uint64_t	 config_filter_digest(const struct filter *);
 /* config_holder_get - the current snapshot, a new reference */
 struct config	*config_holder_get(struct config_holder *);
 struct filter	*config_find_filter(const struct config *, const char *);

@@ -184,7 +184,7 @@ beside_main(const char *mainpath, const char *dir, int absolute)
 
 /* read_fragments - every *.conf of include_dir, in name order */
 static void
-read_fragments(struct cnode *root, const char *mainpath,
+read_fragments(struct cnode *root, const char *mainpath, uint64_t *digest,
     struct config_errors *e)
 {
 	const struct cnode	 *n = cnode_get(root, "include_dir");
@@ -223,7 +223,7 @@ read_fragments(struct cnode *root, const char *mainpath,
 			free(path);
 			continue;
 		}
-		if ((frag = cfgfile_read(path, e)) != NULL) {
+		if ((frag = cfgfile_read(path, digest, e)) != NULL) {
 			merge(root, frag, e);
 			cnode_free(&frag);
 		}
@@ -1157,6 +1157,8 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 	if (cfg_str(root, "filter_group") != NULL)
 		c->filter_group = xstrdup(cfg_str(root, "filter_group"));
 	c->include_dir = xstrdup(cfg_str(root, "include_dir"));
+	c->include_path = beside_main(path, c->include_dir, 1);
+	c->watch_config = cfg_bool(root, "watch_config");
 	c->filter_dir = beside_main(path, cfg_str(root, "filter_dir"), 1);
 	c->log_debug = cfg_bool(root, "debug");
 	fac = cfg_str(root, "syslog_facility");
@@ -1189,6 +1191,9 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 			build_filter(c, &c->filters[i], l->kid[i], e);
 		}
 		c->nfilters = l->nkid;
+		for (i = 0; i < c->nfilters; i++)
+			c->filters[i].digest =
+			    config_filter_digest(&c->filters[i]);
 	}
 	if ((l = cnode_get(root, "rules")) != NULL) {
 		c->rules = xcalloc(l->nkid, sizeof(*c->rules));
@@ -1213,8 +1218,9 @@ config_load(const char *path, char *const *overrides,
 	struct cnode	*root;
 	struct config	*c = NULL;
 	size_t		 nerr = e->n;
+	uint64_t	 digest = 0;
 
-	if ((root = cfgfile_read(path, e)) == NULL)
+	if ((root = cfgfile_read(path, &digest, e)) == NULL)
 		return NULL;
 	for (; overrides != NULL && *overrides != NULL; overrides++)
 		apply_override(root, *overrides, e);
@@ -1223,13 +1229,14 @@ config_load(const char *path, char *const *overrides,
 		const struct cnode *n = cnode_get(root, "include_dir");
 
 		if (n == NULL || n->type == CN_STRING)
-			read_fragments(root, path, e);
+			read_fragments(root, path, &digest, e);
 	}
 	/* check, drop what is wrong, and build the rest anyway: the
 	 * administrator gets every error of the file in one go */
 	schema_check(root, "", e);
 	schema_prune(root);
 	c = build(root, path, e);
+	c->digest = digest;
 	cnode_free(&root);
 	if (e->n != nerr)
 		config_unref(&c);
@@ -1333,6 +1340,7 @@ config_free(struct config *c)
 	free(c->control_group);
 	free(c->user);
 	free(c->include_dir);
+	free(c->include_path);
 	free(c->filter_dir);
 	free(c->filter_user);
 	free(c->filter_group);
@@ -1359,6 +1367,102 @@ config_holder_init(struct config_holder *h, struct config *c)
 {
 	pthread_mutex_init(&h->lock, NULL);
 	h->cfg = c;
+}
+
+/* config_holder_set - c becomes the current snapshot (the holder takes
+ * the caller's reference); the one it replaces is released, and freed
+ * when the last message that uses it is done */
+void
+config_holder_set(struct config_holder *h, struct config *c)
+{
+	struct config	*old;
+
+	pthread_mutex_lock(&h->lock);
+	old = h->cfg;
+	h->cfg = c;
+	pthread_mutex_unlock(&h->lock);
+	config_unref(&old);
+}
+
+/* hash_str - a string, or a marker for none, into *h */
+static void
+hash_str(uint64_t *h, const char *s)
+{
+	if (s == NULL)
+		config_hash(h, "\xff", 1);
+	else
+		config_hash(h, s, strlen(s) + 1);
+}
+
+static void
+hash_strv(uint64_t *h, char *const *v)
+{
+	for (; v != NULL && *v != NULL; v++)
+		hash_str(h, *v);
+	config_hash(h, "\xfe", 1);
+}
+
+static void
+hash_int(uint64_t *h, long long v)
+{
+	config_hash(h, &v, sizeof(v));
+}
+
+static void
+hash_reply(uint64_t *h, const struct reply_cfg *r)
+{
+	hash_int(h, r->code);
+	hash_str(h, r->status);
+	hash_str(h, r->text);
+	hash_int(h, r->with_reason);
+}
+
+/*
+ * config_filter_digest - everything that makes a filter what it is, as
+ * built (so a global default it inherits counts too), but not where it
+ * is written: a reload keeps the state of a filter whose digest is the
+ * same
+ */
+uint64_t
+config_filter_digest(const struct filter *f)
+{
+	uint64_t	h = 0;
+	size_t		i;
+
+	hash_str(&h, f->name);
+	hash_strv(&h, f->argv);
+	hash_str(&h, f->module);
+	for (i = 0; i < f->nsettings; i++) {
+		hash_str(&h, f->settings[i].name);
+		hash_str(&h, f->settings[i].value);
+	}
+	hash_int(&h, (long long)f->nsettings);
+	hash_int(&h, f->isolate);
+	hash_int(&h, f->timeout_ms);
+	hash_int(&h, f->grace_ms);
+	hash_int(&h, f->instances);
+	hash_int(&h, f->instance_wait_ms);
+	hash_int(&h, f->on_error);
+	hash_int(&h, f->sandbox);
+	hash_int(&h, f->error_threshold);
+	hash_int(&h, f->cooldown_ms);
+	hash_int(&h, f->when_off);
+	config_hash(&h, f->exitmap, sizeof(f->exitmap));
+	hash_int(&h, (long long)f->output_max);
+	hash_int(&h, (long long)f->message_max);
+	hash_int(&h, (long long)f->limits.cpu);
+	hash_int(&h, (long long)f->limits.as);
+	hash_int(&h, (long long)f->limits.fsize);
+	hash_int(&h, (long long)f->limits.nofile);
+	hash_int(&h, (long long)f->limits.nproc);
+	hash_str(&h, f->user);
+	hash_str(&h, f->group);
+	hash_int(&h, f->uid);
+	hash_int(&h, f->gid);
+	hash_strv(&h, f->writable);
+	hash_reply(&h, &f->reject);
+	hash_reply(&h, &f->tempfail);
+	return h;
 }
 
 /* config_holder_get - a reference to the current snapshot */

@@ -61,6 +61,7 @@ static const struct schema_key schema[] = {
 	{ "control_owner", S_STRING, NULL, NOLIM, NULL, 0 },
 	{ "control_group", S_STRING, NULL, NOLIM, NULL, 0 },
 	{ "control_mode", S_STRING, "0660", NOLIM, NULL, 0 },
+	{ "watch_config", S_BOOL, "false", NOLIM, NULL, 0 },
 	{ "smtp_listen", S_LIST, NULL, NOLIM, NULL, 0 },
 	{ "smtp_listen.listen", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },
 	{ "smtp_listen.next_hop", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },

@@ -11,7 +11,11 @@
  *
  * When the master ends, so does the agent, at once (privsep.c).
  *
- * SIGUSR1 (from the master, at stop and reload) drains: no new
+ * A reload swaps the snapshot in this process (reload.c): the master
+ * checks the new configuration, this process loads it again and keeps
+ * the state of every filter whose definition did not change.
+ *
+ * SIGUSR1 (from the master, at stop) drains: no new
  * connections, the open ones finish (at most DRAIN_SECONDS), then exit.
  * libmilter is not asked to stop: once it gets SIGTERM it stops reading
  * commands on open connections, which would then hang until timeout.
@@ -33,6 +37,7 @@
 #include "daemon/launcher.h"
 #include "daemon/modpool.h"
 #include "daemon/privsep.h"
+#include "daemon/reload.h"
 #include "engine/engine.h"
 #include "engine/engine_module.h"
 #include "lib/log.h"
@@ -125,7 +130,8 @@ load_modules(struct config *cfg)
 void
 agent_main(struct config *cfg, const struct listener *ms, size_t nms,
     const struct listener *ss, size_t nss, int ctlfd, pid_t master,
-    int lifefd, int controlfd)
+    int lifefd, int controlfd, int chan, const char *conf,
+    char *const *ov)
 {
 	pthread_t	t;
 	sigset_t	set;
@@ -155,6 +161,9 @@ agent_main(struct config *cfg, const struct listener *ms, size_t nms,
 	if (pthread_create(&t, NULL, drainer, NULL) != 0)
 		fatalx("agent: cannot start a thread");
 	pthread_detach(t);
+	if (reload_agent_start(chan, &current, conf, ov, why,
+	    sizeof(why)) != 0)
+		fatalx("agent: %s", why);
 	if (controlfd >= 0 &&
 	    control_start(controlfd, &current, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "daemon/control.h"
+#include "daemon/reload.h"
 #include "engine/engine.h"
 #include "lib/clock.h"
 #include "lib/ctlproto.h"
@@ -92,11 +93,12 @@ fail(struct json *j, const char *fmt, ...)
 	json_str(j, "error", msg);
 }
 
-/* wall_s - a monotonic deadline (ms) as Unix time in seconds */
+/* wall_s - a monotonic deadline (ms) as Unix time, to the nearest
+ * second: the same deadline gives the same figure each time */
 static long long
 wall_s(long long mono_ms)
 {
-	return (long long)time(NULL) + (mono_ms - clock_mono_ms() + 999) / 1000;
+	return (clock_wall_ms() + (mono_ms - clock_mono_ms()) + 500) / 1000;
 }
 
 /* state_name - what sluicectl filters calls the state */
@@ -112,10 +114,47 @@ state_name(const struct fs_view *v)
 	return "on";
 }
 
+/* errors_json - lines as an array of strings */
+static void
+errors_json(struct json *j, const char *key, const char *lines)
+{
+	const char	*nl;
+
+	json_array(j, key);
+	while (lines != NULL && *lines != '\0') {
+		nl = strchr(lines, '\n');
+		json_strn(j, NULL, lines, nl != NULL ? (size_t)(nl - lines) :
+		    strlen(lines));
+		lines = nl != NULL ? nl + 1 : lines + strlen(lines);
+	}
+	json_end(j);
+}
+
+/* reload_json - an outcome as member key */
+static void
+reload_json(struct json *j, const char *key, const struct reload_result *r)
+{
+	if (r->when == 0) {
+		json_null(j, key);
+		return;
+	}
+	json_object(j, key);
+	json_int(j, "time", (long long)r->when);
+	json_bool(j, "ok", r->ok);
+	json_str(j, "trigger", r->trigger);
+	json_int(j, "kept", r->kept);
+	json_int(j, "new", r->fresh);
+	errors_json(j, "errors", r->errors);
+	json_end(j);
+}
+
 static void
 cmd_status(struct config *cfg, const struct ctl_request *r, struct json *j,
     struct buf *text)
 {
+	struct reload_result	lr;
+	time_t			loaded = control_info.loaded;
+	int			reloads = control_info.reloads;
 	struct engine_totals	t;
 	time_t			now = time(NULL);
 	size_t			i;
@@ -130,8 +169,12 @@ cmd_status(struct config *cfg, const struct ctl_request *r, struct json *j,
 	json_int(j, "started", control_info.started);
 	json_int(j, "uptime", now - control_info.started);
 	json_str(j, "config", control_info.conf);
-	json_int(j, "loaded", control_info.loaded);
-	json_int(j, "reloads", control_info.reloads);
+	reload_counts(&reloads, &loaded);
+	json_int(j, "loaded", (long long)loaded);
+	json_int(j, "reloads", reloads);
+	reload_last(&lr);
+	reload_json(j, "last_reload", &lr);
+	reload_result_free(&lr);
 	json_int(j, "filters", (long long)cfg->nfilters);
 	json_int(j, "rules", (long long)cfg->nrules);
 	json_array(j, "front_ends");
@@ -268,6 +311,37 @@ cmd_reset(struct config *cfg, const struct ctl_request *r,
 	filter_json(f, j, "filter");
 }
 
+/* cmd_reload - ask the master, wait for the outcome */
+static void
+cmd_reload(struct config *cfg, const struct ctl_request *r,
+    struct json *j, struct buf *text)
+{
+	struct reload_result	res;
+	struct config		*now;
+	char			why[300];
+
+	(void)r;
+	(void)text;
+	(void)cfg;
+	if (reload_request(&res, why, sizeof(why)) != 0) {
+		fail(j, "reload: %s", why);
+		return;
+	}
+	if (!res.ok) {
+		fail(j, "the configuration was not loaded; the running "
+		    "configuration stays");
+		reload_json(j, "reload", &res);
+	} else {
+		now = config_holder_get(current);
+		reload_json(j, "reload", &res);
+		json_str(j, "config", control_info.conf);
+		json_int(j, "filters", (long long)now->nfilters);
+		json_int(j, "rules", (long long)now->nrules);
+		config_unref(&now);
+	}
+	reload_result_free(&res);
+}
+
 static void
 cmd_metrics(struct config *cfg, const struct ctl_request *r,
     struct json *j, struct buf *text)
@@ -284,6 +358,7 @@ static const struct cmd	cmds[] = {
 	{ "enable", L_CHANGE, 1, "enable NAME", cmd_switch },
 	{ "disable", L_CHANGE, 1, "disable NAME", cmd_switch },
 	{ "reset", L_CHANGE, 1, "reset NAME", cmd_reset },
+	{ "reload", L_CHANGE, 0, "reload", cmd_reload },
 };
 
 /* peer_level - what the peer of fd may do, and who it is in *who */
@@ -355,7 +430,7 @@ answer(int fd, const char *line, size_t len, struct buf *out)
 			c = &cmds[i];
 	if (c == NULL) {
 		fail(&j, "unknown command \"%s\"; the commands are status, "
-		    "filters, metrics, enable, disable and reset", r->cmd);
+		    "filters, metrics, enable, disable, reset and reload", r->cmd);
 		goto done;
 	}
 	if ((c->nargs >= 0 && r->narg != (size_t)c->nargs) ||

@@ -12,10 +12,11 @@
  * long life, doubling up to 30 s while it keeps dying young), with a log
  * line.  When the agent dies, the work directories of the messages it
  * was handling are removed first: the MTA still has those messages.
- * SIGHUP or SIGUSR1 loads the configuration again; if it is valid, a
- * new agent starts with it and the old one finishes its connections and
- * exits (the sockets stay open in between, so no connection is
- * refused).  SIGTERM, SIGINT or SIGQUIT stops the agents (with SIGUSR1:
+ * SIGHUP or SIGUSR1, sluicectl reload (through the agent) and, with
+ * watch_config, a changed config file load the configuration again; a
+ * valid one is then loaded by the running agent, which swaps it in
+ * keeping the state of the filters that did not change (reload.h).  No
+ * process is restarted and no connection closed.  SIGTERM, SIGINT or SIGQUIT stops the agents (with SIGUSR1:
  * they take no new connection and let the open ones finish, up to a
  * limit), then the launcher, removes the unix sockets and the pid file,
  * and exits 0.  A second SIGTERM/SIGINT/SIGQUIT kills at once.  Other signals that would end a
@@ -31,6 +32,7 @@
  * retried.
  */
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +40,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -52,11 +56,14 @@
 #include "daemon/launcher.h"
 #include "daemon/modcheck.h"
 #include "daemon/privsep.h"
+#include "daemon/reload.h"
 #include "engine/spool.h"
 #include "lib/caps.h"
 #include "lib/clock.h"
 #include "lib/file.h"
+#include "lib/io.h"
 #include "lib/listen.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -66,7 +73,8 @@
 #define LONG_LIFE_MS		10000
 #define AGENT_STOP_MS		70000	/* the agent drains for 60 s */
 #define LAUNCHER_STOP_MS	5000
-#define MAX_RETIRING		16
+#define MAX_WAITING		16	/* reload requests at once */
+#define WATCH_SETTLE_MS		300	/* a changed file: wait for more */
 
 struct child {
 	const char	*role;
@@ -88,8 +96,27 @@ static int		 sfd = -1, pidfd = -1;
 static char		*pidpath;
 static struct child	 launcher = { "launcher", 0, 0, 0, 0 };
 static struct child	 agent = { "agent", 0, 0, 0, 0 };
-static pid_t		 retiring[MAX_RETIRING];
-static size_t		 nretiring;
+/* the agent's channel (reload.h) and the reload it is loading */
+static int		 achan = -1;
+static struct config	*pending;
+static long long	 pending_until;
+static char		 pending_trigger[32];
+static long long	 waiting[MAX_WAITING];	/* requests it answers */
+static size_t		 nwaiting;
+static long long	 queued[MAX_WAITING];	/* asked for meanwhile */
+static size_t		 nqueued;
+static int		 queued_any;
+static char		 queued_trigger[32];
+static struct reload_result last;		/* the last outcome */
+/* watch_config */
+static int		 ino = -1, ino_main = -1, ino_inc = -1;
+static long long	 watch_due;
+static const char	*conf_path;
+static char *const	*conf_ov;
+
+static void	send_result(long long);
+static void	finish_reload(int, const char *, int, int);
+static void	watch_setup(void);
 static int		 stopping;
 /* the users filters run as: those of the config sluiced started with,
  * which the launcher alone may become */
@@ -178,21 +205,48 @@ child_start(struct child *c)
 	size_t		i;
 	pid_t		pid;
 	char		why[300];
+	int		ap[2] = { -1, -1 };
 
+	if (c == &agent) {
+		if (achan >= 0)
+			close(achan);
+		achan = -1;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		    ap) != 0) {
+			log_warn("master: socketpair for the agent");
+			c->restart_at = clock_mono_ms() + BACKOFF_MAX_MS;
+			return;
+		}
+	}
 	pid = fork();
 	if (pid < 0) {
 		log_warn("master: fork for the %s", c->role);
 		c->restart_at = clock_mono_ms() + BACKOFF_MAX_MS;
+		if (ap[0] >= 0) {
+			close(ap[0]);
+			close(ap[1]);
+		}
 		return;
 	}
 	if (pid > 0) {
 		c->pid = pid;
 		c->started = clock_mono_ms();
 		c->restart_at = 0;
+		if (c == &agent) {
+			close(ap[1]);
+			achan = ap[0];
+			/* what status shows of the reloads until the next */
+			if (last.when != 0)
+				send_result(0);
+		}
 		return;
 	}
+	if (achan >= 0)
+		close(achan);
 	privsep_child(c == &launcher ? "sluice-launcher" : "sluice-agent");
 	close(sfd);
+	if (ino >= 0)
+		close(ino);
 	close(pidfd);
 	close(life[1]);
 	sigemptyset(&all);
@@ -216,8 +270,9 @@ child_start(struct child *c)
 		    nfusers);
 	}
 	close(ctl[1]);
+	close(ap[0]);
 	agent_main(cfg, ls, nls, ls + nls, nall - nls, ctl[0], master_pid,
-	    life[0], cls.fd);
+	    life[0], cls.fd, ap[1], conf_path, conf_ov);
 }
 
 /* describe - "exited with status 1", "killed by signal 9 (Killed)" */
@@ -256,9 +311,13 @@ child_died(struct child *c, int st)
 	c->restart_at = clock_mono_ms() + c->backoff;
 	log_warnx("master: %s %s; restarting it in %d ms", c->role, how,
 	    c->backoff);
+	if (c == &agent && pending != NULL) {
+		config_unref(&pending);
+		finish_reload(0, "the agent ended while it loaded the new "
+		    "configuration; the running configuration stays\n", 0, 0);
+	}
 	/* its messages are still with the MTA; their directories go */
-	if (c == &agent && nretiring == 0 &&
-	    (n = spool_clean(cfg->spool_dir)) > 0)
+	if (c == &agent && (n = spool_clean(cfg->spool_dir)) > 0)
 		log_info("master: removed %d work director%s of messages the "
 		    "agent was handling", n, n == 1 ? "y" : "ies");
 }
@@ -267,7 +326,6 @@ child_died(struct child *c, int st)
 static void
 reap(void)
 {
-	size_t	i;
 	pid_t	pid;
 	int	st;
 	char	how[100];
@@ -282,17 +340,8 @@ reap(void)
 			child_died(&launcher, st);
 			continue;
 		}
-		for (i = 0; i < nretiring; i++)
-			if (retiring[i] == pid)
-				break;
-		if (i < nretiring) {
-			retiring[i] = retiring[--nretiring];
-			/* the run directories it kept */
-			(void)spool_run_forget(cfg->spool_dir, pid);
-			describe(st, how, sizeof(how));
-			log_info("master: the previous agent (pid %ld) %s",
-			    (long)pid, how);
-		}
+		describe(st, how, sizeof(how));
+		log_info("master: process %ld %s", (long)pid, how);
 	}
 }
 
@@ -384,69 +433,323 @@ control_open(void)
 	log_info("master: control socket %s", cfg->control_path);
 }
 
-/* reload - a new agent with the new config, the old one drains */
+/* restart_only - what of n differs from the running config that takes
+ * a restart, or NULL */
+static const char *
+restart_only(const struct config *n)
+{
+	if (strcmp(n->run_dir, cfg->run_dir) != 0)
+		return "run_dir";
+	if (strcmp(n->spool_dir, cfg->spool_dir) != 0)
+		return "spool_dir";
+	if (n->uid != cfg->uid || n->gid != cfg->gid)
+		return "user";
+	if (!same_strv(n->milter_listen, cfg->milter_listen))
+		return "milter_listen";
+	if (!same_smtp(n, cfg))
+		return "smtp_listen";
+	if (n->socket_mode != cfg->socket_mode)
+		return "socket_mode";
+	if (n->socket_gid != cfg->socket_gid)
+		return "socket_group";
+	if (!same_control(n, cfg))
+		return "control_socket, control_owner, control_group or "
+		    "control_mode";
+	if (n->milter_timeout != cfg->milter_timeout)
+		return "milter_timeout";
+	if (strcmp(n->syslog_facility, cfg->syslog_facility) != 0)
+		return "syslog_facility";
+	return NULL;
+}
+
+/* send_result - the last outcome to the agent, for request req (0:
+ * nobody asked over the socket) */
 static void
-reload(const char *conf, char *const *ov)
+send_result(long long req)
+{
+	char	head[128], *out;
+	size_t	len;
+
+	if (achan < 0)
+		return;
+	snprintf(head, sizeof(head), "result %lld %d %lld %s %d %d %d %lld",
+	    req, last.ok, (long long)last.when, last.trigger, last.kept,
+	    last.fresh, control_info.reloads, (long long)control_info.loaded);
+	out = xmalloc(RELOAD_MSG_MAX);
+	len = reload_format(out, RELOAD_MSG_MAX, head, last.errors);
+	if (io_send_all(achan, out, len, 1000) != 0)
+		log_warn("master: telling the agent how the reload went");
+	free(out);
+}
+
+/* reload_start - forward */
+static void	reload_start(const char *, const long long *, size_t);
+
+/*
+ * finish_reload - record an outcome, tell the agent (once for each
+ * request it answers), then start what was asked for meanwhile
+ */
+static void
+finish_reload(int ok, const char *errors, int kept, int fresh)
+{
+	long long	req[MAX_WAITING];
+	size_t		i, n;
+
+	reload_result_free(&last);
+	last.ok = ok;
+	last.when = time(NULL);
+	snprintf(last.trigger, sizeof(last.trigger), "%s", pending_trigger);
+	last.kept = kept;
+	last.fresh = fresh;
+	last.errors = errors != NULL ? xstrdup(errors) : NULL;
+	if (nwaiting == 0)
+		send_result(0);
+	for (i = 0; i < nwaiting; i++)
+		send_result(waiting[i]);
+	nwaiting = 0;
+	if (queued_any) {
+		n = nqueued;
+		memcpy(req, queued, n * sizeof(req[0]));
+		queued_any = 0;
+		nqueued = 0;
+		reload_start(queued_trigger, req, n);
+	}
+}
+
+/* errors_of - e's errors as lines, each logged too */
+static char *
+errors_of(const struct config_errors *e)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < e->nwarn; i++)
+		log_warnx("%s", e->warn[i]);
+	for (i = 0; i < e->n; i++) {
+		log_warnx("%s", e->msg[i]);
+		(void)buf_appendf(&b, "%s\n", e->msg[i]);
+	}
+	return buf_steal(&b, NULL);
+}
+
+/* refuse - a reload that cannot be: why (lines) is logged and kept */
+static void
+refuse(char *why)
+{
+	log_warnx("master: reload of %s failed; the running configuration "
+	    "stays", conf_path);
+	finish_reload(0, why, 0, 0);
+	free(why);
+}
+
+/*
+ * reload_start - load and check the configuration as sluiced's start
+ * does, then have the agent load it; trigger says what asked, req[]
+ * the clients that wait for the outcome.  A file change that changed
+ * nothing (the files hash the same) is dropped quietly.
+ */
+static void
+reload_start(const char *trigger, const long long *req, size_t nreq)
 {
 	struct config_errors	 e = { 0 };
 	struct config		*n;
 	const struct filter	*f;
+	const char		*what;
+	char			 msg[64], *why;
 	size_t			 i;
 
-	if (nretiring == MAX_RETIRING) {
-		log_warnx("master: %d earlier agents are still finishing their "
-		    "connections; reload refused, try again later",
-		    MAX_RETIRING);
+	if (pending != NULL) {
+		/* one at a time: this one comes after */
+		for (i = 0; i < nreq && nqueued < MAX_WAITING; i++)
+			queued[nqueued++] = req[i];
+		queued_any = 1;
+		snprintf(queued_trigger, sizeof(queued_trigger), "%s", trigger);
 		return;
 	}
-	n = config_load(conf, ov, &e);
+	snprintf(pending_trigger, sizeof(pending_trigger), "%s", trigger);
+	for (nwaiting = 0; nwaiting < nreq && nwaiting < MAX_WAITING;
+	    nwaiting++)
+		waiting[nwaiting] = req[nwaiting];
+	n = config_load(conf_path, conf_ov, &e);
+	if (n != NULL && strcmp(trigger, "file") == 0 &&
+	    n->digest == cfg->digest) {
+		config_unref(&n);
+		config_errors_free(&e);
+		nwaiting = 0;
+		return;
+	}
 	if (n != NULL && modcheck_run(n, &e) != 0)
 		config_unref(&n);
-	for (i = 0; i < e.nwarn; i++)
-		log_warnx("%s", e.warn[i]);
-	for (i = 0; i < e.n; i++)
-		log_warnx("%s", e.msg[i]);
-	config_errors_free(&e);
 	if (n == NULL) {
-		log_warnx("master: reload of %s failed; the running "
-		    "configuration stays", conf);
+		why = errors_of(&e);
+		config_errors_free(&e);
+		refuse(why);
 		return;
 	}
+	config_errors_free(&e);
 	n->switch_users = cfg->switch_users;
 	if ((f = new_filter_user(n)) != NULL) {
-		log_warnx("%s:%d: filter \"%s\": user %s, group %s was not a "
-		    "filter's user when sluiced started; that takes a restart; "
-		    "the running configuration stays", f->file, f->line,
-		    f->name, f->user, f->group);
+		xasprintf(&why, "%s:%d: filter \"%s\": user %s, group %s was not "
+		    "a filter's user when sluiced started; that takes a "
+		    "restart\n", f->file, f->line, f->name, f->user, f->group);
+		log_warnx("%.*s", (int)strlen(why) - 1, why);
 		config_unref(&n);
+		refuse(why);
 		return;
 	}
-	if (strcmp(n->run_dir, cfg->run_dir) != 0 ||
-	    strcmp(n->spool_dir, cfg->spool_dir) != 0 ||
-	    n->uid != cfg->uid || n->gid != cfg->gid ||
-	    !same_strv(n->milter_listen, cfg->milter_listen) ||
-	    !same_smtp(n, cfg) || n->socket_mode != cfg->socket_mode ||
-	    n->socket_gid != cfg->socket_gid || !same_control(n, cfg)) {
-		log_warnx("master: run_dir, spool_dir, user, milter_listen, "
-		    "the smtp_listen sockets, socket_mode, socket_group and "
-		    "the control_ keys change only with a restart; the running "
-		    "configuration stays");
+	if ((what = restart_only(n)) != NULL) {
+		xasprintf(&why, "%s: %s changes only with a restart\n",
+		    conf_path, what);
+		log_warnx("master: %.*s", (int)strlen(why) - 1, why);
 		config_unref(&n);
+		refuse(why);
+		return;
+	}
+	if (agent.pid <= 0 || achan < 0) {
+		/* no agent to tell: the next one starts with it */
+		config_unref(&cfg);
+		cfg = n;
+		control_info.loaded = time(NULL);
+		log_info("master: reloaded %s; the agent starts with it",
+		    conf_path);
+		finish_reload(1, NULL, 0, (int)cfg->nfilters);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "load %016" PRIx64, n->digest);
+	if (io_send_all(achan, msg, strlen(msg), 1000) != 0) {
+		xasprintf(&why, "cannot reach the agent: %s\n",
+		    strerror(errno));
+		config_unref(&n);
+		refuse(why);
+		return;
+	}
+	pending = n;
+	pending_until = clock_mono_ms() + RELOAD_WAIT_MS - 10000;
+}
+
+/* loaded - the agent's answer to "load" */
+static void
+loaded(char *p)
+{
+	char	*nl = strchr(p, '\n'), *why;
+	int	 ok, kept, fresh;
+
+	if (pending == NULL)
+		return;
+	if (sscanf(p, "loaded %d %d %d", &ok, &kept, &fresh) != 3) {
+		ok = 0;
+		nl = NULL;
+	}
+	if (!ok) {
+		config_unref(&pending);
+		xasprintf(&why, "%s", nl != NULL && nl[1] != '\0' ? nl + 1 :
+		    "the agent could not load it\n");
+		log_warnx("master: the agent refused the new configuration: "
+		    "%.*s", (int)strcspn(why, "\n"), why);
+		refuse(why);
 		return;
 	}
 	config_unref(&cfg);
-	cfg = n;
+	cfg = pending;
+	pending = NULL;
 	control_info.loaded = time(NULL);
 	control_info.reloads++;
-	if (agent.pid > 0) {
-		retiring[nretiring++] = agent.pid;
-		(void)kill(agent.pid, SIGUSR1);
-		agent.pid = 0;
+	log_info("master: reloaded %s (%zu filters, %d kept their state; "
+	    "%zu rules, %zu address rules)", conf_path, cfg->nfilters, kept,
+	    cfg->nrules, cfg->narules);
+	watch_setup();
+	finish_reload(1, NULL, kept, fresh);
+}
+
+/* agent_packet - one packet from the agent, or its end */
+static void
+agent_packet(void)
+{
+	char		*p;
+	long long	 req;
+	ssize_t		 n;
+
+	p = xmalloc(RELOAD_MSG_MAX + 1);
+	n = recv(achan, p, RELOAD_MSG_MAX, MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		/* the agent is ending; reap() does the rest */
+		close(achan);
+		achan = -1;
+	} else if (n > 0) {
+		p[n] = '\0';
+		if (sscanf(p, "reload %lld", &req) == 1 && req > 0) {
+			log_info("master: reload asked for over the control "
+			    "socket");
+			reload_start("sluicectl", &req, 1);
+		} else if (strncmp(p, "loaded ", 7) == 0)
+			loaded(p);
+		else
+			log_warnx("master: an unknown packet from the agent");
 	}
-	child_start(&agent);
-	log_info("master: reloaded %s (%zu filters, %zu rules, %zu address "
-	    "rules); agent pid %ld", conf, cfg->nfilters, cfg->nrules,
-	    cfg->narules, (long)agent.pid);
+	free(p);
+}
+
+/*
+ * watch_setup - with watch_config, watch the main file's directory and
+ * include_dir (editors replace a file by renaming a new one onto it, so
+ * the directories are watched, not the files)
+ */
+static void
+watch_setup(void)
+{
+	char	*d;
+	int	 mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+		    IN_CREATE | IN_DELETE | IN_ATTRIB;
+
+	if (ino >= 0)
+		close(ino);
+	ino = ino_main = ino_inc = -1;
+	if (!cfg->watch_config)
+		return;
+	if ((ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0) {
+		log_warn("master: watch_config: inotify");
+		return;
+	}
+	d = xstrdup(conf_path);
+	if ((ino_main = inotify_add_watch(ino, dirname(d), (uint32_t)mask)) < 0)
+		log_warn("master: watch_config: %s", conf_path);
+	free(d);
+	if ((ino_inc = inotify_add_watch(ino, cfg->include_path,
+	    (uint32_t)mask)) < 0 && errno != ENOENT)
+		log_warn("master: watch_config: %s", cfg->include_path);
+}
+
+/* watch_event - the events waiting on ino: a config file changed? */
+static void
+watch_event(void)
+{
+	char				 buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event	*ev;
+	const char			*base;
+	char				*d;
+	ssize_t				 n;
+	size_t				 off, l;
+	int				 hit = 0;
+
+	d = xstrdup(conf_path);
+	base = basename(d);
+	while ((n = read(ino, buf, sizeof(buf))) > 0)
+		for (off = 0; off < (size_t)n; off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			if (ev->len == 0)
+				continue;
+			l = strlen(ev->name);
+			if (ev->wd == ino_main && strcmp(ev->name, base) == 0)
+				hit = 1;
+			if (ev->wd == ino_inc && l > 5 && ev->name[0] != '.' &&
+			    strcmp(ev->name + l - 5, ".conf") == 0)
+				hit = 1;
+		}
+	free(d);
+	if (hit)
+		watch_due = clock_mono_ms() + WATCH_SETTLE_MS;
 }
 
 /* wait_for - reap until check() says done or ms pass */
@@ -474,7 +777,7 @@ wait_for(int (*done)(void), long long ms)
 static int
 agents_gone(void)
 {
-	return agent.pid == 0 && nretiring == 0;
+	return agent.pid == 0;
 }
 
 static int
@@ -494,13 +797,9 @@ stop(void)
 	log_info("master: stopping");
 	if (agent.pid > 0)
 		(void)kill(agent.pid, SIGUSR1);
-	for (i = 0; i < nretiring; i++)
-		(void)kill(retiring[i], SIGUSR1);
 	wait_for(agents_gone, AGENT_STOP_MS);
 	if (agent.pid > 0)
 		(void)kill(agent.pid, SIGKILL);
-	for (i = 0; i < nretiring; i++)
-		(void)kill(retiring[i], SIGKILL);
 	if (launcher.pid > 0)
 		(void)kill(-launcher.pid, SIGTERM);
 	wait_for(launcher_gone, LAUNCHER_STOP_MS);
@@ -531,7 +830,7 @@ master_main(const char *conf, char *const *ov, struct config *c,
     int detach, int facility)
 {
 	struct signalfd_siginfo	 si;
-	struct pollfd		 pfd;
+	struct pollfd		 pfd[3];
 	sigset_t		 set;
 	long long		 t, next;
 	size_t			 i;
@@ -540,6 +839,8 @@ master_main(const char *conf, char *const *ov, struct config *c,
 	int			 n;
 
 	cfg = c;
+	conf_path = conf;
+	conf_ov = ov;
 	cfg->switch_users = geteuid() == 0;
 	if (cfg->switch_users)
 		nfusers = filter_users(cfg, &fusers);
@@ -616,16 +917,29 @@ master_main(const char *conf, char *const *ov, struct config *c,
 	    "agent %ld, user %s)", (long)getpid(), (long)launcher.pid,
 	    (long)agent.pid, cfg->user);
 
+	watch_setup();
 	while (!stopping) {
 		next = -1;
 		if (launcher.restart_at)
 			next = launcher.restart_at;
 		if (agent.restart_at && (next < 0 || agent.restart_at < next))
 			next = agent.restart_at;
+		if (watch_due && (next < 0 || watch_due < next))
+			next = watch_due;
+		if (pending != NULL && (next < 0 || pending_until < next))
+			next = pending_until;
 		t = next < 0 ? -1 : next - clock_mono_ms();
-		pfd.fd = sfd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, next < 0 ? -1 : t < 0 ? 0 : (int)t) > 0 &&
+		pfd[0].fd = sfd;
+		pfd[1].fd = achan;
+		pfd[2].fd = ino;
+		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+		(void)poll(pfd, 3, next < 0 ? -1 : t < 0 ? 0 : (int)t);
+		if (pfd[1].revents != 0 && achan >= 0)
+			agent_packet();
+		if (pfd[2].revents != 0 && ino >= 0)
+			watch_event();
+		if ((pfd[0].revents & POLLIN) &&
 		    read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			switch (si.ssi_signo) {
 			case SIGCHLD:
@@ -633,7 +947,7 @@ master_main(const char *conf, char *const *ov, struct config *c,
 				break;
 			case SIGHUP:
 			case SIGUSR1:
-				reload(conf, ov);
+				reload_start("signal", NULL, 0);
 				break;
 			case SIGTERM:
 			case SIGINT:
@@ -651,6 +965,17 @@ master_main(const char *conf, char *const *ov, struct config *c,
 		if (stopping)
 			break;
 		t = clock_mono_ms();
+		if (watch_due && watch_due <= t) {
+			watch_due = 0;
+			log_info("master: a configuration file changed; "
+			    "reloading");
+			reload_start("file", NULL, 0);
+		}
+		if (pending != NULL && pending_until <= t) {
+			config_unref(&pending);
+			finish_reload(0, "the agent did not answer in time; "
+			    "the running configuration stays\n", 0, 0);
+		}
 		if (launcher.restart_at && launcher.restart_at <= t)
 			child_start(&launcher);
 		if (agent.restart_at && agent.restart_at <= t)

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,9 +53,14 @@ struct host {
 	int	chan;		/* the launcher's channel of its run */
 };
 
+/* the hosts of one filter definition: a reload that keeps the
+ * definition keeps them, one that changes it gets new ones */
 struct pool {
 	struct pool		*next;
-	const struct filter	*f;
+	char			*name;
+	uint64_t		 digest;
+	int			 grace_ms;	/* to end the idle ones */
+	size_t			 output_max;
 	struct host		 idle[IDLE_MAX];
 	size_t			 nidle;
 };
@@ -64,17 +70,32 @@ static struct pool	*pools;
 static char		*self_exe;
 static int		 switch_users;
 
+/* pool_find - the pool of filter f's definition, or NULL; pool_mu
+ * held */
+static struct pool *
+pool_find(const struct filter *f)
+{
+	struct pool	*p;
+
+	for (p = pools; p != NULL; p = p->next)
+		if (p->digest == f->digest && strcmp(p->name, f->name) == 0)
+			return p;
+	return NULL;
+}
+
 /* pool_of - the pool of filter f (made on first use); pool_mu held */
 static struct pool *
 pool_of(const struct filter *f)
 {
 	struct pool	*p;
 
-	for (p = pools; p != NULL; p = p->next)
-		if (p->f == f)
-			return p;
+	if ((p = pool_find(f)) != NULL)
+		return p;
 	p = xcalloc(1, sizeof(*p));
-	p->f = f;
+	p->name = xstrdup(f->name);
+	p->digest = f->digest;
+	p->grace_ms = f->grace_ms;
+	p->output_max = f->output_max;
 	p->next = pools;
 	pools = p;
 	return p;
@@ -323,8 +344,9 @@ modpool_run(const struct filter *f, const struct sluice_message *m,
 	if (rc == 0 && type == MH_RESULT && take_result(p, len, ans) == 0) {
 		free(p);
 		pthread_mutex_lock(&pool_mu);
-		pl = pool_of(f);
-		if (pl->nidle < IDLE_MAX) {
+		/* back to its pool, unless a reload has pruned that */
+		pl = pool_find(f);
+		if (pl != NULL && pl->nidle < IDLE_MAX) {
 			pl->idle[pl->nidle++] = h;
 			h.sock = -1;
 		}
@@ -366,4 +388,48 @@ modpool_init(const struct config *c, char *why, size_t whylen)
 	switch_users = c->switch_users;
 	engine_module_host = modpool_run;
 	return 0;
+}
+
+/* modpool_prune - see modpool.h */
+void
+modpool_prune(const struct config *c)
+{
+	struct pool	*p, **pp, *gone = NULL;
+	struct filter	 f;
+	size_t		 i;
+	char		 how[200];
+
+	pthread_mutex_lock(&pool_mu);
+	for (pp = &pools; (p = *pp) != NULL;) {
+		for (i = 0; i < c->nfilters; i++)
+			if (c->filters[i].isolate &&
+			    c->filters[i].digest == p->digest &&
+			    strcmp(c->filters[i].name, p->name) == 0)
+				break;
+		if (i < c->nfilters) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		p->next = gone;
+		gone = p;
+	}
+	pthread_mutex_unlock(&pool_mu);
+	/* a host busy with a message of the old snapshot finds no pool
+	 * when it is done and is ended then; the idle ones end now,
+	 * outside the lock */
+	while ((p = gone) != NULL) {
+		gone = p->next;
+		memset(&f, 0, sizeof(f));
+		f.name = p->name;
+		f.grace_ms = p->grace_ms;
+		f.output_max = p->output_max;
+		for (i = 0; i < p->nidle; i++) {
+			host_end(&p->idle[i], &f, "reload", how, sizeof(how));
+			log_info("modpool: filter=%s: a module host of the "
+			    "previous configuration ended (%s)", p->name, how);
+		}
+		free(p->name);
+		free(p);
+	}
 }

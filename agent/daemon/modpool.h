@@ -15,5 +15,11 @@
  * 0, or -1 with why.
  */
 int	modpool_init(const struct config *c, char *why, size_t whylen);
+/*
+ * modpool_prune - after a reload to c: the idle hosts of definitions
+ * that c no longer has are ended (a filter whose definition did not
+ * change keeps its hosts)
+ */
+void	modpool_prune(const struct config *c);
 
 #endif

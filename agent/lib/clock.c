@@ -51,4 +51,14 @@ clock_wall_s(void)
 	return (long long)ts.tv_sec;
 }
 
+/* clock_wall_ms - milliseconds since the epoch */
+long long
+clock_wall_ms(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 long long	(*clock_ms)(void) = clock_mono_ms;

@@ -19,6 +19,8 @@ long long	clock_mono_us(void);
 void		clock_mono_deadline(struct timespec *ts, int ms);
 /* clock_wall_s - seconds since the epoch (for names, not for timing) */
 long long	clock_wall_s(void);
+/* clock_wall_ms - the same in milliseconds */
+long long	clock_wall_ms(void);
 /* the clock for deadlines; clock_mono_ms unless a test replaced it */
 extern long long	(*clock_ms)(void);
 

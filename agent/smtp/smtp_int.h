@@ -24,7 +24,11 @@
 /* one client connection */
 struct sess {
 	int			 fd;
-	struct config		*cfg;		/* a reference */
+	struct config		*cfg;		/* a reference; a new
+						   transaction takes the
+						   newest */
+	struct config_holder	*holder;
+	size_t			 li;		/* lc is cfg->smtp[li] */
 	const struct smtp_listen *lc;
 	char			 peer[64];	/* the connecting address, or
 						   "unix" */

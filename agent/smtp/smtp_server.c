@@ -152,6 +152,8 @@ session_start(int fd, size_t i, const struct sockaddr_storage *ss,
 	}
 	s->fd = fd;
 	s->cfg = cfg;
+	s->holder = srv.holder;
+	s->li = i;
 	s->lc = &cfg->smtp[i];
 	s->quiesce = &srv.quiesce;
 	peer_name(ss, s->peer, sizeof(s->peer));

@@ -275,6 +275,23 @@ do_ehlo(struct sess *s, const struct smtp_cmd *c)
 		    "IDENT SOURCE\r\n");
 }
 
+/* refresh - a new transaction judges with the newest snapshot (a
+ * reload may have come since the last); the sockets are the same, as
+ * they change only with a restart */
+static void
+refresh(struct sess *s)
+{
+	struct config	*c = config_holder_get(s->holder);
+
+	if (c == s->cfg) {
+		config_unref(&c);
+		return;
+	}
+	config_unref(&s->cfg);
+	s->cfg = c;
+	s->lc = &c->smtp[s->li];
+}
+
 /* do_mail - MAIL FROM */
 static void
 do_mail(struct sess *s, struct smtp_cmd *c)
@@ -295,6 +312,7 @@ do_mail(struct sess *s, struct smtp_cmd *c)
 		refuse(s, 503, "5.5.1", "Error: nested MAIL command");
 		return;
 	}
+	refresh(s);
 	if (c->nparam > 0 && !s->esmtp) {
 		refuse(s, 555, "5.5.4", "Error: parameters need EHLO");
 		return;

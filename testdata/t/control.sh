@@ -25,6 +25,7 @@ chmod 755 "$T" "$T/bin"
 TAP_RESET=1
 . "$(dirname "$0")/tap.bash"
 . "$(dirname "$0")/postfix.bash"	# free_port, pf_wait_port
+. "$(dirname "$0")/control.bash"	# ctl, jq_
 . "$(dirname "$0")/milter.bash"	# mt_probe
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
@@ -75,20 +76,6 @@ filters = (
 );
 rules = ( { filter = "tag"; }, { filter = "flaky"; } );
 EOF
-
-# ctl - sluicectl as root against the suite's socket; output in
-# $T/out, errors in $T/err, status in rc
-ctl() {
-	"$SLUICECTL" "$@" -s "$sock" >"$T/out" 2>"$T/err"
-	rc=$?
-	cat "$T/out" "$T/err" >>"$T/trace"
-}
-
-# jq_ - one value of the JSON in $T/out, by a Python expression on j
-jq_() {	# expression
-	/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
-	    "$T/out" "$1"
-}
 
 # raw - send the bytes of printf FORMAT and print the answer
 raw() {	# printf-format [close-after-send: 1]

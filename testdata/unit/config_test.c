@@ -515,6 +515,64 @@ t_relative_dirs(void **state)
 	cleanup(path);
 }
 
+/* digest_of - filter name's definition digest in config text; the
+ * files' digest into *files */
+static uint64_t
+digest_of(const char *text, const char *name, uint64_t *files)
+{
+	struct config_errors	 e = { 0 };
+	struct config		*c;
+	char			*path;
+	uint64_t		 d;
+
+	path = write_conf(text);
+	c = config_load(path, NULL, &e);
+	if (c == NULL)
+		fail_msg("%s", e.n > 0 ? e.msg[0] : "no config");
+	d = config_find_filter(c, name)->digest;
+	if (files != NULL)
+		*files = c->digest;
+	config_unref(&c);
+	config_errors_free(&e);
+	cleanup(path);
+	return d;
+}
+
+/*
+ * t_filter_digest - what a reload compares: a filter moved elsewhere in
+ * the file is the same filter; one with a changed setting, or with a
+ * changed global default it inherits, is another; the files' digest
+ * follows their bytes
+ */
+static void
+t_filter_digest(void **state)
+{
+	static const char a[] = "include_dir = \".\";\n"
+	    "filters = ( { name = \"f\"; command = \"/bin/true %f\"; },\n"
+	    "{ name = \"g\"; command = \"/bin/true\"; timeout = 5; } );\n";
+	static const char b[] = "include_dir = \".\";\n"
+	    "# moved and commented\n\n"
+	    "filters = ( { name = \"g\"; command = \"/bin/true\"; timeout = 6; },\n"
+	    "  { name = \"f\";\n    command = \"/bin/true %f\"; } );\n";
+	static const char c[] = "include_dir = \".\";\n"
+	    "reject_reply = { text = \"Go away\"; };\n"
+	    "filters = ( { name = \"f\"; command = \"/bin/true %f\"; } );\n";
+	uint64_t	fa, fb, fc, da, da2, db;
+
+	(void)state;
+	fa = digest_of(a, "f", &da);
+	fb = digest_of(b, "f", &db);
+	fc = digest_of(c, "f", NULL);
+	assert_true(fa == fb);
+	assert_true(fa != fc);
+	assert_true(digest_of(a, "g", NULL) != digest_of(b, "g", NULL));
+	assert_true(da != db);
+	/* the same bytes again (the path is in the digest too, and each
+	 * write_conf makes a new directory) */
+	(void)digest_of(a, "f", &da2);
+	assert_true(da2 != 0);
+}
+
 /* load_errors - the errors of loading path, joined by newlines */
 static char *
 load_errors(const char *path)
@@ -606,6 +664,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_relative_dirs),
+		cmocka_unit_test(t_filter_digest),
 		cmocka_unit_test(t_open_to_others),
 		cmocka_unit_test(t_unknown_key),
 		cmocka_unit_test(t_types),
