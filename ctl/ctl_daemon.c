@@ -1,6 +1,6 @@
 /*
  * ctl_daemon.c - the commands that ask a running sluiced: status,
- * filters, enable, disable, reset, reload, metrics
+ * filters, enable, disable, reset, reload, metrics, log
  *
  * Each sends one request over the control socket (lib/ctlproto.h),
  * reads the one JSON answer and hands it to ctl_show.c, which prints a
@@ -50,6 +50,8 @@ static const struct {
 	{ "disable", 1, "disable NAME" },
 	{ "reset", 1, "reset NAME" },
 	{ "reload", 0, "reload" },
+	{ "log", 0, "log [--since T] [--verdict V] [--sender RE] "
+	    "[--recipient RE] [--limit N]" },
 };
 
 /* ctl_is_daemon_cmd - whether name is one of this file's commands */
@@ -163,8 +165,17 @@ ctl_daemon(int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
+		{ "since", required_argument, NULL, 1 },
+		{ "verdict", required_argument, NULL, 2 },
+		{ "sender", required_argument, NULL, 3 },
+		{ "recipient", required_argument, NULL, 4 },
+		{ "limit", required_argument, NULL, 5 },
 		{ NULL, 0, NULL, 0 }
 	};
+	static const char *const	 optname[] = {
+		NULL, "since", "verdict", "sender", "recipient", "limit"
+	};
+	const char			*opt[6] = { NULL };
 	const char			*sock = NULL, *conf = NULL;
 	struct buf			 req, ans;
 	size_t				 i, k = 0;
@@ -185,6 +196,13 @@ ctl_daemon(int argc, char **argv)
 		case 'J':
 			json = 1;
 			break;
+		case 1: case 2: case 3: case 4: case 5:
+			if (strcmp(cmds[k].name, "log") != 0) {
+				usage(cmds[k].usage);
+				return EXIT_USAGE;
+			}
+			opt[ch] = optarg;
+			break;
 		default:
 			usage(cmds[k].usage);
 			return EXIT_USAGE;
@@ -203,6 +221,9 @@ ctl_daemon(int argc, char **argv)
 	rc = ctl_put_word(&req, cmds[k].name);
 	for (i = 0; i < (size_t)argc; i++)
 		rc |= ctl_put_word(&req, argv[i]);
+	for (i = 1; i < 6; i++)
+		if (opt[i] != NULL)
+			rc |= ctl_put_opt(&req, optname[i], opt[i]);
 	if (rc != 0 || req.len >= CTL_REQUEST_MAX) {
 		fprintf(stderr, "sluicectl: the request is over %d bytes\n",
 		    CTL_REQUEST_MAX - 1);

@@ -147,6 +147,51 @@ show_reload(FILE *fp, const char *title, struct json_object *r)
 	}
 }
 
+/* show_log - a line per message, its runs under it */
+static void
+show_log(struct json_object *a)
+{
+	struct json_object	*l = field(a, "messages"), *m, *runs, *r;
+	char			 t[64], q[64], v[32], snd[512], rc[2048], sub[256],
+				 rep[600], b1[128], b2[128], b3[128], b4[32];
+	size_t			 i, k, n;
+	long long		 tt;
+	char			*nl;
+
+	n = l != NULL && json_object_is_type(l, json_type_array) ?
+	    json_object_array_length(l) : 0;
+	if (n == 0) {
+		printf("no messages\n");
+		return;
+	}
+	printf("%-19s  %-14s %-10s %s\n", "TIME", "QUEUE-ID", "VERDICT",
+	    "SENDER -> RECIPIENTS  \"SUBJECT\"");
+	for (i = 0; i < n; i++) {
+		m = json_object_array_get_idx(l, i);
+		tt = (long long)json_object_get_double(field(m, "time"));
+		str(m, "recipients", rc, sizeof(rc));
+		while ((nl = strchr(rc, '?')) != NULL)	/* the newlines */
+			*nl = ',';
+		printf("%-19s  %-14s %-10s <%s> -> %s  \"%s\"\n",
+		    when(tt, t, sizeof(t)), str(m, "queue_id", q, sizeof(q)),
+		    str(m, "verdict", v, sizeof(v)), str(m, "sender", snd,
+		    sizeof(snd)), rc, str(m, "subject", sub, sizeof(sub)));
+		printf("  reply %s\n", str(m, "reply", rep, sizeof(rep)));
+		runs = field(m, "runs");
+		for (k = 0; runs != NULL && json_object_is_type(runs,
+		    json_type_array) && k < json_object_array_length(runs);
+		    k++) {
+			r = json_object_array_get_idx(runs, k);
+			snprintf(b4, sizeof(b4), "%.1fms",
+			    json_object_get_double(field(r, "ms")));
+			printf("  run   %s/%s %s %s -> %s\n", str(r, "rule", b1,
+			    sizeof(b1)), str(r, "filter", b2, sizeof(b2)),
+			    str(r, "outcome", b3, sizeof(b3)), b4,
+			    str(r, "verdict", v, sizeof(v)));
+		}
+	}
+}
+
 static void
 show_status(struct json_object *a)
 {
@@ -306,6 +351,8 @@ ctl_show(const char *cmd, const char *answer, size_t len, int json)
 		    "new), %lld rules\n", str(a, "config", buf, sizeof(buf)),
 		    num(a, "filters"), num(field(a, "reload"), "kept"),
 		    num(field(a, "reload"), "new"), num(a, "rules"));
+	else if (strcmp(cmd, "log") == 0)
+		show_log(a);
 	else if (strcmp(cmd, "metrics") == 0) {
 		if (field(a, "text") != NULL)
 			fputs(json_object_get_string(field(a, "text")), stdout);

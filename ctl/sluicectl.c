@@ -3,7 +3,7 @@
  *
  * "try" and "scan" run the daemon's engine offline, on files, with the
  * same config and the same runner; status, filters, metrics, enable,
- * disable, reset and reload talk to a running sluiced over its control socket
+ * disable, reset, reload and log talk to a running sluiced over its control socket
  * (ctl_daemon.c).
  * SECURITY: runs with the invoking user's rights; filters it starts run
  * as that user too.  Message files are read, never modified.
@@ -33,7 +33,10 @@ usage(void)
 	    "       sluicectl filters [NAME] [--json] [-s socket | -c conf]\n"
 	    "       sluicectl enable|disable|reset NAME [--json] "
 	    "[-s socket | -c conf]\n"
-	    "       sluicectl reload [--json] [-s socket | -c conf]\n");
+	    "       sluicectl reload [--json] [-s socket | -c conf]\n"
+	    "       sluicectl log [--since T] [--verdict V] [--sender RE] "
+	    "[--recipient RE]\n"
+	    "                     [--limit N] [--json] [-s socket | -c conf]\n");
 }
 
 int

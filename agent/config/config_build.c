@@ -1159,6 +1159,14 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 	c->include_dir = xstrdup(cfg_str(root, "include_dir"));
 	c->include_path = beside_main(path, c->include_dir, 1);
 	c->watch_config = cfg_bool(root, "watch_config");
+	if (cfg_str(root, "log_db") != NULL) {
+		c->log_db = xstrdup(cfg_str(root, "log_db"));
+		if (c->log_db[0] != '/')
+			config_errors_add(e, "%s: log_db must be an absolute "
+			    "path", cfg_where(root, "log_db", where,
+			    sizeof(where)));
+	}
+	c->log_keep = (long long)cfg_seconds(root, "log_keep");
 	c->filter_dir = beside_main(path, cfg_str(root, "filter_dir"), 1);
 	c->log_debug = cfg_bool(root, "debug");
 	fac = cfg_str(root, "syslog_facility");
@@ -1341,6 +1349,7 @@ config_free(struct config *c)
 	free(c->user);
 	free(c->include_dir);
 	free(c->include_path);
+	free(c->log_db);
 	free(c->filter_dir);
 	free(c->filter_user);
 	free(c->filter_group);

@@ -36,6 +36,7 @@
 #include "daemon/control.h"
 #include "daemon/launcher.h"
 #include "daemon/modpool.h"
+#include "daemon/msglog.h"
 #include "daemon/privsep.h"
 #include "daemon/reload.h"
 #include "engine/engine.h"
@@ -87,6 +88,7 @@ drainer(void *arg)
 		}
 		nanosleep(&ts, NULL);
 	}
+	msglog_stop();
 	/*
 	 * Nothing is left to do.  smfi_stop() would wait for libmilter's
 	 * listener, which holds its lock through a 5 s poll, so end here.
@@ -161,6 +163,8 @@ agent_main(struct config *cfg, const struct listener *ms, size_t nms,
 	if (pthread_create(&t, NULL, drainer, NULL) != 0)
 		fatalx("agent: cannot start a thread");
 	pthread_detach(t);
+	if (msglog_start(&current, why, sizeof(why)) != 0)
+		fatalx("agent: log_db: %s", why);
 	if (reload_agent_start(chan, &current, conf, ov, why,
 	    sizeof(why)) != 0)
 		fatalx("agent: %s", why);

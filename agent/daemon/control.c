@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "daemon/control.h"
+#include "daemon/msglog.h"
 #include "daemon/reload.h"
 #include "engine/engine.h"
 #include "lib/clock.h"
@@ -342,6 +343,85 @@ cmd_reload(struct config *cfg, const struct ctl_request *r,
 	reload_result_free(&res);
 }
 
+/*
+ * parse_since - since= as Unix time: seconds since the epoch; N
+ * followed by s, m, h or d, that long ago; or a local date and time
+ * "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]" (or with a space); -1 if none
+ */
+static long long
+parse_since(const char *s)
+{
+	static const char *const	 fmts[] = {
+		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
+		"%Y-%m-%d %H:%M", "%Y-%m-%d"
+	};
+	struct tm			 tm;
+	const char			*end;
+	char				*e;
+	long long			 v;
+	size_t				 i;
+
+	if (s[0] >= '0' && s[0] <= '9') {
+		v = strtoll(s, &e, 10);
+		if (*e == '\0' && v >= 0)
+			return v;
+		if (e[1] == '\0' && v >= 0 && v < 100000000) {
+			switch (*e) {
+			case 's': return clock_wall_s() - v;
+			case 'm': return clock_wall_s() - v * 60;
+			case 'h': return clock_wall_s() - v * 3600;
+			case 'd': return clock_wall_s() - v * 86400;
+			}
+		}
+	}
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_isdst = -1;
+		if ((end = strptime(s, fmts[i], &tm)) != NULL && *end == '\0')
+			return (long long)mktime(&tm);
+	}
+	return -1;
+}
+
+/* cmd_log - rows of the message log */
+static void
+cmd_log(struct config *cfg, const struct ctl_request *r, struct json *j,
+    struct buf *text)
+{
+	struct msglog_query	 q = { 0 };
+	const char		*v;
+	char			*e, why[300];
+
+	(void)cfg;
+	(void)text;
+	q.limit = 100;
+	if ((v = ctl_opt(r, "since")) != NULL &&
+	    (q.since = parse_since(v)) < 0) {
+		fail(j, "since=%s: not a time (seconds since the epoch, 30m, "
+		    "2h, 7d, or YYYY-MM-DD[THH:MM[:SS]])", v);
+		return;
+	}
+	if ((v = ctl_opt(r, "verdict")) != NULL &&
+	    (verdict_parse(v) < 0 || verdict_parse(v) == V_CONTINUE)) {
+		fail(j, "verdict=%s: not one of accept, reject, tempfail, "
+		    "discard and quarantine", v);
+		return;
+	}
+	q.verdict = v != NULL ? verdict_name(verdict_parse(v)) : NULL;
+	q.sender = ctl_opt(r, "sender");
+	q.recipient = ctl_opt(r, "recipient");
+	if ((v = ctl_opt(r, "limit")) != NULL) {
+		q.limit = strtol(v, &e, 10);
+		if (*v == '\0' || *e != '\0' || q.limit < 1 ||
+		    q.limit > 100000) {
+			fail(j, "limit=%s: not a number from 1 to 100000", v);
+			return;
+		}
+	}
+	if (msglog_rows(&q, j, why, sizeof(why)) != 0)
+		fail(j, "log: %s", why);
+}
+
 static void
 cmd_metrics(struct config *cfg, const struct ctl_request *r,
     struct json *j, struct buf *text)
@@ -359,6 +439,8 @@ static const struct cmd	cmds[] = {
 	{ "disable", L_CHANGE, 1, "disable NAME", cmd_switch },
 	{ "reset", L_CHANGE, 1, "reset NAME", cmd_reset },
 	{ "reload", L_CHANGE, 0, "reload", cmd_reload },
+	{ "log", L_READ, 0, "log [since=T] [verdict=V] [sender=RE] "
+	    "[recipient=RE] [limit=N]", cmd_log },
 };
 
 /* peer_level - what the peer of fd may do, and who it is in *who */
@@ -392,6 +474,25 @@ peer_level(int fd, struct config *cfg, char *who, size_t wholen)
 				lv = L_READ;
 	free(groups);
 	return lv;
+}
+
+/* unknown_opt - an option no command takes */
+static int
+unknown_opt(const struct ctl_request *r)
+{
+	static const char *const	known[] = {
+		"since", "verdict", "sender", "recipient", "limit"
+	};
+	size_t				i, k;
+
+	for (i = 0; i < r->nopt; i++) {
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (strcmp(r->opt[i].key, known[k]) == 0)
+				break;
+		if (k == sizeof(known) / sizeof(known[0]))
+			return 1;
+	}
+	return 0;
 }
 
 /* answer - the JSON answer to one request line */
@@ -430,11 +531,12 @@ answer(int fd, const char *line, size_t len, struct buf *out)
 			c = &cmds[i];
 	if (c == NULL) {
 		fail(&j, "unknown command \"%s\"; the commands are status, "
-		    "filters, metrics, enable, disable, reset and reload", r->cmd);
+		    "filters, metrics, log, enable, disable, reset and reload", r->cmd);
 		goto done;
 	}
 	if ((c->nargs >= 0 && r->narg != (size_t)c->nargs) ||
-	    (c->nargs < 0 && r->narg > 1) || r->nopt > 0) {
+	    (c->nargs < 0 && r->narg > 1) ||
+	    (r->nopt > 0 && c->run != cmd_log) || unknown_opt(r)) {
 		fail(&j, "usage: %s", c->usage);
 		goto done;
 	}
@@ -670,6 +772,7 @@ control_metrics(struct config *cfg, struct buf *b)
 	struct engine_totals	 t;
 	struct fs_view		*v;
 	uint64_t		 cum;
+	unsigned long long	 mw, ml;
 	size_t			 i;
 	int			 k;
 
@@ -701,6 +804,15 @@ control_metrics(struct config *cfg, struct buf *b)
 	    "When the running configuration was read.");
 	(void)buf_appendf(b, "sluice_config_load_time_seconds %lld\n",
 	    (long long)control_info.loaded);
+
+	msglog_stats(&mw, &ml);
+	family(b, "sluice_message_log_rows_total", "counter",
+	    "Rows the message log wrote, and lost (queue full, database "
+	    "not usable).");
+	sample(b, "sluice_message_log_rows_total", NULL, "result", "written",
+	    mw);
+	sample(b, "sluice_message_log_rows_total", NULL, "result", "lost",
+	    ml);
 
 	family(b, "sluice_filter_runs_total", "counter",
 	    "Finished runs of a filter, errors included.");

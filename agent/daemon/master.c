@@ -459,6 +459,9 @@ restart_only(const struct config *n)
 		return "milter_timeout";
 	if (strcmp(n->syslog_facility, cfg->syslog_facility) != 0)
 		return "syslog_facility";
+	if ((n->log_db == NULL) != (cfg->log_db == NULL) ||
+	    (n->log_db != NULL && strcmp(n->log_db, cfg->log_db) != 0))
+		return "log_db";
 	return NULL;
 }
 

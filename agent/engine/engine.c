@@ -115,6 +115,8 @@ log_decisions(const struct engine_msg *m)
 
 static void	judge(struct engine_msg *, const struct engine_input *);
 static uint64_t	in_flight, totals[V_COUNT];
+void		(*engine_judged)(const struct engine_msg *,
+		    const struct engine_input *);
 
 /* engine_totals - see engine.h */
 void
@@ -134,6 +136,8 @@ engine_judge(struct engine_msg *m, const struct engine_input *in)
 {
 	__atomic_add_fetch(&in_flight, 1, __ATOMIC_RELAXED);
 	judge(m, in);
+	if (engine_judged != NULL)
+		engine_judged(m, in);
 	if ((unsigned)m->verdict < V_COUNT)
 		__atomic_add_fetch(&totals[m->verdict], 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_RELAXED);

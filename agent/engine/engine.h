@@ -139,6 +139,10 @@ struct engine_totals {
 	uint64_t	verdicts[V_COUNT];	/* final verdicts given */
 };
 void	engine_totals(struct engine_totals *);
+/* engine_judged - when set, told of every message judged (the message
+ * log); it must not keep pointers into m or in */
+extern void	(*engine_judged)(const struct engine_msg *m,
+		    const struct engine_input *in);
 /*
  * engine_rcpt_classes - for per-recipient answers (LMTP): group the
  * recipients of in by the rules and address rules that would select

@@ -209,7 +209,7 @@ json_double(struct json *j, const char *key, double v)
 		return;
 	}
 	member(j, key);
-	n = snprintf(num, sizeof(num), "%.6g", v);
+	n = snprintf(num, sizeof(num), "%.15g", v);
 	put(j, num, (size_t)n);
 }
 
