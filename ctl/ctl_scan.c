@@ -12,6 +12,9 @@
  * exit status is 0 when every message was scanned, 1 otherwise, or the
  * usage and config statuses of sluicectl(8).
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "engine/spool.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
 #include "lib/xmalloc.h"
@@ -45,7 +49,71 @@ struct scan {
 	unsigned long		 count[V_COUNT];
 	unsigned long		 scanned;
 	unsigned long		 failed;
+	/* for the progress line: bytes of all paths, and done so far */
+	unsigned long long	 total_bytes;
+	unsigned long long	 done_bytes;
+	long long		 t0, shown;	/* ms */
 };
+
+/* path_bytes - the bytes of a file, or of the files of a directory
+ * tree (a Maildir's cur/ and new/); what cannot be read counts 0 */
+static unsigned long long
+path_bytes(const char *path, int depth)
+{
+	struct dirent		*d;
+	struct stat		 st;
+	unsigned long long	 n = 0;
+	char			*sub;
+	DIR			*dir;
+
+	if (stat(path, &st) != 0)
+		return 0;
+	if (S_ISREG(st.st_mode))
+		return (unsigned long long)st.st_size;
+	if (!S_ISDIR(st.st_mode) || depth > 2 || (dir = opendir(path)) == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		xasprintf(&sub, "%s/%s", path, d->d_name);
+		n += path_bytes(sub, depth + 1);
+		free(sub);
+	}
+	closedir(dir);
+	return n;
+}
+
+/* show_progress - "1200 messages, 85/s, 2m 10s left" on the terminal,
+ * at most five times a second; under the lock */
+static void
+show_progress(struct scan *s, size_t len)
+{
+	long long		now = clock_mono_ms(), el, left;
+	unsigned long long	rest;
+	double			rate;
+
+	s->done_bytes += len;
+	if (now - s->shown < 200)
+		return;
+	s->shown = now;
+	el = now - s->t0;
+	rate = el > 0 ? (double)s->scanned * 1000.0 / (double)el : 0;
+	fputs("\r\033[K", stderr);
+	fprintf(stderr, "scanned %lu message%s, %.0f/s", s->scanned,
+	    s->scanned == 1 ? "" : "s", rate);
+	if (s->total_bytes > s->done_bytes && s->done_bytes > 0 && el > 1000) {
+		rest = s->total_bytes - s->done_bytes;
+		left = (long long)((double)rest * (double)el /
+		    (double)s->done_bytes / 1000.0);
+		if (left >= 3600)
+			fprintf(stderr, ", %lldh %02lldm left", left / 3600,
+			    left % 3600 / 60);
+		else
+			fprintf(stderr, ", %lldm %02llds left", left / 60,
+			    left % 60);
+	}
+	fflush(stderr);
+}
 
 /* next_message - the next message of all paths, under the lock */
 static int
@@ -104,7 +172,7 @@ scan_one(struct scan *s, const char *data, size_t len, const char *label)
 		return;
 	}
 	pthread_mutex_lock(&s->mu);
-	if (s->progress)
+	if (s->progress && isatty(STDOUT_FILENO))
 		fputs("\r\033[K", stderr);
 	printf("%s\t%s\t%d %s %s\n", label, verdict_name(m.verdict),
 	    m.reply.code, m.reply.status, m.reply.text);
@@ -112,8 +180,7 @@ scan_one(struct scan *s, const char *data, size_t len, const char *label)
 	s->count[m.verdict]++;
 	s->scanned++;
 	if (s->progress)
-		fprintf(stderr, "scanned %lu message%s...", s->scanned,
-		    s->scanned == 1 ? "" : "s");
+		show_progress(s, len);
 	pthread_mutex_unlock(&s->mu);
 	(void)spool_remove(m.workdir);
 	engine_msg_free(&m);
@@ -216,6 +283,11 @@ ctl_scan(int argc, char **argv)
 	s.npaths = argc - optind;
 	s.given = &given;
 	s.progress = isatty(STDERR_FILENO);
+	if (s.progress) {
+		for (i = 0; i < s.npaths; i++)
+			s.total_bytes += path_bytes(s.paths[i], 0);
+		s.t0 = clock_mono_ms();
+	}
 	for (i = 0; i < jobs; i++)
 		if (pthread_create(&tid[i], NULL, worker, &s) != 0)
 			fatalx("pthread_create failed");

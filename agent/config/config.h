@@ -158,6 +158,7 @@ struct config {
 	char			*include_path;	/* include_dir, absolute */
 	int			 watch_config;	/* reload on a change */
 	char			*log_db;	/* the message log, or NULL */
+	char			*metrics_listen; /* socket spec, or NULL */
 	long long		 log_keep;	/* seconds its rows are kept */
 	uint64_t		 digest;	/* of the files' names and
 						   bytes, in the order read */

@@ -1063,6 +1063,34 @@ build_control(struct config *c, const struct cnode *root,
 	}
 }
 
+/* build_metrics - metrics_listen: a socket spec, or a port alone for
+ * one on 127.0.0.1 */
+static void
+build_metrics(struct config *c, const struct cnode *root,
+    struct config_errors *e)
+{
+	const char	*v = cfg_str(root, "metrics_listen");
+	struct listener	 l;
+	char		 where[300], why[300], pv[300];
+
+	if (v == NULL)
+		return;
+	if (v[0] != '\0' && strspn(v, "0123456789") == strlen(v))
+		xasprintf(&c->metrics_listen, "inet:127.0.0.1:%s", v);
+	else
+		c->metrics_listen = xstrdup(v);
+	if (listen_parse(c->metrics_listen, c->run_dir, &l, why,
+	    sizeof(why)) != 0) {
+		str_printable(pv, sizeof(pv), v);
+		config_errors_add(e, "%s: metrics_listen \"%s\": %s",
+		    cfg_where(root, "metrics_listen", where, sizeof(where)),
+		    pv, why);
+		return;
+	}
+	free(l.spec);
+	free(l.path);
+}
+
 /* build_smtp - the content-filter sockets and their next hops */
 static void
 build_smtp(struct config *c, const struct cnode *root,
@@ -1167,6 +1195,7 @@ build(const struct cnode *root, const char *path, struct config_errors *e)
 			    sizeof(where)));
 	}
 	c->log_keep = (long long)cfg_seconds(root, "log_keep");
+	build_metrics(c, root, e);
 	c->filter_dir = beside_main(path, cfg_str(root, "filter_dir"), 1);
 	c->log_debug = cfg_bool(root, "debug");
 	fac = cfg_str(root, "syslog_facility");
@@ -1350,6 +1379,7 @@ config_free(struct config *c)
 	free(c->include_dir);
 	free(c->include_path);
 	free(c->log_db);
+	free(c->metrics_listen);
 	free(c->filter_dir);
 	free(c->filter_user);
 	free(c->filter_group);

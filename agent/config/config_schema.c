@@ -63,6 +63,7 @@ static const struct schema_key schema[] = {
 	{ "control_mode", S_STRING, "0660", NOLIM, NULL, 0 },
 	{ "watch_config", S_BOOL, "false", NOLIM, NULL, 0 },
 	{ "log_db", S_STRING, NULL, NOLIM, NULL, 0 },
+	{ "metrics_listen", S_STRING, NULL, NOLIM, NULL, 0 },
 	{ "log_keep", S_SECONDS, "2592000", 60, 315360000, NULL, 0 },
 	{ "smtp_listen", S_LIST, NULL, NOLIM, NULL, 0 },
 	{ "smtp_listen.listen", S_STRING, NULL, NOLIM, NULL, K_REQUIRED },

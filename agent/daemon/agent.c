@@ -35,6 +35,7 @@
 #include "daemon/agent.h"
 #include "daemon/control.h"
 #include "daemon/launcher.h"
+#include "daemon/metrics_http.h"
 #include "daemon/modpool.h"
 #include "daemon/msglog.h"
 #include "daemon/privsep.h"
@@ -132,7 +133,7 @@ load_modules(struct config *cfg)
 void
 agent_main(struct config *cfg, const struct listener *ms, size_t nms,
     const struct listener *ss, size_t nss, int ctlfd, pid_t master,
-    int lifefd, int controlfd, int chan, const char *conf,
+    int lifefd, int controlfd, int metricsfd, int chan, const char *conf,
     char *const *ov)
 {
 	pthread_t	t;
@@ -170,6 +171,9 @@ agent_main(struct config *cfg, const struct listener *ms, size_t nms,
 		fatalx("agent: %s", why);
 	if (controlfd >= 0 &&
 	    control_start(controlfd, &current, why, sizeof(why)) != 0)
+		fatalx("agent: %s", why);
+	if (metricsfd >= 0 &&
+	    metrics_http_start(metricsfd, &current, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);
 	if (smtp_server_start(&current, ss, nss, why, sizeof(why)) != 0)
 		fatalx("agent: %s", why);

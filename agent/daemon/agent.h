@@ -12,12 +12,14 @@
 
 /* agent_main - the agent process, tied to the master (its pid, and
  * lifefd, the read end of its lifeline), serving the control socket
- * controlfd unless it is -1, and loading conf (with overrides) again
+ * controlfd and metrics over HTTP on metricsfd unless they are -1, and
+ * loading conf (with overrides) again
  * when the master says so over chan (reload.h); never returns */
 void	agent_main(struct config *, const struct listener *milter, size_t,
 	    const struct listener *smtp, size_t, int ctlfd, pid_t master,
-	    int lifefd, int controlfd, int chan, const char *conf,
-	    char *const *overrides) __attribute__((noreturn));
+	    int lifefd, int controlfd, int metricsfd, int chan,
+	    const char *conf, char *const *overrides)
+	    __attribute__((noreturn));
 
 /*
  * master_main - open what the children need, detach when asked (then

@@ -89,6 +89,7 @@ static struct listener	*ls;
 static size_t		 nls;		/* milter sockets: ls[0..nls) */
 static size_t		 nall;		/* then SMTP: ls[nls..nall) */
 static struct listener	 cls = { .fd = -1 };	/* the control socket */
+static struct listener	 mls = { .fd = -1 };	/* metrics_listen */
 static int		 ctl[2] = { -1, -1 };
 static int		 life[2] = { -1, -1 };	/* see privsep.c */
 static pid_t		 master_pid;
@@ -257,6 +258,8 @@ child_start(struct child *c)
 			close(ls[i].fd);
 		if (cls.fd >= 0)
 			close(cls.fd);
+		if (mls.fd >= 0)
+			close(mls.fd);
 		close(ctl[0]);
 		/* the one child that keeps capabilities: to start each
 		 * filter as its own user (caps.c) */
@@ -272,7 +275,7 @@ child_start(struct child *c)
 	close(ctl[1]);
 	close(ap[0]);
 	agent_main(cfg, ls, nls, ls + nls, nall - nls, ctl[0], master_pid,
-	    life[0], cls.fd, ap[1], conf_path, conf_ov);
+	    life[0], cls.fd, mls.fd, ap[1], conf_path, conf_ov);
 }
 
 /* describe - "exited with status 1", "killed by signal 9 (Killed)" */
@@ -459,6 +462,10 @@ restart_only(const struct config *n)
 		return "milter_timeout";
 	if (strcmp(n->syslog_facility, cfg->syslog_facility) != 0)
 		return "syslog_facility";
+	if ((n->metrics_listen == NULL) != (cfg->metrics_listen == NULL) ||
+	    (n->metrics_listen != NULL &&
+	    strcmp(n->metrics_listen, cfg->metrics_listen) != 0))
+		return "metrics_listen";
 	if ((n->log_db == NULL) != (cfg->log_db == NULL) ||
 	    (n->log_db != NULL && strcmp(n->log_db, cfg->log_db) != 0))
 		return "log_db";
@@ -814,6 +821,8 @@ stop(void)
 		listen_close(&ls[i], 1);
 	if (cls.fd >= 0)
 		listen_close(&cls, 1);
+	if (mls.fd >= 0)
+		listen_close(&mls, 1);
 	(void)spool_clean(cfg->spool_dir);
 	(void)unlink(pidpath);
 	log_info("master: stopped");
@@ -881,6 +890,12 @@ master_main(const char *conf, char *const *ov, struct config *c,
 		    cfg->smtp[i - nls].next_hop);
 	}
 	control_open();
+	if (cfg->metrics_listen != NULL) {
+		if (listen_open(cfg->metrics_listen, cfg->run_dir, 16,
+		    cfg->socket_mode, (gid_t)-1, &mls, why, sizeof(why)) != 0)
+			fatalx("metrics_listen: %s", why);
+		log_info("master: metrics on http://%s/metrics", mls.spec);
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) != 0)
 		fatal("socketpair");
 	/* everything that can fail at start has been tried: detach now, so

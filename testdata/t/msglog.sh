@@ -7,10 +7,11 @@
 # recipients, subject, verdict and reply, and a run row with the
 # filter's outcome; sluicectl log filters by verdict, sender and
 # recipient regexes, time and limit; the message counters of sluicectl
-# metrics match the rows.  Rows queued when sluiced stops are written.
+# metrics, and of /metrics over HTTP read with curl and parsed by
+# prometheus_client, match the rows.  Rows queued when sluiced stops are written.
 # A database that is not one (garbage in the file) is logged, and mail
 # goes on.
-# Prints TAP.  Needs root, miltertest and python3.  Run by
+# Prints TAP.  Needs root, miltertest, curl and python3.  Run by
 # testdata/run-tests.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,6 +23,7 @@ mkdir -p "$T/bin" "$T/run" "$T/db"
 chmod 755 "$T" "$T/bin"
 TAP_RESET=1
 . "$(dirname "$0")/tap.bash"
+. "$(dirname "$0")/postfix.bash"	# free_port
 . "$(dirname "$0")/control.bash"	# ctl, jq_
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
@@ -37,6 +39,7 @@ trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
 sock=$T/run/control.sock
+hport=$(free_port) || exit 1
 db=$T/db/log.db
 filter verdict.sh <<'EOF'
 case $(grep -m1 '^Subject:' "$SLUICE_MESSAGE") in
@@ -53,6 +56,7 @@ include_dir = "$T";
 filter_dir = "$T/bin";
 milter_listen = [ "unix:milter.sock" ];
 log_db = "$db";
+metrics_listen = "$hport";
 filters = ( { name = "v"; command = "verdict.sh"; exit = { continue = 0; reject = 1; tempfail = 75;
     discard = 3; }; } );
 rules = ( { name = "judge"; filter = "v"; } );
@@ -172,6 +176,27 @@ for v in accept reject tempfail discard; do
 done
 grep -q '^sluice_message_log_rows_total{result="written"} 300$' "$T/out" ||
     err "written: $(grep message_log "$T/out")"
+end
+
+begin "curl /metrics: exposition text prometheus_client parses, counters as in the log"
+curl -sf "http://127.0.0.1:$hport/metrics" >"$T/metrics.txt" ||
+    err "curl failed"
+/usr/bin/python3 - "$T/metrics.txt" >"$T/m.out" 2>&1 <<-'EOF'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+for f in text_string_to_metric_families(open(sys.argv[1]).read()):
+    for s in f.samples:
+        if s.name == "sluice_messages_total":
+            print(s.labels["verdict"], int(s.value))
+EOF
+[ $? -eq 0 ] || err "parse: $(cat "$T/m.out")"
+for v in accept reject tempfail discard quarantine; do
+	l=$(sql "SELECT count(*) FROM messages WHERE verdict = '$v'")
+	grep -qx "$v $l" "$T/m.out" ||
+	    err "$v: log $l, metrics $(grep "^$v " "$T/m.out")"
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$hport/other")
+[ "$code" = 404 ] || err "another path: $code"
 end
 
 begin "rows of the messages just before a stop are written"

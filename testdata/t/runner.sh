@@ -4,7 +4,8 @@
 # Instance slots (serialised and parallel runs, the wait for a slot
 # running out), the error breaker (switched off, skipped, half-open trial,
 # switched on again), big output, the descriptors, environment and
-# rlimits a filter gets, and scanning mbox files and Maildirs.
+# rlimits a filter gets, and scanning mbox files and Maildirs, with a
+# progress line on a terminal (under script(1)) and none into a file.
 # Concurrency is judged from timestamps the filters write themselves and
 # from the order of events, never from how long something took.
 # Prints TAP.  Run by testdata/run-tests, or by hand.
@@ -448,6 +449,31 @@ begin "scan: a path that does not exist is reported and counted"
 scan -c "$T/scan.conf" "$T/mdmix" "$T/nonexistent"
 want_rc 1
 want_line "$(summary 2 2 0 0); 1 could not be read"
+end
+
+conf progress <<'EOF'
+filters = ( { name = "ok"; command = "exitwith 0"; } );
+rules = ( { name = "ok"; filter = "ok"; } );
+EOF
+begin "scan on a terminal shows count, rate and time left; not into a file"
+for i in $(seq 1500); do
+	printf 'From a@example.org Mon Jan  1 00:00:00 2024\nFrom: a@example.org\nTo: b@example.org\nSubject: m%d\n\nbody %d\n\n' \
+	    "$i" "$i"
+done >"$T/big.mbox"
+if ! command -v script >/dev/null; then
+	err "script(1) is not installed"
+else
+	script -qec "'$SLUICECTL' scan -c '$T/progress.conf' -j 2 '$T/big.mbox' >'$T/big.out'" \
+	    /dev/null >"$T/tty.out" 2>&1 </dev/null
+	tr '\r' '\n' <"$T/tty.out" >"$T/tty.lines"
+	grep -Eq '^(.\[K)?scanned [0-9]+ messages, [0-9]+/s, [0-9]+m [0-9]{2}s left' \
+	    "$T/tty.lines" || err "no progress line: $(tail -c 300 "$T/tty.lines")"
+	grep -q '^1500 messages: 1500 accept' "$T/big.out" ||
+	    err "summary: $(tail -1 "$T/big.out")"
+fi
+scan -c "$T/progress.conf" -j 2 "$T/big.mbox"
+want_rc 0
+grep -q 'scanned' "$T/stderr" && err "a progress line went into a file"
 end
 
 begin "no work directory is left in the private spool"
